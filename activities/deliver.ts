@@ -1,0 +1,157 @@
+import { isDuplicateKey } from '../src/storage/mongo.js';
+import { newId } from '../src/domain/ids.js';
+import { nextDelay, parseRetryAfter } from '../src/domain/schedule.js';
+import { signatureHeader } from '../src/domain/signature.js';
+import type { DeliverRequest, DeliverResult } from '../workflows/types.js';
+import type { EventDoc, WebhookDoc } from '../src/storage/types.js';
+import type { ActivityDeps } from './index.js';
+
+const USER_AGENT = 'hookrelay/0.1 (+https://github.com/hookrelay)';
+
+/** Token buckets per webhook for `rate_limit_per_s` (per worker process). */
+class RateLimiter {
+  private buckets = new Map<string, { tokens: number; at: number }>();
+  /** 0 if a send may go now, else how long to wait. */
+  take(key: string, perSecond: number): number {
+    const now = Date.now();
+    const b = this.buckets.get(key) ?? { tokens: perSecond, at: now };
+    b.tokens = Math.min(perSecond, b.tokens + ((now - b.at) / 1000) * perSecond);
+    b.at = now;
+    this.buckets.set(key, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - b.tokens) / perSecond) * 1000);
+  }
+}
+
+/** Events never change after publish, so their bodies are cached by id. */
+class EventCache {
+  private map = new Map<string, EventDoc>();
+  get(id: string) {
+    return this.map.get(id);
+  }
+  set(doc: EventDoc) {
+    if (this.map.size >= 5000) this.map.delete(this.map.keys().next().value!);
+    this.map.set(doc._id, doc);
+  }
+}
+
+export function createDeliver(deps: ActivityDeps) {
+  const { store, sender, log } = deps;
+  const limiter = new RateLimiter();
+  const events = new EventCache();
+
+  async function loadEvent(id: string): Promise<EventDoc | null> {
+    const cached = events.get(id);
+    if (cached) return cached;
+    const doc = await store.c.events.findOne({ _id: id });
+    if (doc) events.set(doc);
+    return doc;
+  }
+
+  function secretsOf(wh: WebhookDoc, now: Date): string[] {
+    const secrets = [wh.secret];
+    if (wh.previous_secret && wh.previous_secret_expires_at && wh.previous_secret_expires_at > now) secrets.push(wh.previous_secret);
+    return secrets;
+  }
+
+  /** One attempt: check the webhook still wants it, sign, POST, record the attempt and the delivery state. */
+  return async function deliver(req: DeliverRequest): Promise<DeliverResult> {
+    const { c } = store;
+    const [wh, event] = await Promise.all([c.webhooks.findOne({ _id: req.webhookId }), loadEvent(req.eventId)]);
+    if (!wh || !event) {
+      await c.deliveries.updateOne({ _id: req.deliveryId }, { $set: { status: 'cancelled', next_attempt_at: null, ended_at: new Date(), updated_at: new Date() } });
+      return { outcome: 'cancelled' };
+    }
+    if (wh.status === 'disabled') {
+      await c.deliveries.updateOne(
+        { _id: req.deliveryId, status: { $in: ['pending', 'paused'] } },
+        { $set: { status: 'paused', next_attempt_at: null, updated_at: new Date() } },
+      );
+      return { outcome: 'held' };
+    }
+    if (wh.rate_limit_per_s) {
+      const wait = limiter.take(wh._id, wh.rate_limit_per_s);
+      if (wait > 0) return { outcome: 'throttled', delayMs: wait };
+    }
+
+    const now = new Date();
+    const timestamp = Math.floor(now.getTime() / 1000);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of wh.headers) headers[name] = value;
+    Object.assign(headers, {
+      'content-type': 'application/json',
+      'user-agent': USER_AGENT,
+      'webhook-id': event._id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signatureHeader(secretsOf(wh, now), event._id, timestamp, event.body),
+    });
+    const result = await sender.send(wh.url, headers, event.body, wh.timeout_ms);
+    const ok = result.error === null;
+
+    try {
+      await c.attempts.insertOne({
+        _id: newId('att'),
+        org_id: wh.org_id,
+        delivery_id: req.deliveryId,
+        webhook_id: wh._id,
+        attempt: req.attempt,
+        status_code: result.statusCode,
+        duration_ms: result.durationMs,
+        error: result.error,
+        response_body: result.responseBody,
+        created_at: now,
+      });
+    } catch (err) {
+      // A retried activity (worker died after the insert) records its attempt once.
+      if (!isDuplicateKey(err)) throw err;
+    }
+
+    const gone = result.statusCode === 410;
+    const retryAfterMs = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.retryAfter) : null;
+    const delay = ok || gone ? null : nextDelay(req.scheduleMs, req.attemptInRun, { retryAfterMs, elapsedSinceFirstMs: req.elapsedSinceFirstMs });
+    const outcome: DeliverResult = ok
+      ? { outcome: 'delivered' }
+      : delay === null
+        ? { outcome: 'failed' }
+        : { outcome: 'retry', delayMs: delay };
+
+    const end = new Date();
+    await c.deliveries.updateOne(
+      { _id: req.deliveryId, status: { $ne: 'cancelled' } },
+      {
+        $set: {
+          status: outcome.outcome === 'retry' ? 'pending' : (outcome.outcome as 'delivered' | 'failed'),
+          attempt: req.attempt,
+          status_code: result.statusCode,
+          last_error: result.error,
+          last_duration_ms: result.durationMs,
+          next_attempt_at: outcome.outcome === 'retry' ? new Date(end.getTime() + outcome.delayMs) : null,
+          delivered_at: ok ? end : null,
+          ended_at: outcome.outcome === 'retry' ? null : end,
+          updated_at: end,
+        },
+      },
+    );
+
+    if (ok) {
+      if (wh.failing_since) await c.webhooks.updateOne({ _id: wh._id }, { $set: { failing_since: null } });
+    } else if (gone) {
+      await deps.disableWebhook(wh, 'gone');
+    } else {
+      await trackFailing(wh, end);
+    }
+    log.debug({ delivery: req.deliveryId, attempt: req.attempt, status: result.statusCode, error: result.error, ms: result.durationMs }, 'attempt');
+    return outcome;
+  };
+
+  async function trackFailing(wh: WebhookDoc, at: Date) {
+    if (!wh.failing_since) {
+      await store.c.webhooks.updateOne({ _id: wh._id, failing_since: null }, { $set: { failing_since: at } });
+      return;
+    }
+    if (at.getTime() - wh.failing_since.getTime() >= deps.config.autoDisableAfterMs) await deps.disableWebhook(wh, 'failing');
+  }
+}

@@ -1,0 +1,107 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP } from 'node:net';
+import { Agent, request } from 'undici';
+import { isPublicAddress } from '../src/domain/addresses.js';
+import type { AttemptError } from '../src/storage/types.js';
+
+export type SendResult = {
+  statusCode: number | null;
+  durationMs: number;
+  error: AttemptError | null;
+  responseBody: string | null;
+  retryAfter: string | null;
+};
+
+const RESPONSE_KEEP = 1024;
+const RESPONSE_DRAIN = 64 * 1024;
+
+class BlockedAddressError extends Error {
+  code = 'EHOOKRELAY_BLOCKED';
+}
+
+/**
+ * Sends signed POSTs. One keep-alive pool per origin (undici Agent). The SSRF guard sits in the connection's
+ * DNS lookup, so the address that was checked is the address connected to; IP-literal hosts are checked
+ * before the request since they skip the lookup.
+ */
+export function createSender(opts: { allowPrivateTargets: boolean }) {
+  const guardedLookup = (
+    hostname: string,
+    options: { all?: boolean; family?: number },
+    callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+  ) => {
+    dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (err, addresses) => {
+      if (err) return callback(err, []);
+      if (!opts.allowPrivateTargets) {
+        const bad = addresses.find((a) => !isPublicAddress(a.address));
+        if (bad) return callback(new BlockedAddressError(`${hostname} resolves to a non-public address`) as NodeJS.ErrnoException, []);
+      }
+      if (options.all) return callback(null, addresses);
+      callback(null, addresses[0].address, addresses[0].family);
+    });
+  };
+
+  const agent = new Agent({
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 120_000,
+    connections: 32,
+    connect: { lookup: guardedLookup as never, timeout: 10_000 },
+  });
+
+  async function send(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<SendResult> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    try {
+      const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+      if (!opts.allowPrivateTargets && isIP(host) && !isPublicAddress(host)) throw new BlockedAddressError(`${host} is not a public address`);
+      const res = await request(url, {
+        method: 'POST',
+        headers,
+        body,
+        dispatcher: agent,
+        signal: AbortSignal.timeout(timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      let kept = '';
+      let read = 0;
+      for await (const chunk of res.body) {
+        if (kept.length < RESPONSE_KEEP) kept += (chunk as Buffer).toString('utf8');
+        read += (chunk as Buffer).length;
+        if (read > RESPONSE_DRAIN) {
+          res.body.destroy();
+          break;
+        }
+      }
+      const retryAfter = res.headers['retry-after'];
+      return {
+        statusCode: res.statusCode,
+        durationMs: elapsed(),
+        error: res.statusCode >= 200 && res.statusCode < 300 ? null : 'http_status',
+        responseBody: kept.slice(0, RESPONSE_KEEP),
+        retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : (retryAfter ?? null),
+      };
+    } catch (err) {
+      return { statusCode: null, durationMs: elapsed(), error: classify(err), responseBody: null, retryAfter: null };
+    }
+  }
+
+  return { send, close: () => agent.close() };
+}
+
+export type Sender = ReturnType<typeof createSender>;
+
+export function classify(err: unknown): AttemptError {
+  const chain: { code?: string; name?: string; message?: string }[] = [];
+  let e = err as { code?: string; name?: string; cause?: unknown } | undefined;
+  while (e && chain.length < 5) {
+    chain.push(e);
+    e = e.cause as typeof e;
+  }
+  const codes = chain.map((c) => `${c.code ?? ''} ${c.name ?? ''}`).join(' ');
+  if (/EHOOKRELAY_BLOCKED/.test(codes)) return 'blocked_address';
+  if (/TimeoutError|AbortError|UND_ERR_CONNECT_TIMEOUT|UND_ERR_HEADERS_TIMEOUT|UND_ERR_BODY_TIMEOUT|ETIMEDOUT/.test(codes)) return 'timeout';
+  if (/ENOTFOUND|EAI_AGAIN|EAI_NONAME|EAI_FAIL/.test(codes)) return 'dns';
+  if (/CERT|TLS|SSL|EPROTO|SELF_SIGNED|UNABLE_TO_VERIFY|HOSTNAME_MISMATCH|ERR_SSL/.test(codes)) return 'tls';
+  return 'connection_refused';
+}

@@ -1,0 +1,37 @@
+import { Context } from '@temporalio/activity';
+import type { Config } from '../src/config.js';
+import type { Logger } from '../src/log.js';
+import type { Store } from '../src/storage/mongo.js';
+import type { DeliveryStatus, WebhookDoc } from '../src/storage/types.js';
+import type { Control } from '../src/services/control.js';
+import type { RecoveryInput } from '../workflows/types.js';
+import { createDeliver } from './deliver.js';
+import type { Sender } from './http.js';
+
+export type ActivityDeps = {
+  store: Store;
+  sender: Sender;
+  config: Config;
+  log: Logger;
+  control: Control;
+  disableWebhook(wh: WebhookDoc, reason: 'gone' | 'failing'): Promise<void>;
+};
+
+/** Activities get their dependencies from this factory, never from module-level singletons. */
+export function createActivities(deps: Omit<ActivityDeps, 'disableWebhook'>) {
+  const full: ActivityDeps = { ...deps, disableWebhook: (wh, reason) => deps.control.disableAutomatically(wh, reason) };
+  return {
+    deliver: createDeliver(full),
+
+    async markDelivery(input: { deliveryId: string; status: DeliveryStatus }): Promise<void> {
+      await deps.store.c.deliveries.updateOne(
+        { _id: input.deliveryId, status: { $in: ['pending', 'paused'] } },
+        { $set: { status: input.status, next_attempt_at: null, ended_at: new Date(), updated_at: new Date() } },
+      );
+    },
+
+    async runRecovery(input: RecoveryInput): Promise<number> {
+      return deps.control.runRecovery(input.recoveryId, () => Context.current().heartbeat());
+    },
+  };
+}

@@ -1,0 +1,130 @@
+// Starts and stops the processes of a hookrelay stack: Temporal dev server, FerretDB, API, worker.
+// Shared by `npm start`, the test suite and the benchmark. Plain JS so it runs before TypeScript tooling.
+import { spawn } from 'node:child_process';
+import { createConnection, createServer } from 'node:net';
+import { mkdirSync, openSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const toolsDir = process.env.HOOKRELAY_TOOLS_DIR ?? join(root, '.tools');
+export const SEARCH_ATTRIBUTES = ['HookrelayWebhookId', 'HookrelayEventType', 'HookrelayOrgId', 'HookrelayStatus'];
+
+export async function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export async function waitForPort(port, timeoutMs = 60_000, host = '127.0.0.1') {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise((res) => {
+      const s = createConnection({ port, host }, () => {
+        s.destroy();
+        res(true);
+      });
+      s.on('error', () => res(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A child process whose output goes to a log file; stop() sends SIGTERM then SIGKILL. */
+export function launch(name, cmd, args, { env = {}, logDir, cwd = root, ipc = false } = {}) {
+  mkdirSync(logDir, { recursive: true });
+  const out = openSync(join(logDir, `${name}.log`), 'a');
+  const child = spawn(cmd, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ipc ? ['ignore', out, out, 'ipc'] : ['ignore', out, out],
+  });
+  const exited = new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
+  return {
+    name,
+    child,
+    pid: child.pid,
+    exited,
+    get running() {
+      return child.exitCode === null && child.signalCode === null;
+    },
+    async stop(timeoutMs = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      await exited;
+      clearTimeout(t);
+    },
+    kill(signal = 'SIGKILL') {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export async function startTemporal({ port, uiPort, dbFile, logDir, headless = false }) {
+  mkdirSync(dirname(dbFile), { recursive: true });
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', dbFile, '--log-level', 'warn',
+    '--namespace', 'default',
+    // Workflow tasks of a delivery are tiny; the dev server's defaults are tuned for demos, these for throughput.
+    '--dynamic-config-value', 'frontend.rps=20000', '--dynamic-config-value', 'frontend.namespaceRPS=20000',
+    '--dynamic-config-value', 'history.rps=20000', '--dynamic-config-value', 'matching.rps=20000'];
+  for (const sa of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${sa}=Keyword`);
+  if (headless) args.push('--headless');
+  else args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');
+  const proc = launch('temporal', join(toolsDir, 'temporal'), args, { logDir });
+  await waitForPort(port, 90_000);
+  if (!headless) await waitForPort(uiPort, 60_000);
+  return proc;
+}
+
+export async function startFerret({ port, dataDir, logDir }) {
+  mkdirSync(dataDir, { recursive: true });
+  const proc = launch('ferretdb', join(toolsDir, 'ferretdb'), [
+    '--handler=sqlite', `--sqlite-url=file:${dataDir}/`, `--listen-addr=127.0.0.1:${port}`, '--debug-addr=127.0.0.1:0',
+    '--telemetry=disable', `--state-dir=${dataDir}`, '--log-level=warn',
+  ], { logDir });
+  await waitForPort(port, 30_000);
+  return proc;
+}
+
+const tsx = ['--import', 'tsx'];
+
+/** API process; resolves once it listens (it reports its port over IPC, so PORT=0 works). */
+export async function startApi({ env, logDir, name = 'api' }) {
+  const proc = launch(name, process.execPath, [...tsx, join(root, 'src/main.ts')], { env, logDir, ipc: true });
+  const port = await new Promise((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`${name} did not start within 60 s; see ${logDir}/${name}.log`)), 60_000);
+    proc.child.on('message', (m) => {
+      if (m?.type === 'listening') {
+        clearTimeout(t);
+        res(m.port);
+      }
+    });
+    proc.exited.then(() => rej(new Error(`${name} exited at start; see ${logDir}/${name}.log`)));
+  });
+  return Object.assign(proc, { port, url: `http://127.0.0.1:${port}` });
+}
+
+export async function startWorker({ env, logDir, name = 'worker' }) {
+  const proc = launch(name, process.execPath, [...tsx, join(root, 'src/worker.ts')], { env, logDir, ipc: true });
+  await new Promise((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`${name} did not start within 120 s; see ${logDir}/${name}.log`)), 120_000);
+    proc.child.on('message', (m) => {
+      if (m?.type === 'ready') {
+        clearTimeout(t);
+        res();
+      }
+    });
+    proc.exited.then(() => rej(new Error(`${name} exited at start; see ${logDir}/${name}.log`)));
+  });
+  return proc;
+}

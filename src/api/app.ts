@@ -1,0 +1,53 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import { z } from './openapi.js';
+import { authenticate } from './middleware/auth.js';
+import { errorHandler } from './middleware/errors.js';
+import { jsonBody, requestId } from './middleware/request.js';
+import { route } from './route.js';
+import { guard } from '../storage/mongo.js';
+import { notFound } from '../errors.js';
+import { webhooksRouter } from './webhooks.js';
+import { eventsRouter } from './events.js';
+import { deliveriesRouter } from './deliveries.js';
+import { eventTypesRouter } from './event-types.js';
+import { httpRequests, opsRouter } from './ops.js';
+import type { ApiDeps } from './deps.js';
+
+const BATCH_LIMIT = 8 * 1024 * 1024;
+
+/** Middleware order: request id → error shape → metrics → body → routes (each route: auth → validate → handler). */
+export function createApp(deps: ApiDeps): Koa {
+  const app = new Koa();
+  app.proxy = true;
+  const auth = authenticate(deps.store, deps.config.apiRateLimit);
+
+  app.use(requestId());
+  app.use(errorHandler(deps.log));
+  app.use(async (ctx, next) => {
+    const end = httpRequests.startTimer();
+    try {
+      await next();
+    } finally {
+      end({ method: ctx.method, route: (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched', status: String(ctx.status) });
+    }
+  });
+  app.use(jsonBody((path) => (path === '/v1/events/batch' ? BATCH_LIMIT : deps.config.maxEventBytes)));
+
+  const me = new Router();
+  route(me, auth, {
+    method: 'get', path: '/v1/me', role: 'any', tag: 'organization', summary: 'The organization and key behind this request',
+    responses: { 200: z.object({ organization: z.object({ id: z.string(), name: z.string() }), key: z.object({ id: z.string(), role: z.enum(['admin', 'publisher']) }) }) },
+    handler: async (_ctx, { auth: a }) => {
+      const org = await guard(() => deps.store.c.orgs.findOne({ _id: a.orgId }));
+      if (!org) throw notFound('organization');
+      return { organization: { id: org._id, name: org.name }, key: { id: a.keyId, role: a.role } };
+    },
+  });
+
+  for (const router of [opsRouter(deps), me, eventTypesRouter(deps, auth), webhooksRouter(deps, auth), eventsRouter(deps, auth), deliveriesRouter(deps, auth)]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  return app;
+}

@@ -1,0 +1,106 @@
+import Router from '@koa/router';
+import { notFound } from '../errors.js';
+import { guard } from '../storage/mongo.js';
+import { z, registry } from './openapi.js';
+import { pageQuery, paginate, route } from './route.js';
+import { deliveryOut, eventOut } from './presenters.js';
+import { DeliveryOut } from './webhooks.schema.js';
+import type { ApiDeps, AuthFn } from './deps.js';
+
+const EventIn = registry.register(
+  'EventIn',
+  z
+    .object({
+      type: z.string().min(1).max(128),
+      data: z.unknown().refine((d) => d !== undefined, 'data is required').openapi({ type: 'object' }),
+      id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\-]+$/).optional().openapi({ description: 'your id for this event: the same id within 24 h is published once' }),
+      channels: z.array(z.string().min(1).max(128)).max(10).optional(),
+      timestamp: z.string().datetime({ offset: true }).optional(),
+      raw: z.boolean().optional().openapi({ description: 'send data as the whole body instead of the {id, type, timestamp, data} envelope' }),
+    })
+    .strict(),
+);
+
+const Published = registry.register(
+  'EventPublished',
+  z.object({ id: z.string(), type: z.string(), timestamp: z.string(), deliveries: z.number().int(), request_id: z.string().optional() }),
+);
+
+const EventOut = registry.register(
+  'Event',
+  z.object({
+    id: z.string(), type: z.string(), timestamp: z.string(), channels: z.array(z.string()).nullable(), raw: z.boolean(),
+    data: z.unknown(), created_at: z.string(), deliveries: z.array(DeliveryOut).optional(), request_id: z.string().optional(),
+  }),
+);
+
+export function eventsRouter(deps: ApiDeps, auth: AuthFn): Router {
+  const router = new Router();
+  const { store, publisher } = deps;
+  const { c } = store;
+
+  route(router, auth, {
+    method: 'post', path: '/v1/events', role: 'any', tag: 'events',
+    summary: 'Publish an event: one delivery per matching webhook. Idempotent by idempotency-key header or id.',
+    body: EventIn, responses: { 202: Published },
+    handler: async (ctx, { body, auth: a }) => {
+      const key = ctx.get('idempotency-key') || undefined;
+      const { result, deprecation } = await publisher.publish(a.orgId, body as never, key);
+      if (deprecation) ctx.set('deprecation', deprecation);
+      ctx.status = 202;
+      return result;
+    },
+  });
+
+  route(router, auth, {
+    method: 'post', path: '/v1/events/batch', role: 'any', tag: 'events',
+    summary: 'Publish up to 500 events; all are validated before any is stored',
+    body: z.object({ events: z.array(EventIn).min(1).max(500) }).strict(),
+    responses: { 202: z.object({ data: z.array(Published) }) },
+    handler: async (ctx, { body, auth: a }) => {
+      const { results, deprecations } = await publisher.publishBatch(a.orgId, body.events as never);
+      if (deprecations.length) ctx.set('deprecation', [...new Set(deprecations)].join('; '));
+      ctx.status = 202;
+      return { data: results };
+    },
+  });
+
+  route(router, auth, {
+    method: 'get', path: '/v1/events', role: 'admin', tag: 'events', summary: 'List events, newest first',
+    query: z.object({
+      ...pageQuery,
+      type: z.string().optional(),
+      since: z.string().datetime({ offset: true }).optional(),
+      until: z.string().datetime({ offset: true }).optional(),
+    }).strict(),
+    responses: { 200: z.object({ data: z.array(EventOut), pagination: z.object({ page: z.number(), per_page: z.number(), total: z.number(), has_more: z.boolean() }) }) },
+    handler: async (_ctx, { query, auth: a }) => {
+      const filter: Record<string, unknown> = { org_id: a.orgId };
+      if (query.type) filter.type = query.type;
+      if (query.since || query.until) {
+        filter.created_at = { ...(query.since ? { $gte: new Date(query.since) } : {}), ...(query.until ? { $lt: new Date(query.until) } : {}) };
+      }
+      return guard(async () => {
+        const [docs, total] = await Promise.all([
+          c.events.find(filter).sort({ created_at: -1 }).skip((query.page - 1) * query.per_page).limit(query.per_page).toArray(),
+          c.events.countDocuments(filter),
+        ]);
+        return paginate(docs.map(eventOut), query.page, query.per_page, total);
+      });
+    },
+  });
+
+  route(router, auth, {
+    method: 'get', path: '/v1/events/{id}', role: 'admin', tag: 'events', summary: 'An event with its deliveries',
+    params: z.object({ id: z.string().max(128) }), responses: { 200: EventOut },
+    handler: async (_ctx, { params, auth: a }) =>
+      guard(async () => {
+        const event = await c.events.findOne({ _id: params.id, org_id: a.orgId });
+        if (!event) throw notFound('event');
+        const deliveries = await c.deliveries.find({ event_id: event._id, org_id: a.orgId }).toArray();
+        return { ...eventOut(event), deliveries: deliveries.map((d) => deliveryOut(d, event)) };
+      }),
+  });
+
+  return router;
+}

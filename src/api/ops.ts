@@ -1,0 +1,81 @@
+import Router from '@koa/router';
+import client from 'prom-client';
+import { openApiDocument } from './openapi.js';
+import type { ApiDeps } from './deps.js';
+
+export const metrics = {
+  registry: new client.Registry(),
+};
+client.collectDefaultMetrics({ register: metrics.registry });
+export const httpRequests = new client.Histogram({
+  name: 'hookrelay_http_request_duration_seconds',
+  help: 'API request duration by route and status',
+  labelNames: ['method', 'route', 'status'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [metrics.registry],
+});
+
+/** Readiness is cached for a moment so a burst of probes does not become a burst of pings. */
+function readiness(deps: ApiDeps) {
+  let last: { at: number; result: { mongodb: boolean; temporal: boolean } } | null = null;
+  return async () => {
+    if (last && Date.now() - last.at < 500) return last.result;
+    const ok = (p: Promise<unknown>) => p.then(() => true, () => false);
+    const [mongodb, temporal] = await Promise.all([ok(deps.store.ping()), ok(deps.temporal.ping())]);
+    last = { at: Date.now(), result: { mongodb, temporal } };
+    return last.result;
+  };
+}
+
+export function opsRouter(deps: ApiDeps): Router {
+  const router = new Router();
+  const ready = readiness(deps);
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    const checks = await ready();
+    const up = checks.mongodb && checks.temporal;
+    ctx.status = up ? 200 : 503;
+    ctx.body = { status: up ? 'ready' : 'unavailable', checks };
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = openApiDocument();
+  });
+  router.get('/docs', (ctx) => {
+    ctx.type = 'html';
+    ctx.body = docsPage(openApiDocument() as OpenApiDoc);
+  });
+  return router;
+}
+
+type OpenApiDoc = { info: { title: string; description?: string }; paths: Record<string, Record<string, { summary?: string; tags?: string[]; requestBody?: unknown; responses: Record<string, unknown> }>> };
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
+
+/** A readable reference page rendered from the same OpenAPI document: no external scripts, works offline. */
+function docsPage(doc: OpenApiDoc): string {
+  const byTag = new Map<string, string[]>();
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      const tag = op.tags?.[0] ?? 'other';
+      const statuses = Object.keys(op.responses).join(' · ');
+      const row = `<tr><td><span class="m ${method}">${method.toUpperCase()}</span></td><td><code>${esc(path)}</code></td><td>${esc(op.summary ?? '')}</td><td class="s">${statuses}</td></tr>`;
+      byTag.set(tag, [...(byTag.get(tag) ?? []), row]);
+    }
+  }
+  const sections = [...byTag].map(([tag, rows]) => `<h2>${esc(tag)}</h2><table>${rows.join('')}</table>`).join('');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(doc.info.title)}</title><style>
+body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#1d2330}
+table{border-collapse:collapse;width:100%}td{padding:.35em .6em;border-bottom:1px solid #e4e7ee;vertical-align:top}
+code{font-size:14px}.m{font:600 12px monospace;padding:2px 6px;border-radius:4px;color:#fff}.get{background:#2f7d32}.post{background:#1f5fbf}
+.put{background:#8a5a00}.patch{background:#6b3fa0}.delete{background:#b3261e}.s{color:#667;font-size:13px;white-space:nowrap}
+</style></head><body><h1>${esc(doc.info.title)}</h1><p>${esc(doc.info.description ?? '')}</p>
+<p>Authenticate with <code>Authorization: Bearer hrk_…</code>. Errors: <code>{"error": {"code", "message", "details"}, "request_id"}</code>.
+Machine-readable: <a href="/openapi.json">/openapi.json</a>.</p>${sections}</body></html>`;
+}

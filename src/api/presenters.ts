@@ -1,0 +1,81 @@
+import type { AttemptDoc, DeliveryDoc, EventDoc, RecoveryDoc, WebhookDoc } from '../storage/types.js';
+import type { HealthStatus } from '../domain/health.js';
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+
+export function webhookOut(wh: WebhookDoc, health: HealthStatus, opts: { secret?: boolean } = {}) {
+  return {
+    id: wh._id,
+    uid: wh.uid,
+    url: wh.url,
+    description: wh.description,
+    events: wh.events,
+    channels: wh.channels,
+    filter: wh.filter ? JSON.parse(wh.filter) : null,
+    headers: Object.fromEntries(wh.headers),
+    retry_schedule: wh.retry_schedule,
+    timeout_ms: wh.timeout_ms,
+    rate_limit_per_s: wh.rate_limit_per_s,
+    status: wh.status,
+    disabled: wh.status === 'disabled',
+    disabled_reason: wh.disabled_reason,
+    health_status: health,
+    secret: opts.secret ? wh.secret : null,
+    created_at: wh.created_at.toISOString(),
+    updated_at: wh.updated_at.toISOString(),
+  };
+}
+
+export function attemptOut(a: AttemptDoc) {
+  return {
+    id: a._id,
+    attempt: a.attempt,
+    status_code: a.status_code,
+    duration_ms: a.duration_ms,
+    error: a.error,
+    response_body: a.response_body,
+    created_at: a.created_at.toISOString(),
+  };
+}
+
+export function deliveryOut(d: DeliveryDoc, event: EventDoc | undefined, attempts?: AttemptDoc[]) {
+  return {
+    id: d._id,
+    webhook_id: d.webhook_id,
+    event_id: d.event_id,
+    event: d.event_type,
+    payload: event ? JSON.parse(event.body) : null,
+    status: d.status,
+    attempt: d.attempt,
+    status_code: d.status_code,
+    next_attempt_at: d.status === 'pending' ? iso(d.next_attempt_at) : null,
+    delivered_at: iso(d.delivered_at),
+    created_at: d.created_at.toISOString(),
+    workflow_id: d.workflow_id,
+    ...(attempts ? { attempts: attempts.map(attemptOut) } : {}),
+  };
+}
+
+export function recoveryOut(r: RecoveryDoc) {
+  return {
+    id: r._id,
+    webhook_id: r.webhook_id,
+    since: r.since.toISOString(),
+    until: iso(r.until),
+    status: r.status,
+    recovered: r.recovered,
+  };
+}
+
+export function eventOut(e: EventDoc) {
+  const body = JSON.parse(e.body);
+  return {
+    id: e._id,
+    type: e.type,
+    timestamp: e.timestamp.toISOString(),
+    channels: e.channels,
+    raw: e.raw,
+    data: e.raw ? body : body.data,
+    created_at: e.created_at.toISOString(),
+  };
+}

@@ -1,0 +1,149 @@
+import { registry, z } from './openapi.js';
+
+const RESERVED_HEADER = /^(webhook-.*|content-type|content-length|host|user-agent|transfer-encoding|connection)$/i;
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+export const Headers = z
+  .record(z.string().max(4096).regex(/^[^\r\n]*$/, 'header values may not contain line breaks'))
+  .superRefine((h, ctx) => {
+    for (const name of Object.keys(h)) {
+      if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not a valid header name` });
+      else if (RESERVED_HEADER.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is set by hookrelay and cannot be overridden` });
+    }
+    if (Object.keys(h).length > 20) ctx.addIssue({ code: 'custom', message: 'at most 20 custom headers' });
+  })
+  .openapi({ example: { Authorization: 'Bearer 123' } });
+
+const eventNames = z.array(z.string().min(1).max(130)).max(256);
+
+const fields = {
+  url: z.string().max(2048).openapi({ example: 'https://example.com/webhooks' }),
+  events: eventNames.nullable().optional().openapi({ description: 'event types, "*" or "prefix.*"; null = every type' }),
+  channels: z.array(z.string().min(1).max(128)).max(64).nullable().optional(),
+  filter: z.record(z.unknown()).nullable().optional().openapi({ description: 'MongoDB-style query on the envelope {id, type, timestamp, channels, data}' }),
+  headers: Headers.optional(),
+  secret: z.string().min(24).max(128).optional().openapi({ description: 'whsec_… or any string of 24+ characters; generated when absent' }),
+  retry_schedule: z.array(z.string()).max(20).optional().openapi({ description: 'delays between attempts, e.g. ["1m","5m"]; [] = a single attempt' }),
+  timeout_ms: z.number().int().min(1000).max(60_000).optional(),
+  rate_limit_per_s: z.number().int().min(1).max(10_000).nullable().optional(),
+  uid: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\-]+$/).nullable().optional(),
+  description: z.string().max(1024).optional(),
+};
+
+export const WebhookIn = registry.register('WebhookIn', z.object(fields).strict());
+export const WebhookPut = registry.register('WebhookPut', z.object({ ...fields, uid: fields.uid.optional() }).omit({ uid: true }).strict());
+export const WebhookPatch = registry.register(
+  'WebhookPatch',
+  z
+    .object({
+      ...fields,
+      url: fields.url.optional(),
+      secret: fields.secret,
+      disabled: z.boolean().optional(),
+      recover_since: z.string().datetime({ offset: true }).optional(),
+    })
+    .strict()
+    .refine((b) => b.recover_since === undefined || b.disabled === false, {
+      path: ['recover_since'],
+      message: 'recover_since goes with disabled: false',
+    }),
+);
+
+export const AttemptOut = registry.register(
+  'Attempt',
+  z.object({
+    id: z.string(),
+    attempt: z.number().int(),
+    status_code: z.number().int().nullable(),
+    duration_ms: z.number().int(),
+    error: z.enum(['timeout', 'connection_refused', 'dns', 'tls', 'blocked_address', 'http_status']).nullable(),
+    response_body: z.string().nullable(),
+    created_at: z.string(),
+  }),
+);
+
+export const DeliveryOut = registry.register(
+  'Delivery',
+  z.object({
+    id: z.string(),
+    webhook_id: z.string(),
+    event_id: z.string(),
+    event: z.string(),
+    payload: z.unknown(),
+    status: z.enum(['pending', 'delivered', 'failed', 'paused', 'cancelled']),
+    attempt: z.number().int(),
+    status_code: z.number().int().nullable(),
+    next_attempt_at: z.string().nullable(),
+    delivered_at: z.string().nullable(),
+    created_at: z.string(),
+    workflow_id: z.string(),
+    attempts: z.array(AttemptOut).optional(),
+  }),
+);
+
+export const WebhookOut = registry.register(
+  'Webhook',
+  z.object({
+    id: z.string(),
+    uid: z.string().nullable(),
+    url: z.string(),
+    description: z.string(),
+    events: z.array(z.string()).nullable(),
+    channels: z.array(z.string()).nullable(),
+    filter: z.record(z.unknown()).nullable(),
+    headers: z.record(z.string()),
+    retry_schedule: z.array(z.string()),
+    timeout_ms: z.number().int(),
+    rate_limit_per_s: z.number().int().nullable(),
+    status: z.enum(['active', 'disabled']),
+    disabled: z.boolean(),
+    disabled_reason: z.enum(['user', 'failing', 'gone']).nullable(),
+    health_status: z.enum(['healthy', 'degraded', 'failing', 'unknown']),
+    secret: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    recent_deliveries: z.array(DeliveryOut).optional(),
+    recovery: z.lazy(() => RecoveryOut).optional(),
+    request_id: z.string().optional(),
+  }),
+);
+
+export const RecoverIn = registry.register(
+  'RecoverIn',
+  z.object({ since: z.string().datetime({ offset: true }), until: z.string().datetime({ offset: true }).optional() }).strict(),
+);
+
+export const RecoveryOut = registry.register(
+  'Recovery',
+  z.object({
+    id: z.string(),
+    webhook_id: z.string(),
+    since: z.string(),
+    until: z.string().nullable(),
+    status: z.enum(['running', 'completed']),
+    recovered: z.number().int(),
+    request_id: z.string().optional(),
+  }),
+);
+
+export const RotateIn = registry.register('RotateSecretIn', z.object({ secret: fields.secret }).strict());
+export const TestIn = registry.register(
+  'WebhookTestIn',
+  z.object({ event_type: z.string().optional(), data: z.unknown().optional() }).strict(),
+);
+
+export const StatsOut = registry.register(
+  'WebhookStats',
+  z.object({
+    window: z.string(),
+    deliveries: z.object({ delivered: z.number().int(), failed: z.number().int(), pending: z.number().int() }),
+    success_rate: z.number().nullable(),
+    latency_ms: z.object({ p50: z.number().nullable(), p95: z.number().nullable(), p99: z.number().nullable() }),
+    health_status: z.enum(['healthy', 'degraded', 'failing', 'unknown']),
+    last_success_at: z.string().nullable(),
+    last_failure_at: z.string().nullable(),
+    request_id: z.string().optional(),
+  }),
+);
+
+export const IdParams = z.object({ id: z.string().max(128) });

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+// The only reader of process.env. Every variable is documented in README's configuration table.
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const schema = z.object({
+  HOOKRELAY_ENV: z.enum(['development', 'test', 'production']).default('production'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  MONGODB_URL: z.string().url().default('mongodb://127.0.0.1:27017/'),
+  MONGODB_DB: z.string().min(1).default('hookrelay'),
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('hookrelay-deliveries'),
+  TEMPORAL_UI_URL: z.string().url().optional(),
+  HOOKRELAY_DATA_DIR: z.string().optional(),
+  ALLOW_HTTP_TARGETS: bool.optional(),
+  ALLOW_PRIVATE_TARGETS: bool.optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAX_EVENT_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+  API_RATE_LIMIT_PER_S: z.coerce.number().min(1).default(200),
+  API_RATE_LIMIT_BURST: z.coerce.number().min(1).default(1000),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(2000),
+  FANOUT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
+  FANOUT_SWEEP_AGE_MS: z.coerce.number().int().min(0).default(15_000),
+  DEFAULT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  AUTO_DISABLE_AFTER_MS: z.coerce.number().int().min(1000).default(5 * 24 * 3600 * 1000),
+  ADMIN_KEY: z.string().regex(/^hrk_[A-Za-z0-9]{20,}$/).optional(),
+});
+
+export type Config = ReturnType<typeof toConfig>;
+
+function toConfig(env: z.infer<typeof schema>) {
+  const relaxed = env.HOOKRELAY_ENV !== 'production';
+  return {
+    env: env.HOOKRELAY_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    mongo: { url: env.MONGODB_URL, db: env.MONGODB_DB },
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      uiUrl: env.TEMPORAL_UI_URL,
+    },
+    dataDir: env.HOOKRELAY_DATA_DIR,
+    // Production refuses http and private targets unless the operator says otherwise.
+    allowHttpTargets: env.ALLOW_HTTP_TARGETS ?? relaxed,
+    allowPrivateTargets: env.ALLOW_PRIVATE_TARGETS ?? relaxed,
+    logLevel: env.LOG_LEVEL,
+    maxEventBytes: env.MAX_EVENT_BYTES,
+    apiRateLimit: { perSecond: env.API_RATE_LIMIT_PER_S, burst: env.API_RATE_LIMIT_BURST },
+    worker: {
+      maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentWorkflowTasks: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+    },
+    fanoutSweep: { intervalMs: env.FANOUT_SWEEP_INTERVAL_MS, ageMs: env.FANOUT_SWEEP_AGE_MS },
+    defaultTimeoutMs: env.DEFAULT_TIMEOUT_MS,
+    autoDisableAfterMs: env.AUTO_DISABLE_AFTER_MS,
+    adminKey: env.ADMIN_KEY,
+  };
+}
+
+/** Parses the environment once; on bad config prints every issue and exits (a process that half-starts is worse). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      console.error(`config: ${issue.path.join('.')}: ${issue.message}`);
+    }
+    process.exit(78);
+  }
+  return toConfig(parsed.data);
+}
+
+/** For tests: parse without exiting. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  return toConfig(schema.parse(env));
+}

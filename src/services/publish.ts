@@ -1,0 +1,240 @@
+import { conflict } from '../errors.js';
+import { newId } from '../domain/ids.js';
+import { channelsMatch, eventTypeMatches, filterMatches, type Envelope } from '../domain/filters.js';
+import { scheduleToMs } from '../domain/schedule.js';
+import { guard, isDuplicateKey, type Store } from '../storage/mongo.js';
+import type { DeliveryDoc, EventDoc, WebhookDoc } from '../storage/types.js';
+import { deliveryWorkflowId, eachLimit, startDelivery, type Temporal } from '../temporal.js';
+import type { Logger } from '../log.js';
+import { requireLiveType, validateData } from './event-types.js';
+
+export type PublishInput = {
+  type: string;
+  data: unknown;
+  id?: string;
+  channels?: string[];
+  timestamp?: string;
+  raw?: boolean;
+};
+
+export type PublishResult = { id: string; type: string; timestamp: string; deliveries: number };
+
+const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+
+export function resultOf(event: EventDoc): PublishResult {
+  return { id: event._id, type: event.type, timestamp: event.timestamp.toISOString(), deliveries: event.matched.length };
+}
+
+export type Publisher = ReturnType<typeof createPublisher>;
+
+/**
+ * Publishing = persist the event (with the list of webhooks it matched) → one delivery record and one workflow
+ * per match. The event document is the outbox: if the process dies before the fan-out is marked done, the
+ * sweep finishes it from `matched`, and idempotent workflow ids make a second start a no-op.
+ */
+export function createPublisher(deps: { store: Store; temporal: Temporal; log: Logger }) {
+  const { store, temporal, log } = deps;
+  const { c } = store;
+
+  /** Validates one input; returns the deprecation note if its type is deprecated. */
+  async function check(orgId: string, input: PublishInput, path: string): Promise<string | null> {
+    const { doc, deprecated } = await requireLiveType(store, orgId, input.type, `${path}type`);
+    validateData(doc, input.data, `${path}data`);
+    return deprecated ? `event type ${doc.name} is deprecated${doc.replaced_by ? `; use ${doc.replaced_by}` : ''}` : null;
+  }
+
+  async function matchWebhooks(orgId: string, envelope: Envelope): Promise<WebhookDoc[]> {
+    const candidates = await c.webhooks.find({ org_id: orgId, status: 'active' }).toArray();
+    return candidates.filter(
+      (wh) =>
+        eventTypeMatches(wh.events, envelope.type) &&
+        channelsMatch(wh.channels, envelope.channels) &&
+        filterMatches(wh.filter ? JSON.parse(wh.filter) : null, envelope),
+    );
+  }
+
+  async function idempotentExisting(orgId: string, key: string): Promise<{ eventId: string; event: EventDoc | null } | null> {
+    const rec = await c.idempotency.findOne({ _id: `${orgId}:${key}` });
+    if (!rec || Date.now() - rec.created_at.getTime() > IDEMPOTENCY_WINDOW_MS) return null;
+    return { eventId: rec.event_id, event: await c.events.findOne({ _id: rec.event_id }) };
+  }
+
+  /** Claims the idempotency key for `eventId`; returns the event id that owns it (ours, or a racing request's). */
+  async function claimKey(orgId: string, key: string, eventId: string): Promise<string> {
+    const _id = `${orgId}:${key}`;
+    const cutoff = new Date(Date.now() - IDEMPOTENCY_WINDOW_MS);
+    try {
+      // Insert, or take over a record older than the window.
+      await c.idempotency.updateOne(
+        { _id, created_at: { $lt: cutoff } },
+        { $set: { org_id: orgId, event_id: eventId, created_at: new Date() } },
+        { upsert: true },
+      );
+      return eventId;
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const rec = await c.idempotency.findOne({ _id });
+      return rec?.event_id ?? eventId;
+    }
+  }
+
+  async function publish(orgId: string, input: PublishInput, idempotencyKey?: string): Promise<{ result: PublishResult; deprecation: string | null }> {
+    return guard(async () => {
+      const deprecation = await check(orgId, input, '');
+      const key = idempotencyKey ? `key:${idempotencyKey}` : input.id ? `id:${input.id}` : null;
+      let eventId = newId('evt');
+      if (key) {
+        const existing = await idempotentExisting(orgId, key);
+        if (existing?.event) return { result: await finishExisting(existing.event), deprecation };
+        eventId = existing?.eventId ?? (await claimKey(orgId, key, eventId));
+        const raced = await c.events.findOne({ _id: eventId });
+        if (raced) return { result: await finishExisting(raced), deprecation };
+      }
+      const event = await persist(orgId, eventId, input);
+      await fanout(event);
+      return { result: resultOf(event), deprecation };
+    });
+  }
+
+  /** All-or-nothing: every event is validated before any is stored. */
+  async function publishBatch(orgId: string, inputs: PublishInput[]): Promise<{ results: PublishResult[]; deprecations: string[] }> {
+    return guard(async () => {
+      const deprecations: string[] = [];
+      for (const [i, input] of inputs.entries()) {
+        const d = await check(orgId, input, `events.${i}.`);
+        if (d) deprecations.push(d);
+      }
+      const results: PublishResult[] = [];
+      for (const input of inputs) {
+        if (input.id) {
+          const existing = await idempotentExisting(orgId, `id:${input.id}`);
+          if (existing?.event) {
+            results.push(await finishExisting(existing.event));
+            continue;
+          }
+        }
+        const eventId = input.id ? await claimKey(orgId, `id:${input.id}`, newId('evt')) : newId('evt');
+        const event = (await c.events.findOne({ _id: eventId })) ?? (await persist(orgId, eventId, input));
+        results.push(resultOf(event));
+        await fanout(event);
+      }
+      return { results, deprecations };
+    });
+  }
+
+  async function finishExisting(event: EventDoc): Promise<PublishResult> {
+    if (!event.fanout_done) await fanout(event);
+    return resultOf(event);
+  }
+
+  async function persist(orgId: string, eventId: string, input: PublishInput, only?: WebhookDoc): Promise<EventDoc> {
+    const timestamp = input.timestamp ? new Date(input.timestamp) : new Date();
+    const envelope: Envelope = { id: eventId, type: input.type, timestamp: timestamp.toISOString(), channels: input.channels ?? null, data: input.data };
+    const matched = only ? [only] : await matchWebhooks(orgId, envelope);
+    const body = input.raw ? JSON.stringify(input.data) : JSON.stringify({ id: eventId, type: input.type, timestamp: envelope.timestamp, data: input.data });
+    const event: EventDoc = {
+      _id: eventId,
+      org_id: orgId,
+      type: input.type,
+      timestamp,
+      channels: input.channels ?? null,
+      body,
+      raw: input.raw ?? false,
+      matched: matched.map((w) => w._id),
+      fanout_done: matched.length === 0,
+      created_at: new Date(),
+    };
+    try {
+      await c.events.insertOne(event);
+    } catch (err) {
+      if (isDuplicateKey(err)) throw conflict(`event ${eventId} already exists`);
+      throw err;
+    }
+    return event;
+  }
+
+  /** Creates the delivery records and starts the workflows for an event's matched webhooks. Idempotent. */
+  async function fanout(event: EventDoc): Promise<void> {
+    if (event.matched.length === 0) return;
+    const webhooks = await c.webhooks.find({ _id: { $in: event.matched } }).toArray();
+    const now = new Date();
+    const existing = await c.deliveries.find({ event_id: event._id }).toArray();
+    const byWebhook = new Map(existing.map((d) => [d.webhook_id, d]));
+    const fresh: DeliveryDoc[] = [];
+    for (const wh of webhooks) {
+      if (byWebhook.has(wh._id)) continue;
+      const d: DeliveryDoc = {
+        _id: newId('dlv'),
+        org_id: event.org_id,
+        webhook_id: wh._id,
+        event_id: event._id,
+        event_type: event.type,
+        status: 'pending',
+        attempt: 0,
+        status_code: null,
+        last_error: null,
+        last_duration_ms: null,
+        next_attempt_at: now,
+        delivered_at: null,
+        ended_at: null,
+        created_at: now,
+        updated_at: now,
+        workflow_id: deliveryWorkflowId(wh._id, event._id),
+      };
+      fresh.push(d);
+      byWebhook.set(wh._id, d);
+    }
+    if (fresh.length > 0) {
+      try {
+        await c.deliveries.insertMany(fresh, { ordered: false });
+      } catch (err) {
+        if (!isDuplicateKey(err) && (err as { code?: number }).code !== 11000) throw err;
+        // A racing fan-out inserted some: use whichever record won.
+        for (const d of await c.deliveries.find({ event_id: event._id }).toArray()) byWebhook.set(d.webhook_id, d);
+      }
+    }
+    await eachLimit(webhooks, 16, async (wh) => {
+      const d = byWebhook.get(wh._id)!;
+      await startDelivery(temporal, {
+        orgId: event.org_id,
+        webhookId: wh._id,
+        eventId: event._id,
+        deliveryId: d._id,
+        eventType: event.type,
+        scheduleMs: scheduleToMs(wh.retry_schedule),
+        attemptsBefore: 0,
+      }, wh.url);
+    });
+    await c.events.updateOne({ _id: event._id }, { $set: { fanout_done: true } });
+  }
+
+  /** Finishes fan-outs that a crash left half-done. Runs in the API process on an interval. */
+  async function sweep(olderThanMs: number): Promise<number> {
+    const cutoff = new Date(Date.now() - olderThanMs);
+    const stuck = await c.events.find({ fanout_done: false, created_at: { $lt: cutoff } }).limit(500).toArray();
+    for (const event of stuck) {
+      try {
+        await fanout(event);
+      } catch (err) {
+        log.warn({ err, event: event._id }, 'fan-out sweep failed; will retry');
+        break;
+      }
+    }
+    if (stuck.length) log.info({ count: stuck.length }, 'fan-out sweep finished stuck events');
+    return stuck.length;
+  }
+
+  /** A test event for one webhook only (POST /v1/webhooks/{id}/test). Returns the delivery id. */
+  async function publishTo(orgId: string, wh: WebhookDoc, input: PublishInput): Promise<string> {
+    return guard(async () => {
+      const { doc } = await requireLiveType(store, orgId, input.type, 'event_type');
+      validateData(doc, input.data, 'data');
+      const event = await persist(orgId, newId('evt'), input, wh);
+      await fanout(event);
+      const d = await c.deliveries.findOne({ event_id: event._id, webhook_id: wh._id });
+      return d!._id;
+    });
+  }
+
+  return { publish, publishBatch, publishTo, fanout, sweep };
+}

@@ -1,0 +1,120 @@
+// One document shape per collection. Customer payloads and filters are stored as JSON strings: FerretDB (and
+// careful MongoDB use) forbids keys with "." or "$", and a string keeps the delivered body byte-exact.
+export type Role = 'admin' | 'publisher';
+
+export type OrgDoc = { _id: string; name: string; created_at: Date };
+
+export type ApiKeyDoc = {
+  _id: string;
+  org_id: string;
+  role: Role;
+  hash: string;
+  prefix: string;
+  name: string | null;
+  created_at: Date;
+  revoked_at: Date | null;
+};
+
+export type EventTypeDoc = {
+  _id: string;
+  org_id: string;
+  name: string;
+  description: string;
+  schema: string | null;
+  deprecated: boolean;
+  replaced_by: string | null;
+  archived: boolean;
+  created_at: Date;
+  updated_at: Date;
+};
+
+export type WebhookStatus = 'active' | 'disabled';
+export type DisabledReason = 'user' | 'failing' | 'gone' | null;
+
+export type WebhookDoc = {
+  _id: string;
+  org_id: string;
+  uid: string | null;
+  url: string;
+  description: string;
+  events: string[] | null;
+  channels: string[] | null;
+  filter: string | null;
+  headers: [string, string][];
+  retry_schedule: string[];
+  timeout_ms: number;
+  rate_limit_per_s: number | null;
+  status: WebhookStatus;
+  disabled_reason: DisabledReason;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
+  failing_since: Date | null;
+  created_at: Date;
+  updated_at: Date;
+};
+
+export type EventDoc = {
+  _id: string;
+  org_id: string;
+  type: string;
+  timestamp: Date;
+  channels: string[] | null;
+  /** exactly the bytes every delivery sends */
+  body: string;
+  raw: boolean;
+  /** webhooks matched at publish time: the fan-out sweep finishes from this list after a crash */
+  matched: string[];
+  fanout_done: boolean;
+  created_at: Date;
+};
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'paused' | 'cancelled';
+
+export type DeliveryDoc = {
+  _id: string;
+  org_id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  status: DeliveryStatus;
+  attempt: number;
+  status_code: number | null;
+  last_error: string | null;
+  last_duration_ms: number | null;
+  next_attempt_at: Date | null;
+  delivered_at: Date | null;
+  ended_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  workflow_id: string;
+};
+
+export type AttemptError = 'timeout' | 'connection_refused' | 'dns' | 'tls' | 'blocked_address' | 'http_status';
+
+export type AttemptDoc = {
+  _id: string;
+  org_id: string;
+  delivery_id: string;
+  webhook_id: string;
+  attempt: number;
+  status_code: number | null;
+  duration_ms: number;
+  error: AttemptError | null;
+  response_body: string | null;
+  created_at: Date;
+};
+
+export type IdempotencyDoc = { _id: string; org_id: string; event_id: string; created_at: Date };
+
+export type RecoveryDoc = {
+  _id: string;
+  org_id: string;
+  webhook_id: string;
+  since: Date;
+  until: Date | null;
+  status: 'running' | 'completed';
+  recovered: number;
+  created_at: Date;
+  completed_at: Date | null;
+};

@@ -1,0 +1,110 @@
+import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import { UnavailableError } from './errors.js';
+import { SA_EVENT_TYPE, SA_ORG_ID, SA_STATUS, SA_WEBHOOK_ID } from './domain/search-attributes.js';
+import type { DeliveryInput } from '../workflows/types.js';
+import type { Config } from './config.js';
+
+export type Temporal = {
+  client: Client;
+  connection: Connection;
+  taskQueue: string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+};
+
+/** A lazy connection: the API starts (and answers 503) while Temporal is down, and heals when it is back. */
+export function openTemporal(config: Config): Temporal {
+  const connection = Connection.lazy({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  return {
+    client,
+    connection,
+    taskQueue: config.temporal.taskQueue,
+    ping: () =>
+      connection.withDeadline(Date.now() + 2000, async () => {
+        await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
+      }),
+    close: () => connection.close(),
+  };
+}
+
+export const deliveryWorkflowId = (webhookId: string, eventId: string) => `delivery/${webhookId}/${eventId}`;
+
+function isTemporalUnavailable(err: unknown): boolean {
+  const e = err as { code?: number; name?: string; message?: string };
+  // gRPC UNAVAILABLE (14) / DEADLINE_EXCEEDED (4), or the transport failing to connect at all.
+  return e?.code === 14 || e?.code === 4 || /UNAVAILABLE|DEADLINE_EXCEEDED|connect|transport/i.test(`${e?.name} ${e?.message}`);
+}
+
+/** Runs a Temporal call with a deadline, turning "Temporal is gone" into the API's 503. */
+export async function temporalCall<T>(t: Temporal, fn: () => Promise<T>, timeoutMs = 5000): Promise<T> {
+  try {
+    return await t.connection.withDeadline(Date.now() + timeoutMs, fn);
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError || err instanceof WorkflowNotFoundError) throw err;
+    if (isTemporalUnavailable(err)) throw new UnavailableError('temporal', err);
+    throw err;
+  }
+}
+
+function deliveryStartOptions(t: Temporal, input: DeliveryInput, url: string) {
+  return {
+    taskQueue: t.taskQueue,
+    workflowId: deliveryWorkflowId(input.webhookId, input.eventId),
+    args: [input] as [DeliveryInput],
+    memo: { url, delivery_id: input.deliveryId },
+    typedSearchAttributes: new TypedSearchAttributes([
+      { key: SA_WEBHOOK_ID, value: input.webhookId },
+      { key: SA_EVENT_TYPE, value: input.eventType },
+      { key: SA_ORG_ID, value: input.orgId },
+      { key: SA_STATUS, value: 'pending' },
+    ]),
+  };
+}
+
+/** Starts the first run of a delivery; a second start of the same (webhook, event) is a no-op, never a resend. */
+export async function startDelivery(t: Temporal, input: DeliveryInput, url: string): Promise<void> {
+  try {
+    await temporalCall(t, () =>
+      t.client.workflow.start('deliveryWorkflow', {
+        ...deliveryStartOptions(t, input, url),
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      }),
+    );
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return;
+    throw err;
+  }
+}
+
+/** Attempts again now: signals a running delivery, or starts a new run of the same workflow id if it ended. */
+export async function redeliver(t: Temporal, input: DeliveryInput, url: string): Promise<void> {
+  await temporalCall(t, () =>
+    t.client.workflow.signalWithStart('deliveryWorkflow', {
+      ...deliveryStartOptions(t, input, url),
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      signal: 'retryNow',
+      signalArgs: [],
+    }),
+  );
+}
+
+/** Signals a delivery if it is still running; an ended one needs nothing. */
+export async function signalDelivery(t: Temporal, webhookId: string, eventId: string, signal: 'pause' | 'resume' | 'cancel'): Promise<void> {
+  try {
+    await temporalCall(t, () => t.client.workflow.getHandle(deliveryWorkflowId(webhookId, eventId)).signal(signal));
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return;
+    throw err;
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+}

@@ -1,0 +1,60 @@
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { openStore } from './storage/mongo.js';
+import { openTemporal } from './temporal.js';
+import { createPublisher } from './services/publish.js';
+import { createControl } from './services/control.js';
+import { createActivities } from '../activities/index.js';
+import { createSender } from '../activities/http.js';
+
+// The worker process: runs delivery and recovery workflows and their activities.
+const config = loadConfig();
+const log = createLogger(config.logLevel, 'hookrelay-worker');
+
+async function connect(): Promise<NativeConnection> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await NativeConnection.connect({ address: config.temporal.address });
+    } catch (err) {
+      if (attempt % 10 === 1) log.warn({ err: (err as Error).message }, 'Temporal not reachable; retrying');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+async function main() {
+  const store = await openStore(config.mongo.url, config.mongo.db);
+  const temporal = openTemporal(config);
+  const publisher = createPublisher({ store, temporal, log });
+  const control = createControl({ store, temporal, log, publisher });
+  const sender = createSender({ allowPrivateTargets: config.allowPrivateTargets });
+  if (config.allowPrivateTargets) log.warn('private and loopback webhook targets are allowed (ALLOW_PRIVATE_TARGETS)');
+
+  const connection = await connect();
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+    activities: createActivities({ store, sender, config, log, control }),
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    // On SIGTERM/SIGINT: stop polling, let running attempts finish for up to 20 s; what does not finish is retried
+    // by Temporal on another worker (at-least-once, same webhook-id).
+    shutdownGraceTime: '20s',
+  });
+  log.info({ taskQueue: config.temporal.taskQueue }, 'worker started');
+  if (process.send) process.send({ type: 'ready' });
+  await worker.run();
+  await Promise.allSettled([sender.close(), store.close(), temporal.close(), connection.close()]);
+  log.info('worker stopped');
+  process.exit(0);
+}
+
+main().catch((err) => {
+  log.fatal({ err }, 'worker failed');
+  process.exit(1);
+});

@@ -1,0 +1,115 @@
+import {
+  CancellationScope, condition, defineQuery, defineSignal, isCancellation, proxyActivities, setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.js';
+import { SA_STATUS } from '../src/domain/search-attributes.js';
+import type { DeliveryInput, DeliveryState } from './types.js';
+
+const { deliver, markDelivery } = proxyActivities<ReturnType<typeof createActivities>>({
+  // The POST has its own timeout (≤ 60 s); this bounds a stuck worker. Infrastructure failures (MongoDB down,
+  // worker killed) are retried by Temporal without burning an attempt of the customer's schedule.
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+});
+
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const cancelSignal = defineSignal('cancel');
+/** Skip the current wait and attempt now (POST /v1/deliveries/{id}/retry on a running delivery). */
+export const retryNowSignal = defineSignal('retryNow');
+export const statusQuery = defineQuery<DeliveryState>('status');
+
+/** Re-check a held delivery this often even without a resume signal, so a lost signal never strands it. */
+const HELD_RECHECK = '1h';
+
+/**
+ * One delivery of one event to one webhook. Owns the attempt counter, the retry schedule (durable timers)
+ * and the pause state; every attempt is one `deliver` activity, which does the I/O and records the outcome.
+ */
+export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryState> {
+  const state: DeliveryState = { status: 'pending', attempt: input.attemptsBefore, paused: false, next_attempt_at: null };
+  let attemptsInRun = 0;
+  let firstAttemptAt: number | null = null;
+  let cancelled = false;
+  let resumes = 0;
+  let retryNow = false;
+
+  setHandler(pauseSignal, () => {
+    state.paused = true;
+  });
+  setHandler(resumeSignal, () => {
+    state.paused = false;
+    resumes++;
+  });
+  setHandler(cancelSignal, () => {
+    cancelled = true;
+  });
+  setHandler(retryNowSignal, () => {
+    retryNow = true;
+    state.paused = false;
+    resumes++;
+  });
+  setHandler(statusQuery, () => state);
+
+  const finish = async (status: DeliveryState['status']) => {
+    state.status = status;
+    state.next_attempt_at = null;
+    upsertSearchAttributes([{ key: SA_STATUS, value: status }]);
+    return state;
+  };
+
+  try {
+    for (;;) {
+      if (state.paused) {
+        upsertSearchAttributes([{ key: SA_STATUS, value: 'paused' }]);
+        await condition(() => !state.paused || cancelled);
+        if (!cancelled) upsertSearchAttributes([{ key: SA_STATUS, value: 'pending' }]);
+      }
+      if (cancelled) {
+        await markDelivery({ deliveryId: input.deliveryId, status: 'cancelled' });
+        return finish('cancelled');
+      }
+      const seenResumes = resumes;
+      firstAttemptAt ??= Date.now();
+      const result = await deliver({
+        ...input,
+        attempt: state.attempt + 1,
+        attemptInRun: attemptsInRun + 1,
+        elapsedSinceFirstMs: Date.now() - firstAttemptAt,
+      });
+      switch (result.outcome) {
+        case 'delivered':
+        case 'failed':
+          state.attempt++;
+          return finish(result.outcome);
+        case 'cancelled':
+          return finish('cancelled');
+        case 'held':
+          // The webhook is disabled: wait for a resume without burning an attempt.
+          state.paused = true;
+          upsertSearchAttributes([{ key: SA_STATUS, value: 'paused' }]);
+          await condition(() => resumes > seenResumes || cancelled, HELD_RECHECK);
+          state.paused = false;
+          break;
+        case 'throttled':
+          await condition(() => cancelled, result.delayMs);
+          break;
+        case 'retry':
+          state.attempt++;
+          attemptsInRun++;
+          retryNow = false;
+          state.next_attempt_at = new Date(Date.now() + result.delayMs).toISOString();
+          await condition(() => cancelled || retryNow, result.delayMs);
+          state.next_attempt_at = null;
+          break;
+      }
+    }
+  } catch (err) {
+    // Cancelled from the Temporal UI or API: record it in the delivery log before ending.
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => markDelivery({ deliveryId: input.deliveryId, status: 'cancelled' }));
+    }
+    throw err;
+  }
+}

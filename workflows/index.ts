@@ -1,0 +1,2 @@
+export { deliveryWorkflow, pauseSignal, resumeSignal, cancelSignal, retryNowSignal, statusQuery } from './delivery.js';
+export { recoveryWorkflow } from './recovery.js';

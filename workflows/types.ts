@@ -1,0 +1,27 @@
+// Shapes crossing the workflow boundary. Plain data only: they are serialized into Temporal history.
+export type DeliveryInput = {
+  orgId: string;
+  webhookId: string;
+  eventId: string;
+  deliveryId: string;
+  eventType: string;
+  /** delays between attempts in ms, snapshotted when the run starts ([] = a single attempt) */
+  scheduleMs: number[];
+  /** attempts made by earlier runs (recovery and retry continue the count) */
+  attemptsBefore: number;
+};
+
+export type DeliveryState = {
+  status: 'pending' | 'delivered' | 'failed' | 'paused' | 'cancelled';
+  attempt: number;
+  paused: boolean;
+  next_attempt_at: string | null;
+};
+
+export type DeliverRequest = DeliveryInput & { attempt: number; attemptInRun: number; elapsedSinceFirstMs: number };
+
+export type DeliverResult =
+  | { outcome: 'delivered' | 'failed' | 'cancelled' | 'held' }
+  | { outcome: 'retry' | 'throttled'; delayMs: number };
+
+export type RecoveryInput = { recoveryId: string };
