@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { isDuplicateKey } from '../src/storage/mongo.js';
 import { newId } from '../src/domain/ids.js';
 import { nextDelay, parseRetryAfter } from '../src/domain/schedule.js';
@@ -35,6 +36,14 @@ class EventCache {
   set(doc: EventDoc) {
     if (this.map.size >= 5000) this.map.delete(this.map.keys().next().value!);
     this.map.set(doc._id, doc);
+  }
+}
+
+function heartbeat() {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    // called outside an activity (unit use): nothing to report to
   }
 }
 
@@ -80,7 +89,7 @@ export function createDeliver(deps: ActivityDeps) {
     const now = new Date();
     const timestamp = Math.floor(now.getTime() / 1000);
     const headers: Record<string, string> = {};
-    for (const [name, value] of wh.headers) headers[name] = value;
+    for (const h of wh.headers) headers[h.name] = h.value;
     Object.assign(headers, {
       'content-type': 'application/json',
       'user-agent': USER_AGENT,
@@ -88,7 +97,8 @@ export function createDeliver(deps: ActivityDeps) {
       'webhook-timestamp': String(timestamp),
       'webhook-signature': signatureHeader(secretsOf(wh, now), event._id, timestamp, event.body),
     });
-    const result = await sender.send(wh.url, headers, event.body, wh.timeout_ms);
+    const beat = setInterval(() => heartbeat(), 3000);
+    const result = await sender.send(wh.url, headers, event.body, wh.timeout_ms).finally(() => clearInterval(beat));
     const ok = result.error === null;
 
     try {

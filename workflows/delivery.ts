@@ -10,6 +10,8 @@ const { deliver, markDelivery } = proxyActivities<ReturnType<typeof createActivi
   // The POST has its own timeout (≤ 60 s); this bounds a stuck worker. Infrastructure failures (MongoDB down,
   // worker killed) are retried by Temporal without burning an attempt of the customer's schedule.
   startToCloseTimeout: '2m',
+  // A worker killed mid-POST is noticed within this (the activity heartbeats while it waits), not after 2m.
+  heartbeatTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 

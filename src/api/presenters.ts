@@ -12,7 +12,7 @@ export function webhookOut(wh: WebhookDoc, health: HealthStatus, opts: { secret?
     events: wh.events,
     channels: wh.channels,
     filter: wh.filter ? JSON.parse(wh.filter) : null,
-    headers: Object.fromEntries(wh.headers),
+    headers: Object.fromEntries(wh.headers.map((h) => [h.name, h.value])),
     retry_schedule: wh.retry_schedule,
     timeout_ms: wh.timeout_ms,
     rate_limit_per_s: wh.rate_limit_per_s,

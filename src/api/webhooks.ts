@@ -79,7 +79,7 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
     if (f.events !== undefined) out.events = f.events && [...new Set(f.events)];
     if (f.channels !== undefined) out.channels = f.channels;
     if (f.filter !== undefined) out.filter = f.filter ? JSON.stringify(f.filter) : null;
-    if (f.headers !== undefined) out.headers = Object.entries(f.headers);
+    if (f.headers !== undefined) out.headers = toHeaderList(f.headers);
     if (f.retry_schedule !== undefined) out.retry_schedule = f.retry_schedule;
     if (f.timeout_ms !== undefined) out.timeout_ms = f.timeout_ms;
     if (f.rate_limit_per_s !== undefined) out.rate_limit_per_s = f.rate_limit_per_s;
@@ -99,7 +99,7 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
       events: f.events ? [...new Set(f.events)] : null,
       channels: f.channels ?? null,
       filter: f.filter ? JSON.stringify(f.filter) : null,
-      headers: Object.entries(f.headers ?? {}),
+      headers: toHeaderList(f.headers ?? {}),
       retry_schedule: f.retry_schedule ?? DEFAULT_RETRY_SCHEDULE,
       timeout_ms: f.timeout_ms ?? config.defaultTimeoutMs,
       rate_limit_per_s: f.rate_limit_per_s ?? null,
@@ -356,3 +356,5 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
 
   return router;
 }
+
+const toHeaderList = (h: Record<string, string>) => Object.entries(h).map(([name, value]) => ({ name, value }));

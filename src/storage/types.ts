@@ -40,7 +40,8 @@ export type WebhookDoc = {
   events: string[] | null;
   channels: string[] | null;
   filter: string | null;
-  headers: [string, string][];
+  /** {name, value} pairs: FerretDB forbids nested arrays, and header names may contain "." */
+  headers: { name: string; value: string }[];
   retry_schedule: string[];
   timeout_ms: number;
   rate_limit_per_s: number | null;

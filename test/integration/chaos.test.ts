@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { client, eventually, newOrg, stack } from '../support/api.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
+// @ts-expect-error plain JS module shared with npm start
+import { freePort, startApi, startTemporal, startWorker } from '../../scripts/stack.js';
+
+type Proc = { pid: number; stop(): Promise<void>; kill(signal?: string): Promise<unknown>; url?: string };
+
+// Crashes: kill -9 of the worker mid-delivery and a restart of the Temporal dev server with its db file.
+// This file runs its own Temporal server, API and worker (its own task queue) beside the shared test stack.
+describe('durability', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hookrelay-chaos-'));
+  const logDir = join(stack().logDir, 'chaos');
+  let temporal: Proc;
+  let api: Proc & { url: string };
+  let worker: Proc;
+  let port: number;
+  let env: Record<string, string>;
+  let rcv: Receiver;
+
+  beforeAll(async () => {
+    port = await freePort();
+    temporal = await startTemporal({ port, dbFile: join(dir, 'temporal.db'), logDir, headless: true });
+    env = { ...stack().env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_TASK_QUEUE: 'chaos' };
+    api = await startApi({ env, logDir });
+    worker = await startWorker({ env, logDir });
+  });
+  afterAll(async () => {
+    await rcv?.close();
+    for (const p of [worker, api, temporal]) await p?.stop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every event is delivered after kill -9 of the worker and a Temporal restart; each webhook-id arrives once', async () => {
+    const { admin: local } = await newOrg('chaos');
+    const admin = client(local.key, api.url);
+    // Slow answers keep attempts in flight when the worker dies; the first attempt of each event fails so that
+    // retries are waiting on durable timers when Temporal restarts.
+    const seen = new Map<string, number>();
+    rcv = await startReceiver((_n, req) => {
+      const id = String(req.headers['webhook-id']);
+      const count = (seen.get(id) ?? 0) + 1;
+      seen.set(id, count);
+      return count === 1 ? { status: 500 } : { status: 200, delayMs: 300 };
+    });
+    await admin.post('/v1/event-types', { name: 'order.paid' });
+    const { body: wh } = await admin.post('/v1/webhooks', { url: rcv.url, events: ['order.paid'], retry_schedule: ['3s', '3s', '3s', '3s'] });
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push((await admin.post('/v1/events', { type: 'order.paid', data: { i } })).body.id);
+
+    // First attempts have failed; retries are waiting on 3 s timers. Kill the worker hard, restart Temporal.
+    await rcv.waitFor(20);
+    await worker.kill('SIGKILL');
+    await temporal.stop();
+    temporal = await startTemporal({ port, dbFile: join(dir, 'temporal.db'), logDir, headless: true });
+    worker = await startWorker({ env, logDir });
+
+    // While second attempts are in flight (300 ms answers), kill the worker again.
+    await eventually(async () => [...seen.values()].some((c) => c >= 2), 30_000, 20);
+    await worker.kill('SIGKILL');
+    worker = await startWorker({ env, logDir });
+
+    const all = await eventually(async () => {
+      const res = await admin.get(`/v1/webhooks/${wh.id}/deliveries?per_page=100`);
+      return res.body.data.length === 20 && res.body.data.every((d: any) => d.status === 'delivered') && res.body.data;
+    }, 90_000, 250);
+    expect(new Set(all.map((d: any) => d.event_id))).toEqual(new Set(ids));
+    // Every event reached the receiver; a repeat only ever carries the same webhook-id (at-least-once).
+    expect(new Set(seen.keys())).toEqual(new Set(ids));
+  }, 180_000);
+});
+
+describe('SSRF guard (private targets not allowed)', () => {
+  let api: Proc & { url: string };
+  let worker: Proc;
+  let rcv: Receiver;
+  beforeAll(async () => {
+    const logDir = join(stack().logDir, 'ssrf');
+    const env = { ...stack().env, TEMPORAL_TASK_QUEUE: 'ssrf', ALLOW_PRIVATE_TARGETS: 'false', ALLOW_HTTP_TARGETS: 'true' };
+    api = await startApi({ env, logDir });
+    worker = await startWorker({ env, logDir });
+    rcv = await startReceiver();
+  });
+  afterAll(async () => {
+    await rcv.close();
+    for (const p of [worker, api]) await p.stop().catch(() => {});
+  });
+
+  it('blocks loopback, link-local metadata, 10/8, ::1 and a hostname resolving to loopback', async () => {
+    const { admin: local } = await newOrg('ssrf');
+    const admin = client(local.key, api.url);
+    await admin.post('/v1/event-types', { name: 'probe' });
+    const targets = [
+      `http://127.0.0.1:${rcv.port}/hook`,
+      'http://169.254.169.254/latest/meta-data',
+      'http://10.1.2.3/hook',
+      `http://[::1]:${rcv.port}/hook`,
+      `http://localhost:${rcv.port}/hook`,
+      `http://[::ffff:127.0.0.1]:${rcv.port}/hook`,
+    ];
+    const hooks = [];
+    for (const url of targets) {
+      const res = await admin.post('/v1/webhooks', { url, events: ['probe'], retry_schedule: [] });
+      expect(res.status).toBe(201);
+      hooks.push(res.body.id);
+    }
+    await admin.post('/v1/events', { type: 'probe', data: {} });
+    for (const id of hooks) {
+      const d = await eventually(async () => {
+        const [x] = (await admin.get(`/v1/webhooks/${id}/deliveries`)).body.data;
+        return x?.status === 'failed' && x;
+      });
+      const full = (await admin.get(`/v1/deliveries/${d.id}`)).body;
+      expect(full.attempts[0].error).toBe('blocked_address');
+      expect(full.status_code).toBeNull();
+    }
+    expect(rcv.received).toHaveLength(0);
+  });
+
+  it('production refuses http:// URLs at create time', async () => {
+    // The shared test stack allows http; this API allows it too, so check the https-only rule via config instead.
+    const { parseConfig } = await import('../../src/config.js');
+    const prod = parseConfig({ HOOKRELAY_ENV: 'production' });
+    expect(prod.allowHttpTargets).toBe(false);
+    expect(prod.allowPrivateTargets).toBe(false);
+  });
+});
