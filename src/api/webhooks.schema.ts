@@ -81,6 +81,19 @@ export const DeliveryOut = registry.register(
   }),
 );
 
+export const RecoveryOut = registry.register(
+  'Recovery',
+  z.object({
+    id: z.string(),
+    webhook_id: z.string(),
+    since: z.string(),
+    until: z.string().nullable(),
+    status: z.enum(['running', 'completed']),
+    recovered: z.number().int(),
+    request_id: z.string().optional(),
+  }),
+);
+
 export const WebhookOut = registry.register(
   'Webhook',
   z.object({
@@ -103,7 +116,7 @@ export const WebhookOut = registry.register(
     created_at: z.string(),
     updated_at: z.string(),
     recent_deliveries: z.array(DeliveryOut).optional(),
-    recovery: z.lazy(() => RecoveryOut).optional(),
+    recovery: RecoveryOut.optional(),
     request_id: z.string().optional(),
   }),
 );
@@ -111,19 +124,6 @@ export const WebhookOut = registry.register(
 export const RecoverIn = registry.register(
   'RecoverIn',
   z.object({ since: z.string().datetime({ offset: true }), until: z.string().datetime({ offset: true }).optional() }).strict(),
-);
-
-export const RecoveryOut = registry.register(
-  'Recovery',
-  z.object({
-    id: z.string(),
-    webhook_id: z.string(),
-    since: z.string(),
-    until: z.string().nullable(),
-    status: z.enum(['running', 'completed']),
-    recovered: z.number().int(),
-    request_id: z.string().optional(),
-  }),
 );
 
 export const RotateIn = registry.register('RotateSecretIn', z.object({ secret: fields.secret }).strict());
