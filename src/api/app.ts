@@ -6,7 +6,7 @@ import { errorHandler } from './middleware/errors.js';
 import { jsonBody, requestId } from './middleware/request.js';
 import { route } from './route.js';
 import { guard } from '../storage/mongo.js';
-import { notFound } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 import { webhooksRouter } from './webhooks.js';
 import { eventsRouter } from './events.js';
 import { deliveriesRouter } from './deliveries.js';
@@ -47,7 +47,11 @@ export function createApp(deps: ApiDeps): Koa {
 
   for (const router of [opsRouter(deps), me, eventTypesRouter(deps, auth), webhooksRouter(deps, auth), eventsRouter(deps, auth), deliveriesRouter(deps, auth)]) {
     app.use(router.routes());
-    app.use(router.allowedMethods());
+    app.use(router.allowedMethods({
+      throw: true,
+      notImplemented: () => new AppError(405, 'method_not_allowed', 'this method is not supported here'),
+      methodNotAllowed: () => new AppError(405, 'method_not_allowed', 'this method is not allowed on this path'),
+    }));
   }
   return app;
 }

@@ -31,8 +31,9 @@ const EventTypeOut = registry.register(
 );
 
 const out = (t: EventTypeDoc) => ({
-  name: t.name, description: t.description, schema: t.schema ? JSON.parse(t.schema) : null, deprecated: t.deprecated,
-  replaced_by: t.replaced_by, archived: t.archived, created_at: t.created_at.toISOString(), updated_at: t.updated_at.toISOString(),
+  // ?? guards documents written by an upsert, where some servers drop null fields.
+  name: t.name, description: t.description ?? '', schema: t.schema ? JSON.parse(t.schema) : null, deprecated: t.deprecated ?? false,
+  replaced_by: t.replaced_by ?? null, archived: t.archived ?? false, created_at: t.created_at.toISOString(), updated_at: t.updated_at.toISOString(),
 });
 
 export function eventTypesRouter(deps: ApiDeps, auth: AuthFn): Router {

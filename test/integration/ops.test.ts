@@ -57,7 +57,7 @@ describe('dependency outages', () => {
 
   it('rate-limits each key with 429 and retry-after', async () => {
     const admin = client(adminKey, api.url);
-    let limited: Awaited<ReturnType<typeof admin.get>> | undefined;
+    let limited: { status: number; body: any; headers: Headers } | undefined;
     for (let i = 0; i < 40 && !limited; i++) {
       const r = await admin.get('/v1/me');
       if (r.status === 429) limited = r;
