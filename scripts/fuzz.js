@@ -37,7 +37,7 @@ try {
     '-H', `Authorization: Bearer ${adminKey}`,
     '--checks', 'not_a_server_error,response_schema_conformance',
     '--max-examples', process.env.FUZZ_MAX_EXAMPLES ?? '30',
-    '--workers', '2',
+    '--workers', '1',
   ], { cwd: root, stdio: 'inherit' });
   status = res.status ?? 1;
   if (status !== 0) console.error(`fuzz: schemathesis failed; API logs in ${logDir}`);

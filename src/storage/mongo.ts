@@ -8,16 +8,49 @@ export type Collections = ReturnType<typeof collections>;
 
 function collections(db: Db) {
   return {
-    orgs: db.collection<OrgDoc>('organizations'),
-    apiKeys: db.collection<ApiKeyDoc>('api_keys'),
-    eventTypes: db.collection<EventTypeDoc>('event_types'),
-    webhooks: db.collection<WebhookDoc>('webhooks'),
-    events: db.collection<EventDoc>('events'),
-    deliveries: db.collection<DeliveryDoc>('deliveries'),
-    attempts: db.collection<AttemptDoc>('attempts'),
-    idempotency: db.collection<IdempotencyDoc>('idempotency'),
-    recoveries: db.collection<RecoveryDoc>('recoveries'),
+    orgs: retrying(db.collection<OrgDoc>('organizations')),
+    apiKeys: retrying(db.collection<ApiKeyDoc>('api_keys')),
+    eventTypes: retrying(db.collection<EventTypeDoc>('event_types')),
+    webhooks: retrying(db.collection<WebhookDoc>('webhooks')),
+    events: retrying(db.collection<EventDoc>('events')),
+    deliveries: retrying(db.collection<DeliveryDoc>('deliveries')),
+    attempts: retrying(db.collection<AttemptDoc>('attempts')),
+    idempotency: retrying(db.collection<IdempotencyDoc>('idempotency')),
+    recoveries: retrying(db.collection<RecoveryDoc>('recoveries')),
   };
+}
+
+const RETRIED = new Set([
+  'insertOne', 'insertMany', 'updateOne', 'updateMany', 'replaceOne', 'deleteOne', 'deleteMany', 'findOne',
+  'countDocuments', 'createIndex', 'findOneAndUpdate',
+]);
+
+/** FerretDB's SQLite backend answers SQLITE_BUSY when two writers collide; the operation did not happen. */
+export function isTransientBusy(err: unknown): boolean {
+  return err instanceof MongoError && /SQLITE_BUSY|database is locked/.test(err.message);
+}
+
+/**
+ * Retries single operations that failed with a transient lock conflict. Each retried call is one operation
+ * that had no effect, so retrying it is safe; multi-step logic above it never re-runs.
+ */
+function retrying<T extends object>(collection: T): T {
+  return new Proxy(collection, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof prop !== 'string' || !RETRIED.has(prop) || typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await value.apply(target, args);
+          } catch (err) {
+            if (!isTransientBusy(err) || attempt >= 8) throw err;
+            await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
+          }
+        }
+      };
+    },
+  });
 }
 
 export type Store = { client: MongoClient; db: Db; c: Collections; close(): Promise<void>; ping(): Promise<void> };
@@ -81,7 +114,7 @@ export async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (isMongoUnavailable(err)) throw new UnavailableError('mongodb', err);
+    if (isMongoUnavailable(err) || isTransientBusy(err)) throw new UnavailableError('mongodb', err);
     throw err;
   }
 }

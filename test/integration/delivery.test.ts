@@ -327,3 +327,45 @@ describe('publish', () => {
     await admin.del(`/v1/webhooks/${wh.id}`);
   });
 });
+
+describe('outbox and rate limits', () => {
+  it('an event stored before a crash cut its fan-out short is still delivered (the sweep finishes it)', async () => {
+    const { testStore } = await import('../support/api.js');
+    const store = await testStore();
+    const r = await startReceiver();
+    try {
+      const { body: wh } = await admin.post('/v1/webhooks', { url: r.url, events: ['case.complete'] });
+      const me = (await admin.get('/v1/me')).body;
+      // Exactly what the API writes before it starts workflows: the event with its matched webhooks.
+      const id = `evt_SWEEP${Date.now()}`;
+      await store.c.events.insertOne({
+        _id: id, org_id: me.organization.id, type: 'case.complete', timestamp: new Date(), channels: null,
+        body: JSON.stringify({ id, type: 'case.complete', timestamp: new Date().toISOString(), data: { swept: true } }),
+        raw: false, matched: [wh.id], fanout_done: false, created_at: new Date(),
+      });
+      await r.waitFor(1, 20_000);
+      expect(r.received[0].headers['webhook-id']).toBe(id);
+      const ev = await eventually(async () => {
+        const e = (await admin.get(`/v1/events/${id}`)).body;
+        return e.deliveries?.[0]?.status === 'delivered' && e;
+      });
+      expect(ev.deliveries).toHaveLength(1);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('rate_limit_per_s spreads deliveries to one webhook', async () => {
+    const r = await startReceiver();
+    try {
+      await admin.post('/v1/webhooks', { url: r.url, events: ['case.complete'], rate_limit_per_s: 2 });
+      await admin.post('/v1/events/batch', { events: Array.from({ length: 6 }, (_, i) => ({ type: 'case.complete', data: { i } })) });
+      await r.waitFor(6, 20_000);
+      const times = r.received.map((x) => x.at).sort((a, b) => a - b);
+      // 2 immediately (the bucket starts full), then 2 per second: the last ≥ ~2 s after the first.
+      expect(times[5] - times[0]).toBeGreaterThanOrEqual(1500);
+    } finally {
+      await r.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import type Koa from 'koa';
 import { ZodError } from 'zod';
 import { AppError, UnavailableError } from '../../errors.js';
-import { isMongoUnavailable } from '../../storage/mongo.js';
+import { isMongoUnavailable, isTransientBusy } from '../../storage/mongo.js';
 import type { Logger } from '../../log.js';
 
 export function zodDetails(err: ZodError) {
@@ -19,7 +19,7 @@ export function errorHandler(log: Logger): Koa.Middleware {
       if (ctx.status === 404 && ctx.body === undefined) throw new AppError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
     } catch (caught) {
       let err = caught;
-      if (isMongoUnavailable(err)) err = new UnavailableError('mongodb', err);
+      if (isMongoUnavailable(err) || isTransientBusy(err)) err = new UnavailableError('mongodb', err);
       let appErr: AppError;
       if (err instanceof AppError) appErr = err;
       else if (err instanceof ZodError) appErr = new AppError(400, 'validation_failed', 'the request is not valid', zodDetails(err));
