@@ -10,6 +10,8 @@ export type Temporal = {
   connection: Connection;
   taskQueue: string;
   ping(): Promise<void>;
+  /** Throws UnavailableError unless Temporal answered a ping within the last second (cached). */
+  requireUp(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -17,14 +19,28 @@ export type Temporal = {
 export function openTemporal(config: Config): Temporal {
   const connection = Connection.lazy({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
+  const ping = () =>
+    connection.withDeadline(Date.now() + 2000, async () => {
+      await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
+    });
+  let last: { at: number; up: boolean } = { at: 0, up: false };
+  let inflight: Promise<boolean> | null = null;
   return {
     client,
     connection,
     taskQueue: config.temporal.taskQueue,
-    ping: () =>
-      connection.withDeadline(Date.now() + 2000, async () => {
-        await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
-      }),
+    ping,
+    async requireUp() {
+      if (Date.now() - last.at > 1000) {
+        inflight ??= ping().then(() => true, () => false).then((up) => {
+          last = { at: Date.now(), up };
+          inflight = null;
+          return up;
+        });
+        await inflight;
+      }
+      if (!last.up) throw new UnavailableError('temporal');
+    },
     close: () => connection.close(),
   };
 }

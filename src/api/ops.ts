@@ -45,7 +45,7 @@ export function opsRouter(deps: ApiDeps): Router {
     ctx.body = await metrics.registry.metrics();
   });
   router.get('/openapi.json', (ctx) => {
-    ctx.body = openApiDocument();
+    ctx.body = { ...openApiDocument() };
   });
   router.get('/docs', (ctx) => {
     ctx.type = 'html';

@@ -1,4 +1,4 @@
-import { conflict } from '../errors.js';
+import { conflict, UnavailableError } from '../errors.js';
 import { newId } from '../domain/ids.js';
 import { channelsMatch, eventTypeMatches, filterMatches, type Envelope } from '../domain/filters.js';
 import { scheduleToMs } from '../domain/schedule.js';
@@ -78,9 +78,23 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
     }
   }
 
+  /**
+   * After the event is stored it is acknowledged: if Temporal fails half-way through the fan-out, the sweep
+   * finishes it when Temporal is back. Before anything is stored, a Temporal known to be down means 503.
+   */
+  async function fanoutOrDefer(event: EventDoc): Promise<void> {
+    try {
+      await fanout(event);
+    } catch (err) {
+      if (!(err instanceof UnavailableError)) throw err;
+      log.warn({ event: event._id }, 'fan-out deferred to the sweep: a dependency is unavailable');
+    }
+  }
+
   async function publish(orgId: string, input: PublishInput, idempotencyKey?: string): Promise<{ result: PublishResult; deprecation: string | null }> {
     return guard(async () => {
       const deprecation = await check(orgId, input, '');
+      await temporal.requireUp();
       const key = idempotencyKey ? `key:${idempotencyKey}` : input.id ? `id:${input.id}` : null;
       let eventId = newId('evt');
       if (key) {
@@ -91,7 +105,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         if (raced) return { result: await finishExisting(raced), deprecation };
       }
       const event = await persist(orgId, eventId, input);
-      await fanout(event);
+      await fanoutOrDefer(event);
       return { result: resultOf(event), deprecation };
     });
   }
@@ -104,6 +118,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         const d = await check(orgId, input, `events.${i}.`);
         if (d) deprecations.push(d);
       }
+      await temporal.requireUp();
       const results: PublishResult[] = [];
       for (const input of inputs) {
         if (input.id) {
@@ -116,14 +131,14 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         const eventId = input.id ? await claimKey(orgId, `id:${input.id}`, newId('evt')) : newId('evt');
         const event = (await c.events.findOne({ _id: eventId })) ?? (await persist(orgId, eventId, input));
         results.push(resultOf(event));
-        await fanout(event);
+        await fanoutOrDefer(event);
       }
       return { results, deprecations };
     });
   }
 
   async function finishExisting(event: EventDoc): Promise<PublishResult> {
-    if (!event.fanout_done) await fanout(event);
+    if (!event.fanout_done) await fanoutOrDefer(event);
     return resultOf(event);
   }
 

@@ -55,6 +55,14 @@ describe('durability', () => {
     await rcv.waitFor(20);
     await worker.kill('SIGKILL');
     await temporal.stop();
+    // While Temporal is down the API says so, and a publish is refused with 503 having written nothing.
+    await eventually(async () => (await fetch(`${api.url}/readyz`)).status === 503, 10_000, 200);
+    await new Promise((r) => setTimeout(r, 1100));
+    const eventsBefore = (await admin.get('/v1/events')).body.pagination.total;
+    const refused = await admin.post('/v1/events', { type: 'order.paid', data: { refused: true } });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.code).toBe('unavailable');
+    expect((await admin.get('/v1/events')).body.pagination.total).toBe(eventsBefore);
     temporal = await startTemporal({ port, dbFile: join(dir, 'temporal.db'), logDir, headless: true });
     worker = await startWorker({ env, logDir });
 
