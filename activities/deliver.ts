@@ -101,23 +101,25 @@ export function createDeliver(deps: ActivityDeps) {
     const result = await sender.send(wh.url, headers, event.body, wh.timeout_ms).finally(() => clearInterval(beat));
     const ok = result.error === null;
 
-    try {
-      await c.attempts.insertOne({
-        _id: newId('att'),
-        org_id: wh.org_id,
-        delivery_id: req.deliveryId,
-        webhook_id: wh._id,
-        attempt: req.attempt,
-        status_code: result.statusCode,
-        duration_ms: result.durationMs,
-        error: result.error,
-        response_body: result.responseBody,
-        created_at: now,
-      });
-    } catch (err) {
-      // A retried activity (worker died after the insert) records its attempt once.
-      if (!isDuplicateKey(err)) throw err;
-    }
+    const recordAttempt = async () => {
+      try {
+        await c.attempts.insertOne({
+          _id: newId('att'),
+          org_id: wh.org_id,
+          delivery_id: req.deliveryId,
+          webhook_id: wh._id,
+          attempt: req.attempt,
+          status_code: result.statusCode,
+          duration_ms: result.durationMs,
+          error: result.error,
+          response_body: result.responseBody,
+          created_at: now,
+        });
+      } catch (err) {
+        // A retried activity (worker died after the insert) records its attempt once.
+        if (!isDuplicateKey(err)) throw err;
+      }
+    };
 
     const gone = result.statusCode === 410;
     const retryAfterMs = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.retryAfter) : null;
@@ -129,7 +131,8 @@ export function createDeliver(deps: ActivityDeps) {
         : { outcome: 'retry', delayMs: delay };
 
     const end = new Date();
-    await c.deliveries.updateOne(
+    // The attempt and the delivery state are independent documents: write both at once.
+    const recordState = c.deliveries.updateOne(
       { _id: req.deliveryId, status: { $ne: 'cancelled' } },
       {
         $set: {
@@ -145,6 +148,7 @@ export function createDeliver(deps: ActivityDeps) {
         },
       },
     );
+    await Promise.all([recordAttempt(), recordState]);
 
     if (ok) {
       if (wh.failing_since) await c.webhooks.updateOne({ _id: wh._id }, { $set: { failing_since: null } });

@@ -82,9 +82,9 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
    * After the event is stored it is acknowledged: if Temporal fails half-way through the fan-out, the sweep
    * finishes it when Temporal is back. Before anything is stored, a Temporal known to be down means 503.
    */
-  async function fanoutOrDefer(event: EventDoc): Promise<void> {
+  async function fanoutOrDefer(event: EventDoc, known?: WebhookDoc[]): Promise<void> {
     try {
-      await fanout(event);
+      await fanout(event, known);
     } catch (err) {
       if (!(err instanceof UnavailableError)) throw err;
       log.warn({ event: event._id }, 'fan-out deferred to the sweep: a dependency is unavailable');
@@ -104,8 +104,8 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         const raced = await c.events.findOne({ _id: eventId });
         if (raced) return { result: await finishExisting(raced), deprecation };
       }
-      const event = await persist(orgId, eventId, input);
-      await fanoutOrDefer(event);
+      const { event, webhooks } = await persist(orgId, eventId, input);
+      await fanoutOrDefer(event, webhooks);
       return { result: resultOf(event), deprecation };
     });
   }
@@ -129,9 +129,10 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
           }
         }
         const eventId = input.id ? await claimKey(orgId, `id:${input.id}`, newId('evt')) : newId('evt');
-        const event = (await c.events.findOne({ _id: eventId })) ?? (await persist(orgId, eventId, input));
+        const stored = await c.events.findOne({ _id: eventId });
+        const { event, webhooks } = stored ? { event: stored, webhooks: undefined } : await persist(orgId, eventId, input);
         results.push(resultOf(event));
-        await fanoutOrDefer(event);
+        await fanoutOrDefer(event, webhooks);
       }
       return { results, deprecations };
     });
@@ -142,7 +143,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
     return resultOf(event);
   }
 
-  async function persist(orgId: string, eventId: string, input: PublishInput, only?: WebhookDoc): Promise<EventDoc> {
+  async function persist(orgId: string, eventId: string, input: PublishInput, only?: WebhookDoc): Promise<{ event: EventDoc; webhooks: WebhookDoc[] }> {
     const timestamp = input.timestamp ? new Date(input.timestamp) : new Date();
     const envelope: Envelope = { id: eventId, type: input.type, timestamp: timestamp.toISOString(), channels: input.channels ?? null, data: input.data };
     const matched = only ? [only] : await matchWebhooks(orgId, envelope);
@@ -165,15 +166,19 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
       if (isDuplicateKey(err)) throw conflict(`event ${eventId} already exists`);
       throw err;
     }
-    return event;
+    return { event, webhooks: matched };
   }
 
-  /** Creates the delivery records and starts the workflows for an event's matched webhooks. Idempotent. */
-  async function fanout(event: EventDoc): Promise<void> {
+  /**
+   * Creates the delivery records and starts the workflows for an event's matched webhooks. Idempotent.
+   * `known` are the webhooks just matched by persist(): a fresh event needs neither re-reading them nor
+   * looking for deliveries that cannot exist yet.
+   */
+  async function fanout(event: EventDoc, known?: WebhookDoc[]): Promise<void> {
     if (event.matched.length === 0) return;
-    const webhooks = await c.webhooks.find({ _id: { $in: event.matched } }).toArray();
+    const webhooks = known ?? (await c.webhooks.find({ _id: { $in: event.matched } }).toArray());
     const now = new Date();
-    const existing = await c.deliveries.find({ event_id: event._id }).toArray();
+    const existing = known ? [] : await c.deliveries.find({ event_id: event._id }).toArray();
     const byWebhook = new Map(existing.map((d) => [d.webhook_id, d]));
     const fresh: DeliveryDoc[] = [];
     for (const wh of webhooks) {
@@ -244,8 +249,8 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
     return guard(async () => {
       const { doc } = await requireLiveType(store, orgId, input.type, 'event_type');
       validateData(doc, input.data, 'data');
-      const event = await persist(orgId, newId('evt'), input, wh);
-      await fanout(event);
+      const { event, webhooks } = await persist(orgId, newId('evt'), input, wh);
+      await fanout(event, webhooks);
       const d = await c.deliveries.findOne({ event_id: event._id, webhook_id: wh._id });
       return d!._id;
     });
