@@ -5,7 +5,7 @@ import type { EventTypeDoc } from '../storage/types.js';
 import { checkSchema, isBuiltin } from '../services/event-types.js';
 import { newId } from '../domain/ids.js';
 import { registry, z } from './openapi.js';
-import { pageQuery, paginate, route } from './route.js';
+import { findPage, pageQuery, paginate, route } from './route.js';
 import type { ApiDeps, AuthFn } from './deps.js';
 
 const NAME = /^[A-Za-z0-9_]+([.\-][A-Za-z0-9_]+)*$/;
@@ -79,10 +79,7 @@ export function eventTypesRouter(deps: ApiDeps, auth: AuthFn): Router {
       const filter: Record<string, unknown> = { org_id: a.orgId };
       if (query.include_archived !== 'true') filter.archived = false;
       return guard(async () => {
-        const [docs, total] = await Promise.all([
-          c.eventTypes.find(filter).sort({ name: 1 }).skip((query.page - 1) * query.per_page).limit(query.per_page).toArray(),
-          c.eventTypes.countDocuments(filter),
-        ]);
+        const { docs, total } = await findPage(c.eventTypes, filter, { name: 1 }, query);
         return paginate(docs.map(out), query.page, query.per_page, total);
       });
     },

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { notFound } from '../errors.js';
 import { guard } from '../storage/mongo.js';
 import { z, registry } from './openapi.js';
-import { pageQuery, paginate, route } from './route.js';
+import { createdBetween, findPage, pageQuery, paginate, route } from './route.js';
 import { deliveryOut, eventOut } from './presenters.js';
 import { DeliveryOut } from './webhooks.schema.js';
 import type { ApiDeps, AuthFn } from './deps.js';
@@ -77,14 +77,9 @@ export function eventsRouter(deps: ApiDeps, auth: AuthFn): Router {
     handler: async (_ctx, { query, auth: a }) => {
       const filter: Record<string, unknown> = { org_id: a.orgId };
       if (query.type) filter.type = query.type;
-      if (query.since || query.until) {
-        filter.created_at = { ...(query.since ? { $gte: new Date(query.since) } : {}), ...(query.until ? { $lt: new Date(query.until) } : {}) };
-      }
+      Object.assign(filter, createdBetween(query.since, query.until));
       return guard(async () => {
-        const [docs, total] = await Promise.all([
-          c.events.find(filter).sort({ created_at: -1 }).skip((query.page - 1) * query.per_page).limit(query.per_page).toArray(),
-          c.events.countDocuments(filter),
-        ]);
+        const { docs, total } = await findPage(c.events, filter, { created_at: -1 }, query);
         return paginate(docs.map(eventOut), query.page, query.per_page, total);
       });
     },

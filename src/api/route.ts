@@ -1,5 +1,6 @@
 import type Koa from 'koa';
 import type Router from '@koa/router';
+import type { Collection, Document, Filter, WithId } from 'mongodb';
 import type { ZodTypeAny, z as Z } from 'zod';
 import { ErrorOut, registry, z } from './openapi.js';
 import type { Auth } from './middleware/auth.js';
@@ -87,4 +88,24 @@ export const pageQuery = {
 
 export function paginate<T>(data: T[], page: number, perPage: number, total: number) {
   return { data, pagination: { page, per_page: perPage, total, has_more: page * perPage < total } };
+}
+
+/** One page of a collection and the total it was cut from, for the list envelope. */
+export async function findPage<T extends Document>(
+  collection: Collection<T>,
+  filter: Filter<T>,
+  sort: Record<string, 1 | -1>,
+  query: { page: number; per_page: number },
+): Promise<{ docs: WithId<T>[]; total: number }> {
+  const [docs, total] = await Promise.all([
+    collection.find(filter).sort(sort).skip((query.page - 1) * query.per_page).limit(query.per_page).toArray(),
+    collection.countDocuments(filter),
+  ]);
+  return { docs, total };
+}
+
+/** created_at in [since, until), or no condition when neither is given. */
+export function createdBetween(since?: string, until?: string): { created_at?: Record<string, Date> } {
+  if (!since && !until) return {};
+  return { created_at: { ...(since ? { $gte: new Date(since) } : {}), ...(until ? { $lt: new Date(until) } : {}) } };
 }

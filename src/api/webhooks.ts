@@ -11,7 +11,7 @@ import type { WebhookDoc } from '../storage/types.js';
 import { webhookHealth, webhookStats } from '../services/health.js';
 import { requireLiveType } from '../services/event-types.js';
 import { z } from './openapi.js';
-import { pageQuery, paginate, route } from './route.js';
+import { createdBetween, findPage, pageQuery, paginate, route } from './route.js';
 import { deliveryOut, recoveryOut, webhookOut } from './presenters.js';
 import {
   DeliveryOut, IdParams, RecoverIn, RecoveryOut, RotateIn, StatsOut, TestIn, WebhookIn, WebhookOut, WebhookPatch, WebhookPut,
@@ -183,10 +183,7 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
       if (query.uid) filter.uid = query.uid;
       if (query.event) filter.$or = [{ events: null }, { events: query.event }, { events: '*' }, { events: `${query.event.split('.')[0]}.*` }];
       return guard(async () => {
-        const [docs, total] = await Promise.all([
-          c.webhooks.find(filter).sort({ created_at: -1 }).skip((query.page - 1) * query.per_page).limit(query.per_page).toArray(),
-          c.webhooks.countDocuments(filter),
-        ]);
+        const { docs, total } = await findPage(c.webhooks, filter, { created_at: -1 }, query);
         return paginate(await Promise.all(docs.map((d) => present(d))), query.page, query.per_page, total);
       });
     },
@@ -339,14 +336,9 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
       const filter: Record<string, unknown> = { webhook_id: wh._id };
       if (query.status) filter.status = query.status;
       if (query.event) filter.event_type = query.event;
-      if (query.since || query.until) {
-        filter.created_at = { ...(query.since ? { $gte: new Date(query.since) } : {}), ...(query.until ? { $lt: new Date(query.until) } : {}) };
-      }
+      Object.assign(filter, createdBetween(query.since, query.until));
       return guard(async () => {
-        const [docs, total] = await Promise.all([
-          c.deliveries.find(filter).sort({ created_at: -1 }).skip((query.page - 1) * query.per_page).limit(query.per_page).toArray(),
-          c.deliveries.countDocuments(filter),
-        ]);
+        const { docs, total } = await findPage(c.deliveries, filter, { created_at: -1 }, query);
         const events = await c.events.find({ _id: { $in: docs.map((d) => d.event_id) } }).toArray();
         const byId = new Map(events.map((e) => [e._id, e]));
         return paginate(docs.map((d) => deliveryOut(d, byId.get(d.event_id))), query.page, query.per_page, total);
