@@ -9,6 +9,7 @@ const lock = join(root, 'package-lock.json');
 const marker = join(root, 'node_modules', '.package-lock.json');
 if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000)) {
   console.log('ensure: installing npm packages…');
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // npm install, not npm ci: npm 11's ci rejects this lock file over platform-specific optional packages.
+  execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
 execFileSync('bash', [join(root, 'scripts/tools.sh')], { cwd: root, stdio: 'inherit' });
