@@ -25,7 +25,9 @@ install_temporal() {
   need_go temporal
   echo "tools: building temporal $TEMPORAL_VERSION (Temporal CLI dev server + Web UI) with go install; several minutes the first time…"
   GOBIN="$tools" GOFLAGS=-buildvcs=false CGO_ENABLED=0 go install "github.com/temporalio/cli/cmd/temporal@v$TEMPORAL_VERSION"
-  "$tools/temporal" --version | grep -q "Server 1.29" || { echo "tools: temporal built but is not the expected server 1.29" >&2; exit 1; }
+  # Output captured first: with pipefail, grep -q closing the pipe early would fail the check.
+  local reported; reported=$("$tools/temporal" --version)
+  [[ "$reported" == *"Server 1.29"* ]] || { echo "tools: temporal built but is not the expected server 1.29" >&2; exit 1; }
   stamp temporal "$TEMPORAL_VERSION"
   echo "tools: temporal $TEMPORAL_VERSION ready"
 }
@@ -45,7 +47,8 @@ install_ferretdb() {
   echo "v$FERRETDB_VERSION" > "$src/build/version/version.txt"
   (cd "$src" && GOFLAGS=-buildvcs=false CGO_ENABLED=0 go build -o "$tools/ferretdb" ./cmd/ferretdb)
   rm -rf "$src"
-  "$tools/ferretdb" --version | grep -q "v$FERRETDB_VERSION" || { echo "tools: ferretdb built but does not report $FERRETDB_VERSION" >&2; exit 1; }
+  local reported; reported=$("$tools/ferretdb" --version)
+  [[ "$reported" == *"v$FERRETDB_VERSION"* ]] || { echo "tools: ferretdb built but does not report $FERRETDB_VERSION" >&2; exit 1; }
   stamp ferretdb "$FERRETDB_VERSION"
   echo "tools: ferretdb $FERRETDB_VERSION ready"
 }
