@@ -13,3 +13,16 @@ if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSyn
   execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
 execFileSync('bash', [join(root, 'scripts/tools.sh')], { cwd: root, stdio: 'inherit' });
+
+// Chromium drives the Temporal UI test. Debian's package; installed when missing and we are allowed to.
+if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) {
+  const isRoot = process.getuid?.() === 0;
+  const aptGet = ['/usr/bin/apt-get'].find((p) => existsSync(p));
+  if (isRoot && aptGet) {
+    console.log('ensure: installing chromium (Debian package) for the Temporal UI test…');
+    execFileSync(aptGet, ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync(aptGet, ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  } else {
+    console.warn('ensure: chromium is missing and cannot be installed here (needs root and apt-get); the Temporal UI test will be skipped');
+  }
+}

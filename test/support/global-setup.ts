@@ -12,6 +12,7 @@ export type StackInfo = {
   mongoUrl: string;
   mongoDb: string;
   temporalAddress: string;
+  temporalUiUrl: string;
   taskQueue: string;
   dataDir: string;
   logDir: string;
@@ -42,9 +43,9 @@ export default async function setup(project: TestProject) {
     if (pidDir) writeFileSync(join(pidDir, String(p.pid)), '');
     return p;
   };
-  const [temporalPort, mongoPort] = [await freePort(), await freePort()];
+  const [temporalPort, uiPort, mongoPort] = [await freePort(), await freePort(), await freePort()];
   const [temporal, ferret] = await Promise.all([
-    startTemporal({ port: temporalPort, dbFile: join(dataDir, 'temporal.db'), logDir, headless: true }),
+    startTemporal({ port: temporalPort, uiPort, dbFile: join(dataDir, 'temporal.db'), logDir }),
     startFerret({ port: mongoPort, dataDir: join(dataDir, 'ferretdb'), logDir }),
   ]);
   track(temporal);
@@ -73,6 +74,7 @@ export default async function setup(project: TestProject) {
     mongoUrl: env.MONGODB_URL,
     mongoDb: env.MONGODB_DB,
     temporalAddress: env.TEMPORAL_ADDRESS,
+    temporalUiUrl: `http://127.0.0.1:${uiPort}`,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     dataDir,
     logDir,
