@@ -75,10 +75,7 @@ export function createDeliver(deps: ActivityDeps) {
       return { outcome: 'cancelled' };
     }
     if (wh.status === 'disabled') {
-      await c.deliveries.updateOne(
-        { _id: req.deliveryId, status: { $in: ['pending', 'paused'] } },
-        { $set: { status: 'paused', next_attempt_at: null, updated_at: new Date() } },
-      );
+      await c.deliveries.updateOne({ _id: req.deliveryId }, { $set: { status: 'paused', next_attempt_at: null, updated_at: new Date() } });
       return { outcome: 'held' };
     }
     if (wh.rate_limit_per_s) {
@@ -133,7 +130,7 @@ export function createDeliver(deps: ActivityDeps) {
     const end = new Date();
     // The attempt and the delivery state are independent documents: write both at once.
     const recordState = c.deliveries.updateOne(
-      { _id: req.deliveryId, status: { $ne: 'cancelled' } },
+      { _id: req.deliveryId },
       {
         $set: {
           status: outcome.outcome === 'retry' ? 'pending' : (outcome.outcome as 'delivered' | 'failed'),
@@ -163,7 +160,7 @@ export function createDeliver(deps: ActivityDeps) {
 
   async function trackFailing(wh: WebhookDoc, at: Date) {
     if (!wh.failing_since) {
-      await store.c.webhooks.updateOne({ _id: wh._id, failing_since: null }, { $set: { failing_since: at } });
+      await store.c.webhooks.updateOne({ _id: wh._id }, { $set: { failing_since: at } });
       return;
     }
     if (at.getTime() - wh.failing_since.getTime() >= deps.config.autoDisableAfterMs) await deps.disableWebhook(wh, 'failing');

@@ -24,8 +24,10 @@ export function createActivities(deps: Omit<ActivityDeps, 'disableWebhook'>) {
     deliver: createDeliver(full),
 
     async markDelivery(input: { deliveryId: string; status: DeliveryStatus }): Promise<void> {
+      const d = await deps.store.c.deliveries.findOne({ _id: input.deliveryId });
+      if (!d || (d.status !== 'pending' && d.status !== 'paused')) return;
       await deps.store.c.deliveries.updateOne(
-        { _id: input.deliveryId, status: { $in: ['pending', 'paused'] } },
+        { _id: input.deliveryId },
         { $set: { status: input.status, next_attempt_at: null, ended_at: new Date(), updated_at: new Date() } },
       );
     },

@@ -82,9 +82,17 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliverySt
       });
       switch (result.outcome) {
         case 'delivered':
+          state.attempt++;
+          return finish('delivered');
         case 'failed':
           state.attempt++;
-          return finish(result.outcome);
+          // A retry requested while this attempt was in flight gets one more attempt rather than being lost.
+          if (retryNow) {
+            retryNow = false;
+            attemptsInRun = input.scheduleMs.length;
+            break;
+          }
+          return finish('failed');
         case 'cancelled':
           return finish('cancelled');
         case 'held':

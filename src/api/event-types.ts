@@ -2,8 +2,7 @@ import Router from '@koa/router';
 import { AppError, conflict, notFound } from '../errors.js';
 import { guard, isDuplicateKey } from '../storage/mongo.js';
 import type { EventTypeDoc } from '../storage/types.js';
-import { checkSchema, isBuiltin } from '../services/event-types.js';
-import { newId } from '../domain/ids.js';
+import { checkSchema, eventTypeId, isBuiltin } from '../services/event-types.js';
 import { registry, z } from './openapi.js';
 import { findPage, pageQuery, paginate, route } from './route.js';
 import type { ApiDeps, AuthFn } from './deps.js';
@@ -42,7 +41,7 @@ export function eventTypesRouter(deps: ApiDeps, auth: AuthFn): Router {
   const params = z.object({ name: z.string().max(128) });
 
   const load = async (orgId: string, n: string) => {
-    const t = await guard(() => c.eventTypes.findOne({ org_id: orgId, name: n }));
+    const t = await guard(() => c.eventTypes.findOne({ _id: eventTypeId(orgId, n) }));
     if (!t) throw notFound('event type');
     return t;
   };
@@ -54,7 +53,7 @@ export function eventTypesRouter(deps: ApiDeps, auth: AuthFn): Router {
       if (body.schema) checkSchema(body.schema);
       const now = new Date();
       const doc: EventTypeDoc = {
-        _id: newId('evt').replace('evt_', 'et_'), org_id: a.orgId, name: body.name, description: body.description ?? '',
+        _id: eventTypeId(a.orgId, body.name), org_id: a.orgId, name: body.name, description: body.description ?? '',
         schema: body.schema ? JSON.stringify(body.schema) : null, deprecated: body.deprecated ?? false,
         replaced_by: body.replaced_by ?? null, archived: false, created_at: now, updated_at: now,
       };

@@ -3,7 +3,6 @@ import addFormats from 'ajv-formats';
 import { unknownEventType, validationFailed } from '../errors.js';
 import type { Store } from '../storage/mongo.js';
 import type { EventTypeDoc } from '../storage/types.js';
-import { newId } from '../domain/ids.js';
 
 /** Built into every organization; they cannot be archived. */
 export const BUILTIN_EVENT_TYPES = [
@@ -38,10 +37,10 @@ export async function ensureBuiltinEventTypes(store: Store, orgId: string): Prom
   const now = new Date();
   for (const t of BUILTIN_EVENT_TYPES) {
     await store.c.eventTypes.updateOne(
-      { org_id: orgId, name: t.name },
+      { _id: eventTypeId(orgId, t.name) },
       {
         $setOnInsert: {
-          _id: `${orgId}:${t.name}`, org_id: orgId, name: t.name, description: t.description, schema: null,
+          _id: eventTypeId(orgId, t.name), org_id: orgId, name: t.name, description: t.description, schema: null,
           deprecated: false, replaced_by: null, archived: false, created_at: now, updated_at: now,
         },
       },
@@ -56,7 +55,7 @@ export type LiveType = { doc: EventTypeDoc; deprecated: boolean };
 
 /** The live (not archived) event type, or unknown_event_type. */
 export async function requireLiveType(store: Store, orgId: string, name: string, path: string): Promise<LiveType> {
-  const doc = await store.c.eventTypes.findOne({ org_id: orgId, name });
+  const doc = await store.c.eventTypes.findOne({ _id: eventTypeId(orgId, name) });
   if (!doc || doc.archived) throw unknownEventType(name, path);
   return { doc, deprecated: doc.deprecated };
 }
@@ -73,4 +72,5 @@ export function validateData(doc: EventTypeDoc, data: unknown, path = 'data'): v
   }
 }
 
-export const newEventTypeId = () => newId('evt').replace('evt_', 'et_');
+/** Event types are keyed by organization and name, so every lookup is by _id. */
+export const eventTypeId = (orgId: string, name: string) => `${orgId}:${name}`;

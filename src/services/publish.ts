@@ -62,20 +62,17 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
   /** Claims the idempotency key for `eventId`; returns the event id that owns it (ours, or a racing request's). */
   async function claimKey(orgId: string, key: string, eventId: string): Promise<string> {
     const _id = `${orgId}:${key}`;
-    const cutoff = new Date(Date.now() - IDEMPOTENCY_WINDOW_MS);
     try {
-      // Insert, or take over a record older than the window.
-      await c.idempotency.updateOne(
-        { _id, created_at: { $lt: cutoff } },
-        { $set: { org_id: orgId, event_id: eventId, created_at: new Date() } },
-        { upsert: true },
-      );
+      await c.idempotency.insertOne({ _id, org_id: orgId, event_id: eventId, created_at: new Date() });
       return eventId;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      const rec = await c.idempotency.findOne({ _id });
-      return rec?.event_id ?? eventId;
     }
+    const rec = await c.idempotency.findOne({ _id });
+    if (rec && Date.now() - rec.created_at.getTime() <= IDEMPOTENCY_WINDOW_MS) return rec.event_id;
+    // The key was used more than 24 h ago: it is free again.
+    await c.idempotency.updateOne({ _id }, { $set: { event_id: eventId, created_at: new Date() } });
+    return eventId;
   }
 
   /**
@@ -139,7 +136,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
   }
 
   async function finishExisting(event: EventDoc): Promise<PublishResult> {
-    if (!event.fanout_done) await fanoutOrDefer(event);
+    if (await c.outbox.findOne({ _id: event._id })) await fanoutOrDefer(event);
     return resultOf(event);
   }
 
@@ -157,10 +154,11 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
       body,
       raw: input.raw ?? false,
       matched: matched.map((w) => w._id),
-      fanout_done: matched.length === 0,
       created_at: new Date(),
     };
     try {
+      // The outbox entry goes first: once the event exists, something is sure to finish its fan-out.
+      if (matched.length > 0) await c.outbox.insertOne({ _id: eventId, org_id: orgId, created_at: event.created_at });
       await c.events.insertOne(event);
     } catch (err) {
       if (isDuplicateKey(err)) throw conflict(`event ${eventId} already exists`);
@@ -225,23 +223,34 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         attemptsBefore: 0,
       }, wh.url);
     });
-    await c.events.updateOne({ _id: event._id }, { $set: { fanout_done: true } });
+    await c.outbox.deleteOne({ _id: event._id });
   }
 
-  /** Finishes fan-outs that a crash left half-done. Runs in the API process on an interval. */
+  /**
+   * Finishes fan-outs that a crash left half-done. Runs in the API process on an interval; it reads only the
+   * outbox, which holds just the fan-outs in progress.
+   */
   async function sweep(olderThanMs: number): Promise<number> {
-    const cutoff = new Date(Date.now() - olderThanMs);
-    const stuck = await c.events.find({ fanout_done: false, created_at: { $lt: cutoff } }).limit(500).toArray();
-    for (const event of stuck) {
+    const cutoff = Date.now() - olderThanMs;
+    const entries = (await c.outbox.find({}).limit(1000).toArray()).filter((o) => o.created_at.getTime() < cutoff);
+    let finished = 0;
+    for (const entry of entries) {
       try {
-        await fanout(event);
+        const event = await c.events.findOne({ _id: entry._id });
+        if (event) {
+          await fanout(event);
+          finished++;
+        } else if (Date.now() - entry.created_at.getTime() > 60_000) {
+          // The process died between the outbox entry and the event: that event was never acknowledged.
+          await c.outbox.deleteOne({ _id: entry._id });
+        }
       } catch (err) {
-        log.warn({ err, event: event._id }, 'fan-out sweep failed; will retry');
+        log.warn({ err, event: entry._id }, 'fan-out sweep failed; will retry');
         break;
       }
     }
-    if (stuck.length) log.info({ count: stuck.length }, 'fan-out sweep finished stuck events');
-    return stuck.length;
+    if (finished) log.info({ count: finished }, 'fan-out sweep finished stuck events');
+    return finished;
   }
 
   /** A test event for one webhook only (POST /v1/webhooks/{id}/test). Returns the delivery id. */

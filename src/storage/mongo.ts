@@ -1,7 +1,7 @@
 import { MongoClient, MongoError, type Db } from 'mongodb';
 import { UnavailableError } from '../errors.js';
 import type {
-  ApiKeyDoc, AttemptDoc, DeliveryDoc, EventDoc, EventTypeDoc, IdempotencyDoc, OrgDoc, RecoveryDoc, WebhookDoc,
+  ApiKeyDoc, AttemptDoc, DeliveryDoc, EventDoc, EventTypeDoc, IdempotencyDoc, OrgDoc, OutboxDoc, RecoveryDoc, WebhookDoc,
 } from './types.js';
 
 export type Collections = ReturnType<typeof collections>;
@@ -16,6 +16,7 @@ function collections(db: Db) {
     deliveries: retrying(db.collection<DeliveryDoc>('deliveries')),
     attempts: retrying(db.collection<AttemptDoc>('attempts')),
     idempotency: retrying(db.collection<IdempotencyDoc>('idempotency')),
+    outbox: retrying(db.collection<OutboxDoc>('fanout_outbox')),
     recoveries: retrying(db.collection<RecoveryDoc>('recoveries')),
   };
 }
@@ -78,6 +79,10 @@ export async function openStore(url: string, dbName: string): Promise<Store> {
   };
 }
 
+/**
+ * Indexes for MongoDB. FerretDB's SQLite backend only answers a filter of exactly {_id: "…"} without a scan, so
+ * every hot path (auth aside, which is cached) reads and writes by _id; these indexes serve lists and MongoDB.
+ */
 export async function ensureIndexes(store: Store): Promise<void> {
   const { c } = store;
   await Promise.all([
@@ -86,7 +91,6 @@ export async function ensureIndexes(store: Store): Promise<void> {
     c.webhooks.createIndex({ org_id: 1, created_at: -1 }),
     c.webhooks.createIndex({ org_id: 1, uid: 1 }),
     c.events.createIndex({ org_id: 1, created_at: -1 }),
-    c.events.createIndex({ fanout_done: 1, created_at: 1 }),
     c.deliveries.createIndex({ webhook_id: 1, event_id: 1 }, { unique: true }),
     c.deliveries.createIndex({ webhook_id: 1, created_at: -1 }),
     c.deliveries.createIndex({ event_id: 1 }),

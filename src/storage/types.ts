@@ -66,7 +66,6 @@ export type EventDoc = {
   raw: boolean;
   /** webhooks matched at publish time: the fan-out sweep finishes from this list after a crash */
   matched: string[];
-  fanout_done: boolean;
   created_at: Date;
 };
 
@@ -105,6 +104,9 @@ export type AttemptDoc = {
   response_body: string | null;
   created_at: Date;
 };
+
+/** A fan-out not yet finished: written before its event, deleted when every workflow has started. */
+export type OutboxDoc = { _id: string; org_id: string; created_at: Date };
 
 export type IdempotencyDoc = { _id: string; org_id: string; event_id: string; created_at: Date };
 

@@ -336,13 +336,14 @@ describe('outbox and rate limits', () => {
     try {
       const { body: wh } = await admin.post('/v1/webhooks', { url: r.url, events: ['case.complete'] });
       const me = (await admin.get('/v1/me')).body;
-      // Exactly what the API writes before it starts workflows: the event with its matched webhooks.
+      // Exactly what the API writes before it starts workflows: the outbox entry and the event with its matches.
       const id = `evt_SWEEP${Date.now()}`;
       await store.c.events.insertOne({
         _id: id, org_id: me.organization.id, type: 'case.complete', timestamp: new Date(), channels: null,
         body: JSON.stringify({ id, type: 'case.complete', timestamp: new Date().toISOString(), data: { swept: true } }),
-        raw: false, matched: [wh.id], fanout_done: false, created_at: new Date(),
+        raw: false, matched: [wh.id], created_at: new Date(),
       });
+      await store.c.outbox.insertOne({ _id: id, org_id: me.organization.id, created_at: new Date() });
       await r.waitFor(1, 20_000);
       expect(r.received[0].headers['webhook-id']).toBe(id);
       const ev = await eventually(async () => {
