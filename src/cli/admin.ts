@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { parseConfig } from '../config.js';
+import { openStore, ensureIndexes } from '../storage/mongo.js';
+import { createKey, createOrg, revokeKey } from '../services/orgs.js';
+import type { Role } from '../storage/types.js';
+import { fail, print } from './output.js';
+
+// Organization and key administration talks to MongoDB directly (MONGODB_URL / MONGODB_DB), like the API does:
+// it is how an operator gets the first key of a new organization.
+async function withStore<T>(fn: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
+  const config = parseConfig(process.env);
+  const store = await openStore(config.mongo.url, config.mongo.db);
+  try {
+    await ensureIndexes(store);
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export function adminCommands(program: Command) {
+  const org = program.command('org').description('organizations (talks to MongoDB directly)');
+  org
+    .command('create <name>')
+    .description('create an organization (then: key create --org <id>)')
+    .action(async (name: string) => {
+      const created = await withStore((s) => createOrg(s, name));
+      print(program, { id: created._id, name: created.name }, `organization ${created._id} (${created.name})`);
+    });
+
+  const key = program.command('key').description('API keys (talks to MongoDB directly)');
+  key
+    .command('create')
+    .requiredOption('--org <id>', 'organization id (org_…)')
+    .option('--role <role>', 'admin or publisher', 'admin')
+    .option('--name <name>', 'a label for the key')
+    .description('create an API key; it is printed once and stored only as a hash')
+    .action(async (opts: { org: string; role: string; name?: string }) => {
+      if (opts.role !== 'admin' && opts.role !== 'publisher') fail('--role must be admin or publisher');
+      const created = await withStore(async (s) => {
+        if (!(await s.c.orgs.findOne({ _id: opts.org }))) fail(`organization ${opts.org} not found`);
+        return createKey(s, opts.org, opts.role as Role, opts.name ?? null);
+      });
+      print(program, created, `${created.id} (${created.role}): ${created.key}\nThe key is shown only now.`);
+    });
+  key
+    .command('revoke <id>')
+    .description('revoke an API key (takes effect within 5 s)')
+    .action(async (id: string) => {
+      const ok = await withStore((s) => revokeKey(s, id));
+      if (!ok) fail(`key ${id} not found or already revoked`);
+      print(program, { id, revoked: true }, `revoked ${id}`);
+    });
+}

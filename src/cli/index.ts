@@ -1,0 +1,154 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { Command } from 'commander';
+import { Hookrelay, verifyWebhook, type Delivery } from '../sdk/index.js';
+import { adminCommands } from './admin.js';
+import { fail, print, reportError, table } from './output.js';
+
+// `hookrelay`: administration, webhooks, events, the live delivery log, recoveries, and a local receiver.
+const program = new Command('hookrelay')
+  .description('hookrelay — durable webhook delivery')
+  .option('--api-url <url>', 'API base URL (env HOOKRELAY_API_URL)', process.env.HOOKRELAY_API_URL ?? 'http://127.0.0.1:3000')
+  .option('--api-key <key>', 'API key (env HOOKRELAY_API_KEY; else .data/admin-key of a local npm start)')
+  .option('--json', 'print JSON');
+
+function client(): Hookrelay {
+  const opts = program.opts<{ apiUrl: string; apiKey?: string }>();
+  const apiKey = opts.apiKey ?? process.env.HOOKRELAY_API_KEY ?? (existsSync('.data/admin-key') ? readFileSync('.data/admin-key', 'utf8').trim() : undefined);
+  if (!apiKey) fail('no API key: pass --api-key or set HOOKRELAY_API_KEY');
+  return new Hookrelay({ apiKey, baseUrl: opts.apiUrl });
+}
+
+adminCommands(program);
+
+const webhooks = program.command('webhooks').description('manage webhooks');
+webhooks.command('list').option('--status <status>', 'active or disabled').action(async (o: { status?: 'active' | 'disabled' }) => {
+  const rows = [];
+  for await (const wh of client().webhooks.listAll({ status: o.status })) rows.push(wh);
+  print(program, rows, table(rows, ['id', 'url', 'events', 'status', 'health_status']));
+});
+webhooks
+  .command('create')
+  .requiredOption('--url <url>', 'endpoint URL')
+  .option('--events <names>', 'comma-separated event types ("*" and "prefix.*" allowed); default all')
+  .option('--uid <uid>', 'customer source id')
+  .option('--header <name:value...>', 'custom header sent on every delivery')
+  .option('--retry-schedule <delays>', 'comma-separated delays, e.g. 1m,5m; "" for a single attempt')
+  .action(async (o: { url: string; events?: string; uid?: string; header?: string[]; retrySchedule?: string }) => {
+    const headers = Object.fromEntries((o.header ?? []).map((h) => [h.slice(0, h.indexOf(':')).trim(), h.slice(h.indexOf(':') + 1).trim()]));
+    const wh = await client().webhooks.create({
+      url: o.url,
+      events: o.events ? o.events.split(',').map((s) => s.trim()) : undefined,
+      uid: o.uid,
+      headers: o.header ? headers : undefined,
+      retry_schedule: o.retrySchedule === undefined ? undefined : o.retrySchedule.split(',').filter(Boolean),
+    });
+    print(program, wh, `${wh.id} → ${wh.url}\nsecret (shown once): ${wh.secret}`);
+  });
+webhooks.command('disable <id>').action(async (id: string) => {
+  const wh = await client().webhooks.disable(id);
+  print(program, wh, `${wh.id} disabled: deliveries hold until enable`);
+});
+webhooks
+  .command('enable <id>')
+  .option('--recover-since <iso>', 'also re-deliver what failed since then')
+  .action(async (id: string, o: { recoverSince?: string }) => {
+    const wh = await client().webhooks.enable(id, { recoverSince: o.recoverSince });
+    print(program, wh, `${wh.id} enabled${wh.recovery ? `; recovery ${wh.recovery.id} started` : ''}`);
+  });
+webhooks.command('delete <id>').action(async (id: string) => {
+  await client().webhooks.delete(id);
+  print(program, { id, deleted: true }, `${id} deleted`);
+});
+
+program
+  .command('events')
+  .description('events')
+  .command('publish')
+  .requiredOption('--type <type>', 'event type')
+  .option('--data <json>', 'event data as JSON', '{}')
+  .option('--channel <name...>', 'channels')
+  .action(async (o: { type: string; data: string; channel?: string[] }) => {
+    let data: unknown;
+    try {
+      data = JSON.parse(o.data);
+    } catch {
+      fail('--data must be JSON');
+    }
+    const res = await client().events.publish({ type: o.type, data, channels: o.channel });
+    print(program, res, `${res.id} (${res.type}) → ${res.deliveries} deliveries`);
+  });
+
+program
+  .command('deliveries')
+  .description('the delivery log')
+  .command('tail')
+  .requiredOption('--webhook <id>', 'webhook id')
+  .option('--once', 'print the latest deliveries and exit')
+  .option('--interval <ms>', 'poll interval', '1000')
+  .action(async (o: { webhook: string; once?: boolean; interval: string }) => {
+    const api = client();
+    const seen = new Map<string, string>();
+    const line = (d: Delivery) =>
+      `${d.created_at}  ${d.id}  ${d.event.padEnd(24)} ${d.status.padEnd(9)} attempt ${d.attempt}  ${d.status_code ?? '-'}`;
+    for (;;) {
+      const page = await api.webhooks.deliveries(o.webhook, { per_page: 50 });
+      for (const d of [...page.data].reverse()) {
+        const sig = `${d.status}/${d.attempt}`;
+        if (seen.get(d.id) === sig) continue;
+        seen.set(d.id, sig);
+        console.log(program.opts().json ? JSON.stringify(d) : line(d));
+      }
+      if (o.once) return;
+      await new Promise((r) => setTimeout(r, Number(o.interval)));
+    }
+  });
+
+program
+  .command('recover')
+  .description('re-deliver the failed deliveries of a webhook in a window, with progress')
+  .requiredOption('--webhook <id>', 'webhook id')
+  .requiredOption('--since <iso>', 'start of the window')
+  .option('--until <iso>', 'end of the window (default now)')
+  .action(async (o: { webhook: string; since: string; until?: string }) => {
+    const api = client();
+    const rec = await api.webhooks.recover(o.webhook, { since: o.since, until: o.until });
+    const total = (await api.webhooks.deliveries(o.webhook, { status: 'failed', since: o.since, until: o.until, per_page: 1 })).pagination.total;
+    const bar = (n: number) => {
+      const width = 30;
+      const done = total ? Math.min(width, Math.round((n / total) * width)) : width;
+      return `[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${n}/${total || n}`;
+    };
+    const done = await api.waitForRecovery(o.webhook, rec.id, {
+      onProgress: (r) => {
+        if (!program.opts().json && process.stdout.isTTY) process.stdout.write(`\r${rec.id} ${bar(r.recovered)}`);
+      },
+    });
+    if (process.stdout.isTTY && !program.opts().json) process.stdout.write('\n');
+    print(program, done, `${done.id} ${bar(done.recovered)} completed: ${done.recovered} re-delivered`);
+  });
+
+program
+  .command('listen <port>')
+  .description('a local receiver that verifies and prints incoming webhooks')
+  .requiredOption('--secret <secret>', 'the webhook secret (whsec_…)')
+  .action((port: string, o: { secret: string }) => {
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        try {
+          const payload = verifyWebhook(body, req.headers as Record<string, string>, o.secret);
+          console.log(program.opts().json ? JSON.stringify({ verified: true, id: req.headers['webhook-id'], payload }) : `✔ ${req.headers['webhook-id']} ${body}`);
+          res.writeHead(200).end('ok');
+        } catch (err) {
+          console.log(program.opts().json ? JSON.stringify({ verified: false, error: (err as Error).message }) : `✘ rejected: ${(err as Error).message}`);
+          res.writeHead(400).end('invalid signature');
+        }
+      });
+    });
+    server.listen(Number(port), '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${port}/ (Ctrl-C stops)`));
+  });
+
+program.parseAsync(process.argv).catch(reportError);

@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { HookrelayError } from './errors.js';
+import type {
+  Delivery, Event, EventIn, EventType, EventTypeIn, EventTypePatch, Me, Page, PageQuery, Published, Recovery, Webhook,
+  WebhookIn, WebhookPatch, WebhookStats,
+} from './types.js';
+
+export * from './types.js';
+export { HookrelayError } from './errors.js';
+// Receivers verify with the same code the worker signs with (it needs only node:crypto).
+export { verifyWebhook, WebhookVerificationError } from '../domain/signature.js';
+
+export type HookrelayOptions = {
+  apiKey: string;
+  baseUrl?: string;
+  /** retries on 429, 503 and network errors (default 3), with exponential backoff and retry-after honoured */
+  maxRetries?: number;
+  /** per-request timeout in ms (default 30 s) */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+};
+
+type Query = Record<string, string | number | boolean | undefined>;
+
+const RETRYABLE = new Set([429, 502, 503, 504]);
+
+/** The producer-side client: every endpoint of the REST API, typed. No server dependencies. */
+export class Hookrelay {
+  private readonly baseUrl: string;
+  private readonly maxRetries: number;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: HookrelayOptions) {
+    this.baseUrl = (options.baseUrl ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
+    this.maxRetries = options.maxRetries ?? 3;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  /** One API call with retries. Publishing carries an idempotency key, so a retried publish is never doubled. */
+  async request<T>(method: string, path: string, opts: { body?: unknown; query?: Query; headers?: Record<string, string> } = {}): Promise<T> {
+    const url = new URL(this.baseUrl + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = { authorization: `Bearer ${this.options.apiKey}`, ...opts.headers };
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await this.fetchImpl(url, {
+          method,
+          headers,
+          body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (err) {
+        if (attempt < this.maxRetries) {
+          await sleep(backoff(attempt));
+          continue;
+        }
+        throw new HookrelayError(`network error: ${(err as Error).message}`, 'network_error', 0, null);
+      }
+      if (RETRYABLE.has(res.status) && attempt < this.maxRetries) {
+        const after = Number(res.headers.get('retry-after'));
+        await sleep(Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 60_000) : backoff(attempt));
+        continue;
+      }
+      const text = await res.text();
+      const body = text ? JSON.parse(text) : undefined;
+      if (!res.ok) {
+        const e = body?.error ?? {};
+        throw new HookrelayError(e.message ?? `HTTP ${res.status}`, e.code ?? 'http_error', res.status, body?.request_id ?? res.headers.get('x-request-id'), e.details ?? []);
+      }
+      return body as T;
+    }
+  }
+
+  /** Every item of a paginated list, fetching page after page. */
+  async *paginate<T>(path: string, query: Query = {}): AsyncGenerator<T> {
+    for (let page = 1; ; page++) {
+      const res = await this.request<Page<T>>('GET', path, { query: { per_page: 100, ...query, page } });
+      yield* res.data;
+      if (!res.pagination.has_more) return;
+    }
+  }
+
+  me = () => this.request<Me>('GET', '/v1/me');
+
+  eventTypes = {
+    create: (body: EventTypeIn) => this.request<EventType>('POST', '/v1/event-types', { body }),
+    list: (q: PageQuery & { include_archived?: boolean } = {}) => this.request<Page<EventType>>('GET', '/v1/event-types', { query: q }),
+    listAll: (q: { include_archived?: boolean } = {}) => this.paginate<EventType>('/v1/event-types', q),
+    get: (name: string) => this.request<EventType>('GET', `/v1/event-types/${enc(name)}`),
+    update: (name: string, body: EventTypePatch) => this.request<EventType>('PATCH', `/v1/event-types/${enc(name)}`, { body }),
+    archive: (name: string) => this.request<void>('DELETE', `/v1/event-types/${enc(name)}`),
+  };
+
+  webhooks = {
+    create: (body: WebhookIn) => this.request<Webhook>('POST', '/v1/webhooks', { body }),
+    /** Create or replace the webhook of a customer source (PUT /v1/webhooks/uid/{uid}). */
+    register: (uid: string, body: Omit<WebhookIn, 'uid'>) => this.request<Webhook>('PUT', `/v1/webhooks/uid/${enc(uid)}`, { body }),
+    list: (q: PageQuery & { status?: 'active' | 'disabled'; event?: string; uid?: string } = {}) => this.request<Page<Webhook>>('GET', '/v1/webhooks', { query: q }),
+    listAll: (q: { status?: 'active' | 'disabled'; event?: string; uid?: string } = {}) => this.paginate<Webhook>('/v1/webhooks', q),
+    get: (id: string, opts: { includeSecret?: boolean } = {}) =>
+      this.request<Webhook>('GET', `/v1/webhooks/${enc(id)}`, { query: { include_secret: opts.includeSecret ? 'true' : undefined } }),
+    update: (id: string, body: WebhookPatch) => this.request<Webhook>('PATCH', `/v1/webhooks/${enc(id)}`, { body }),
+    disable: (id: string) => this.request<Webhook>('PATCH', `/v1/webhooks/${enc(id)}`, { body: { disabled: true } }),
+    enable: (id: string, opts: { recoverSince?: string } = {}) =>
+      this.request<Webhook>('PATCH', `/v1/webhooks/${enc(id)}`, { body: { disabled: false, ...(opts.recoverSince ? { recover_since: opts.recoverSince } : {}) } }),
+    delete: (id: string) => this.request<void>('DELETE', `/v1/webhooks/${enc(id)}`),
+    recover: (id: string, body: { since: string; until?: string }) => this.request<Recovery>('POST', `/v1/webhooks/${enc(id)}/recover`, { body }),
+    getRecovery: (id: string, recoveryId: string) => this.request<Recovery>('GET', `/v1/webhooks/${enc(id)}/recoveries/${enc(recoveryId)}`),
+    rotateSecret: (id: string, body: { secret?: string } = {}) => this.request<{ secret: string }>('POST', `/v1/webhooks/${enc(id)}/rotate-secret`, { body }),
+    test: (id: string, body: { event_type?: string; data?: unknown } = {}) => this.request<Delivery>('POST', `/v1/webhooks/${enc(id)}/test`, { body }),
+    stats: (id: string, q: { window?: string } = {}) => this.request<WebhookStats>('GET', `/v1/webhooks/${enc(id)}/stats`, { query: q }),
+    deliveries: (id: string, q: PageQuery & { status?: string; event?: string; since?: string; until?: string } = {}) =>
+      this.request<Page<Delivery>>('GET', `/v1/webhooks/${enc(id)}/deliveries`, { query: q }),
+    deliveriesAll: (id: string, q: { status?: string; event?: string; since?: string; until?: string } = {}) =>
+      this.paginate<Delivery>(`/v1/webhooks/${enc(id)}/deliveries`, q),
+  };
+
+  events = {
+    /** Publishes once: the idempotency key (generated unless given) makes retries safe. */
+    publish: (body: EventIn, opts: { idempotencyKey?: string } = {}) =>
+      this.request<Published>('POST', '/v1/events', { body, headers: { 'idempotency-key': opts.idempotencyKey ?? randomUUID() } }),
+    /** All-or-nothing; give each event an `id` to make a retried batch safe. */
+    publishBatch: (events: EventIn[]) => this.request<{ data: Published[] }>('POST', '/v1/events/batch', { body: { events } }),
+    list: (q: PageQuery & { type?: string; since?: string; until?: string } = {}) => this.request<Page<Event>>('GET', '/v1/events', { query: q }),
+    listAll: (q: { type?: string; since?: string; until?: string } = {}) => this.paginate<Event>('/v1/events', q),
+    get: (id: string) => this.request<Event>('GET', `/v1/events/${enc(id)}`),
+  };
+
+  deliveries = {
+    get: (id: string) => this.request<Delivery>('GET', `/v1/deliveries/${enc(id)}`),
+    retry: (id: string) => this.request<Delivery>('POST', `/v1/deliveries/${enc(id)}/retry`, { body: {} }),
+  };
+
+  /** Polls a recover task until it completes; onProgress sees each state. */
+  async waitForRecovery(
+    webhookId: string,
+    recoveryId: string,
+    opts: { timeoutMs?: number; intervalMs?: number; onProgress?: (r: Recovery) => void } = {},
+  ): Promise<Recovery> {
+    const deadline = Date.now() + (opts.timeoutMs ?? 10 * 60_000);
+    for (;;) {
+      const r = await this.webhooks.getRecovery(webhookId, recoveryId);
+      opts.onProgress?.(r);
+      if (r.status === 'completed') return r;
+      if (Date.now() > deadline) throw new HookrelayError(`recovery ${recoveryId} still running`, 'timeout', 0, null);
+      await sleep(opts.intervalMs ?? 500);
+    }
+  }
+}
+
+const enc = encodeURIComponent;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const backoff = (attempt: number) => Math.min(10_000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);

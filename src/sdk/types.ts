@@ -1,0 +1,95 @@
+// The API's shapes as the SDK sees them (mirroring the zod schemas in src/api/*.schema.ts and API.md).
+export type Role = 'admin' | 'publisher';
+export type HealthStatus = 'healthy' | 'degraded' | 'failing' | 'unknown';
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'paused' | 'cancelled';
+export type AttemptError = 'timeout' | 'connection_refused' | 'dns' | 'tls' | 'blocked_address' | 'http_status';
+
+export type Pagination = { page: number; per_page: number; total: number; has_more: boolean };
+export type Page<T> = { data: T[]; pagination: Pagination; request_id: string };
+export type PageQuery = { page?: number; per_page?: number };
+
+export type Me = { organization: { id: string; name: string }; key: { id: string; role: Role } };
+
+export type EventTypeIn = { name: string; description?: string; schema?: object | null; deprecated?: boolean; replaced_by?: string | null };
+export type EventTypePatch = Partial<Omit<EventTypeIn, 'name'>>;
+export type EventType = Required<Omit<EventTypeIn, 'schema'>> & { schema: object | null; archived: boolean; created_at: string; updated_at: string };
+
+export type WebhookIn = {
+  url: string;
+  events?: string[] | null;
+  channels?: string[] | null;
+  filter?: Record<string, unknown> | null;
+  headers?: Record<string, string>;
+  secret?: string;
+  retry_schedule?: string[];
+  timeout_ms?: number;
+  rate_limit_per_s?: number | null;
+  uid?: string | null;
+  description?: string;
+};
+export type WebhookPatch = Partial<WebhookIn> & { disabled?: boolean; recover_since?: string };
+
+export type Attempt = {
+  id: string;
+  attempt: number;
+  status_code: number | null;
+  duration_ms: number;
+  error: AttemptError | null;
+  response_body: string | null;
+  created_at: string;
+};
+
+export type Delivery = {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event: string;
+  payload: unknown;
+  status: DeliveryStatus;
+  attempt: number;
+  status_code: number | null;
+  next_attempt_at: string | null;
+  delivered_at: string | null;
+  created_at: string;
+  workflow_id: string;
+  attempts?: Attempt[];
+};
+
+export type Recovery = { id: string; webhook_id: string; since: string; until: string | null; status: 'running' | 'completed'; recovered: number };
+
+export type Webhook = {
+  id: string;
+  uid: string | null;
+  url: string;
+  description: string;
+  events: string[] | null;
+  channels: string[] | null;
+  filter: Record<string, unknown> | null;
+  headers: Record<string, string>;
+  retry_schedule: string[];
+  timeout_ms: number;
+  rate_limit_per_s: number | null;
+  status: 'active' | 'disabled';
+  disabled: boolean;
+  disabled_reason: 'user' | 'failing' | 'gone' | null;
+  health_status: HealthStatus;
+  secret: string | null;
+  created_at: string;
+  updated_at: string;
+  recent_deliveries?: Delivery[];
+  recovery?: Recovery;
+};
+
+export type WebhookStats = {
+  window: string;
+  deliveries: { delivered: number; failed: number; pending: number };
+  success_rate: number | null;
+  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
+  health_status: HealthStatus;
+  last_success_at: string | null;
+  last_failure_at: string | null;
+};
+
+export type EventIn = { type: string; data: unknown; id?: string; channels?: string[]; timestamp?: string; raw?: boolean };
+export type Published = { id: string; type: string; timestamp: string; deliveries: number };
+export type Event = { id: string; type: string; timestamp: string; channels: string[] | null; raw: boolean; data: unknown; created_at: string; deliveries?: Delivery[] };
