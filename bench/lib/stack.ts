@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+// @ts-expect-error plain JS module shared with npm start and the tests
+import { freePort, startApi, startFerret, startTemporal, startWorker } from '../../scripts/stack.js';
+
+export type Proc = { name: string; pid: number; stop(timeoutMs?: number): Promise<void>; running: boolean };
+
+export type BenchStack = {
+  apiUrl: string;
+  adminKey: string;
+  dataDir: string;
+  logDir: string;
+  env: Record<string, string>;
+  procs: Proc[];
+  stop(keepData: boolean): Promise<void>;
+};
+
+/**
+ * A throwaway stack on free ports: Temporal dev server (headless), FerretDB, API, worker — the same
+ * functions `npm start` and the tests use. Processes already started are stopped if a later one fails.
+ */
+export async function startBenchStack(onProc: (p: Proc) => void): Promise<BenchStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hookrelay-bench-'));
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const procs: Proc[] = [];
+  const track = (p: Proc) => {
+    procs.push(p);
+    onProc(p);
+    return p;
+  };
+  const stop = async (keepData: boolean) => {
+    for (const p of [...procs].reverse()) await p.stop(10_000).catch(() => {});
+    procs.length = 0;
+    if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const [temporalPort, mongoPort] = [await freePort(), await freePort()];
+    const [temporal, ferret] = await Promise.allSettled([
+      startTemporal({ port: temporalPort, dbFile: join(dataDir, 'temporal.db'), logDir, headless: true }),
+      startFerret({ port: mongoPort, dataDir: join(dataDir, 'ferretdb'), logDir }),
+    ]);
+    for (const r of [temporal, ferret]) if (r.status === 'fulfilled') track(r.value as Proc);
+    for (const r of [temporal, ferret]) if (r.status === 'rejected') throw r.reason;
+    const adminKey = `hrk_${randomBytes(24).toString('hex')}`;
+    const env: Record<string, string> = {
+      HOOKRELAY_ENV: 'test', // allows http:// and loopback targets
+      PORT: '0',
+      MONGODB_URL: `mongodb://127.0.0.1:${mongoPort}/`,
+      MONGODB_DB: 'hookrelay_bench',
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+      TEMPORAL_TASK_QUEUE: 'hookrelay-bench',
+      ADMIN_KEY: adminKey,
+      LOG_LEVEL: 'warn',
+      API_RATE_LIMIT_PER_S: '1000000',
+      API_RATE_LIMIT_BURST: '1000000',
+    };
+    const api = track((await startApi({ env, logDir })) as Proc) as Proc & { url: string };
+    track((await startWorker({ env, logDir })) as Proc);
+    return { apiUrl: api.url, adminKey, dataDir, logDir, env, procs, stop };
+  } catch (err) {
+    await stop(true);
+    throw Object.assign(err as Error, { logDir });
+  }
+}

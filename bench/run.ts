@@ -1,0 +1,701 @@
+// `npm run bench`: starts a throwaway hookrelay stack (Temporal dev server, FerretDB, API, worker) on free
+// loopback ports, runs the scenarios, writes bench/results/<date-time>.json and prints a markdown table.
+//
+//   BENCH_SCALE=0.1        scales durations and counts (1 = the full run, ~10–15 min on 2 cores)
+//   BENCH_SCENARIOS=direct,steady,burst,failing,fanout   which scenarios (in this order)
+//   BENCH_MAX_MINUTES=25   hard limit for the whole run; loops stop and the stack is stopped after it
+//   BENCH_FANOUT=1,10,100  webhook counts of the fanout scenario
+//   BENCH_KEEP=1           keep the temp dir (logs, SQLite files) after the run
+//
+// Every loop is bounded by count and by time; the stack is stopped at the end, on error and on SIGINT/SIGTERM.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Api, payload } from './lib/api.js';
+import { ReceiverSet, type Receiver } from './lib/receivers.js';
+import { Sampler, type ProcUsage } from './lib/procstat.js';
+import { percentiles, perSecond, round, sleep, type Percentiles } from './lib/stats.js';
+import { startBenchStack, type BenchStack } from './lib/stack.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+
+const SCALE = Math.min(10, Math.max(0.01, Number(process.env.BENCH_SCALE ?? 1) || 1));
+const ALL = ['direct', 'steady', 'burst', 'failing', 'fanout'] as const;
+type ScenarioName = (typeof ALL)[number];
+const SELECTED: ScenarioName[] = (process.env.BENCH_SCENARIOS ?? ALL.join(','))
+  .split(',')
+  .map((s) => s.trim())
+  .filter((s): s is ScenarioName => (ALL as readonly string[]).includes(s));
+const MAX_MS = Math.max(1, Number(process.env.BENCH_MAX_MINUTES ?? 25)) * 60_000;
+const KEEP = process.env.BENCH_KEEP === '1';
+/** Publishes in flight for the closed-loop scenarios (burst, fanout). */
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+/** Events/s of the failing scenario (each goes to 10 webhooks). */
+const FAILING_RATE = Number(process.env.BENCH_FAILING_RATE ?? 0.5);
+/** Webhook counts of the fanout scenario. */
+const FANOUT = (process.env.BENCH_FANOUT ?? '1,10,100').split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 1 && n <= 1000);
+const STACK_PROCS = ['api', 'worker', 'temporal', 'ferretdb'];
+
+/** Scaled count or duration, never below `min`. */
+const sc = (x: number, min: number) => Math.max(min, Math.round(x * SCALE));
+
+// ---------------------------------------------------------------------------------------------------------
+// run-wide state, for cleanup from anywhere (error, SIGINT, the global deadline)
+const benchStart = performance.now();
+let aborted: string | null = null;
+const alive = () => aborted === null && performance.now() - benchStart < MAX_MS;
+let stack: BenchStack | null = null;
+let api: Api | null = null;
+const openReceivers = new Set<ReceiverSet>();
+const children = new Set<ChildProcess>();
+const sampler = new Sampler(new Map([['bench', process.pid]]));
+let cleaning: Promise<void> | null = null;
+
+function cleanup(keepData: boolean): Promise<void> {
+  cleaning ??= (async () => {
+    sampler.stop();
+    for (const c of children) c.kill('SIGKILL');
+    await Promise.allSettled([...openReceivers].map((r) => r.close()));
+    await api?.close().catch(() => {});
+    if (stack) {
+      await stack.stop(keepData);
+      if (keepData) console.error(`bench: data and logs kept in ${stack.dataDir}`);
+    }
+  })();
+  return cleaning;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    aborted = sig;
+    console.error(`\nbench: ${sig}, stopping the stack…`);
+    try {
+      writeResults();
+    } catch {
+      // best effort
+    }
+    cleanup(true).finally(() => process.exit(130));
+  });
+}
+// Past the deadline loops stop on their own; this is the backstop if something hangs anyway.
+const backstop = setTimeout(() => {
+  aborted = 'deadline';
+  console.error('bench: global time limit reached, stopping the stack…');
+  try {
+    writeResults();
+  } catch {
+    // best effort
+  }
+  cleanup(true).finally(() => process.exit(124));
+}, MAX_MS + 120_000);
+backstop.unref();
+
+const log = (msg: string) => console.log(`[${round((performance.now() - benchStart) / 1000, 0).toString().padStart(4)}s] ${msg}`);
+
+async function waitUntil(cond: () => boolean, capMs: number, pollMs = 100): Promise<boolean> {
+  const end = performance.now() + capMs;
+  while (alive() && performance.now() < end) {
+    if (cond()) return true;
+    await sleep(pollMs);
+  }
+  return cond();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// results
+
+type Row = {
+  scenario: string;
+  variant: string;
+  events: number;
+  deliveriesExpected: number;
+  delivered: number;
+  /** deliveries/s: delivered ÷ (last arrival − first publish) */
+  deliveriesPerS: number;
+  ratioToDirect?: number;
+  ingest?: { requests: number; events: number; errors: number; seconds: number; requestsPerS: number; eventsPerS: number; responseMs: Percentiles | null };
+  latencyMs?: Percentiles | null;
+  /** CPU of api+worker+temporal+ferretdb (or the direct sender) per delivery */
+  cpuMsPerDelivery: number;
+  wallS: number;
+  procs: Record<string, ProcUsage>;
+  timeline?: number[];
+  extra?: Record<string, unknown>;
+  notes: string[];
+};
+
+const rows: Row[] = [];
+
+const maxOf = (xs: number[]) => xs.reduce((a, b) => (b > a ? b : a), -Infinity);
+
+function stackCpuMs(procs: Record<string, ProcUsage>, names = STACK_PROCS) {
+  return names.reduce((a, n) => a + (procs[n]?.cpuMs ?? 0), 0);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// publishing
+
+type Published = Map<string, { sent: number; answered: number }>;
+
+type PublishStats = { requests: number; errors: number; responseMs: number[]; errorSamples: string[]; firstSent: number; lastAnswered: number };
+
+const newPublishStats = (): PublishStats => ({ requests: 0, errors: 0, responseMs: [], errorSamples: [], firstSent: Infinity, lastAnswered: 0 });
+
+async function publishOne(type: string, data: unknown, into: Published, st: PublishStats): Promise<void> {
+  const sent = performance.now();
+  st.firstSent = Math.min(st.firstSent, sent);
+  st.requests++;
+  try {
+    const r = await api!.call<{ id: string }>('POST', '/v1/events', { type, data }, 30_000);
+    const answered = performance.now();
+    st.lastAnswered = Math.max(st.lastAnswered, answered);
+    if (r.status !== 202) throw new Error(`${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+    st.responseMs.push(answered - sent);
+    into.set(r.body.id, { sent, answered });
+  } catch (err) {
+    st.errors++;
+    if (st.errorSamples.length < 5) st.errorSamples.push((err as Error).message);
+  }
+}
+
+async function publishBatch(type: string, datas: unknown[], into: Published, st: PublishStats): Promise<number> {
+  const sent = performance.now();
+  st.firstSent = Math.min(st.firstSent, sent);
+  st.requests++;
+  try {
+    const r = await api!.call<{ data: { id: string }[] }>('POST', '/v1/events/batch', { events: datas.map((data) => ({ type, data })) }, 60_000);
+    const answered = performance.now();
+    st.lastAnswered = Math.max(st.lastAnswered, answered);
+    if (r.status !== 202) throw new Error(`${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+    st.responseMs.push(answered - sent);
+    for (const e of r.body.data) into.set(e.id, { sent, answered });
+    return r.body.data.length;
+  } catch (err) {
+    st.errors++;
+    if (st.errorSamples.length < 5) st.errorSamples.push((err as Error).message);
+    return 0;
+  }
+}
+
+/** Closed loop: `concurrency` publishers until `count` units or `capMs`. */
+async function closedLoop(count: number, concurrency: number, capMs: number, one: (i: number) => Promise<unknown>) {
+  let next = 0;
+  const end = performance.now() + capMs;
+  const worker = async () => {
+    while (next < count && alive() && performance.now() < end) await one(next++);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker));
+  return next;
+}
+
+/** Open loop at a fixed rate: the i-th publish is due at t0 + i/rate; skipped (and counted) if too many are in flight. */
+async function openLoop(rate: number, seconds: number, maxInFlight: number, one: (i: number) => Promise<unknown>) {
+  const total = Math.round(rate * seconds);
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000 + 5000;
+  let inFlight = 0;
+  let skipped = 0;
+  let fired = 0;
+  const pending = new Set<Promise<unknown>>();
+  for (let i = 0; i < total && alive() && performance.now() < end; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    if (inFlight >= maxInFlight) {
+      skipped++;
+      continue;
+    }
+    inFlight++;
+    fired++;
+    const p = one(i).finally(() => {
+      inFlight--;
+      pending.delete(p);
+    });
+    pending.add(p);
+  }
+  await Promise.race([Promise.allSettled([...pending]), sleep(20_000)]);
+  return { fired, skipped, seconds: (performance.now() - t0) / 1000 };
+}
+
+function latencies(published: Published, receivers: Receiver[]): number[] {
+  const out: number[] = [];
+  for (const r of receivers) {
+    for (const [id, p] of published) {
+      const at = r.delivered.get(id);
+      if (at !== undefined) out.push(at - p.answered);
+    }
+  }
+  return out;
+}
+
+async function setupWebhooks(receivers: Receiver[], type: string, extra: Record<string, unknown> = {}): Promise<string[]> {
+  await api!.eventType(type);
+  const ids: string[] = [];
+  for (const r of receivers) ids.push(await api!.webhook(r.url, [type], extra));
+  return ids;
+}
+
+/**
+ * Closes the receivers. Webhooks are not deleted: every variant's stack is thrown away, and deleting a webhook
+ * with a backlog signals every running delivery (minutes when a variant hit its cap).
+ */
+async function teardown(_webhookIds: string[], set: ReceiverSet) {
+  await set.close();
+  openReceivers.delete(set);
+}
+
+async function receiverSet() {
+  const s = new ReceiverSet();
+  openReceivers.add(s);
+  return s;
+}
+
+/** Waits until no request arrived for `quietMs` (bounded by capMs): leftovers must not leak into the next scenario. */
+async function settle(set: ReceiverSet, quietMs: number, capMs: number): Promise<boolean> {
+  let last = set.requests;
+  let lastChange = performance.now();
+  return waitUntil(() => {
+    const now = set.requests;
+    if (now !== last) {
+      last = now;
+      lastChange = performance.now();
+    }
+    return performance.now() - lastChange >= quietMs;
+  }, capMs, 200);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// scenarios
+
+async function direct(): Promise<void> {
+  const set = await receiverSet();
+  const [rcv] = await set.add(1, 'direct');
+  const count = sc(20_000, 500);
+  const durationMs = sc(20_000, 3000);
+  log(`direct: ${count} signed POSTs, 32 in flight, cap ${durationMs / 1000} s`);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'direct-sender.ts')], {
+    cwd: root,
+    env: { ...process.env, DIRECT_URLS: rcv.url, DIRECT_COUNT: String(count), DIRECT_CONCURRENCY: '32', DIRECT_DURATION_MS: String(durationMs) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  sampler.add('direct', child.pid!);
+  const end = sampler.begin();
+  const t0 = performance.now();
+  const result = await new Promise<{ sent: number; ok: number; failed: number; elapsedMs: number; cpuMs: number }>((ok, fail) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error('direct sender did not finish in time'));
+    }, durationMs + 60_000);
+    child.on('message', (m: { type?: string; result?: never }) => {
+      if (m?.type === 'result') {
+        clearTimeout(t);
+        ok(m.result!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      fail(new Error(`direct sender exited with ${code} before reporting`));
+    });
+  });
+  const w = end();
+  children.delete(child);
+  sampler.remove('direct');
+  const times = [...rcv.delivered.values()].sort((a, b) => a - b);
+  const first = times[0] ?? t0;
+  const last = times[times.length - 1] ?? t0;
+  const rate = times.length / Math.max(0.001, (last - first) / 1000);
+  rows.push({
+    scenario: 'direct',
+    variant: '1 receiver, 32 in flight',
+    events: result.sent,
+    deliveriesExpected: result.sent,
+    delivered: rcv.delivered.size,
+    deliveriesPerS: round(rate, 0),
+    cpuMsPerDelivery: round(result.cpuMs / Math.max(1, result.ok), 3),
+    wallS: round(w.wallMs / 1000),
+    procs: w.procs,
+    extra: { senderView: { ...result, perS: round(result.ok / (result.elapsedMs / 1000), 0) }, receiverCpuMsPerDelivery: round((w.procs.bench?.cpuMs ?? 0) / Math.max(1, rcv.delivered.size), 3) },
+    notes: ['sender and receiver share the 2 cores; no Temporal or MongoDB involved'],
+  });
+  await teardown([], set);
+}
+
+async function steady(rate: number): Promise<void> {
+  const set = await receiverSet();
+  const rcvs = await set.add(1, `steady${rate}-`);
+  const type = `bench.steady.r${rate}`;
+  const hooks = await setupWebhooks(rcvs, type);
+  const seconds = sc(60, 6);
+  log(`steady: ${rate} events/s for ${seconds} s, 1 webhook`);
+  const published: Published = new Map();
+  const st = newPublishStats();
+  const end = sampler.begin();
+  const loop = await openLoop(rate, seconds, 256, (i) => publishOne(type, payload('steady', i), published, st));
+  const drained = await waitUntil(() => set.deliveredTotal >= published.size, sc(20_000, 10_000));
+  const w = end();
+  const lat = latencies(published, rcvs);
+  const times = set.deliveredTimes;
+  const lastArrival = times.length ? maxOf(times) : st.firstSent;
+  const dps = set.deliveredTotal / Math.max(0.001, (lastArrival - st.firstSent) / 1000);
+  rows.push({
+    scenario: 'steady',
+    variant: `${rate} ev/s × ${seconds} s, 1 webhook`,
+    events: published.size,
+    deliveriesExpected: published.size,
+    delivered: set.deliveredTotal,
+    deliveriesPerS: round(dps, 1),
+    ingest: ingestOf(st, published.size, loop.seconds),
+    latencyMs: percentiles(lat),
+    cpuMsPerDelivery: round(stackCpuMs(w.procs) / Math.max(1, set.deliveredTotal), 2),
+    wallS: round(w.wallMs / 1000),
+    procs: w.procs,
+    timeline: perSecond(times, st.firstSent, 600),
+    extra: { offeredPerS: rate, skippedTooManyInFlight: loop.skipped, publishErrors: st.errorSamples, duplicates: set.duplicates },
+    notes: drained ? [] : [`drain cap hit: ${published.size - set.deliveredTotal} not delivered`],
+  });
+  await teardown(hooks, set);
+}
+
+function ingestOf(st: PublishStats, events: number, seconds: number) {
+  return {
+    requests: st.requests,
+    events,
+    errors: st.errors,
+    seconds: round(seconds, 2),
+    requestsPerS: round((st.requests - st.errors) / seconds, 1),
+    eventsPerS: round(events / seconds, 1),
+    responseMs: percentiles(st.responseMs),
+  };
+}
+
+async function burst(mode: 'single' | 'batch'): Promise<void> {
+  const set = await receiverSet();
+  const rcvs = await set.add(1, `burst-${mode}-`);
+  const type = `bench.burst.${mode}`;
+  const hooks = await setupWebhooks(rcvs, type);
+  const count = sc(10_000, 200);
+  const ingestCapMs = sc(45_000, 15_000);
+  const drainCapMs = sc(45_000, 15_000);
+  log(`burst/${mode}: ${count} events, ${CONCURRENCY} requests in flight${mode === 'batch' ? ', 100 per request' : ''}`);
+  const published: Published = new Map();
+  const st = newPublishStats();
+  const end = sampler.begin();
+  const t0 = performance.now();
+  if (mode === 'single') {
+    await closedLoop(count, CONCURRENCY, ingestCapMs, (i) => publishOne(type, payload('burst', i), published, st));
+  } else {
+    const batches = Math.ceil(count / 100);
+    await closedLoop(batches, CONCURRENCY, ingestCapMs, (b) =>
+      publishBatch(type, Array.from({ length: Math.min(100, count - b * 100) }, (_, k) => payload('burst', b * 100 + k)), published, st),
+    );
+  }
+  const ingestSeconds = (performance.now() - t0) / 1000;
+  const deliveredAtIngestEnd = set.deliveredTotal;
+  log(`burst/${mode}: ${published.size} accepted in ${round(ingestSeconds)} s (${round(published.size / ingestSeconds, 0)} ev/s); ${deliveredAtIngestEnd} delivered so far`);
+  const drained = await waitUntil(() => set.deliveredTotal >= published.size, drainCapMs, 200);
+  const w = end();
+  const times = [...set.deliveredTimes].sort((a, b) => a - b);
+  const first = times[0] ?? t0;
+  const last = times[times.length - 1] ?? t0;
+  const lat = latencies(published, rcvs);
+  const timeline = perSecond(times, t0, 900);
+  // sustained: the delivery rate once the worker had a backlog, i.e. between the 10th and 90th percentile arrival
+  const a = times[Math.floor(times.length * 0.1)] ?? first;
+  const b = times[Math.floor(times.length * 0.9)] ?? last;
+  const sustained = times.length > 20 ? (times.length * 0.8) / Math.max(0.001, (b - a) / 1000) : 0;
+  rows.push({
+    scenario: 'burst',
+    variant: mode === 'single' ? `${count} × POST /v1/events, ${CONCURRENCY} in flight` : `${count} via /v1/events/batch (100 each), ${CONCURRENCY} in flight`,
+    events: published.size,
+    deliveriesExpected: published.size,
+    delivered: set.deliveredTotal,
+    deliveriesPerS: round(set.deliveredTotal / Math.max(0.001, (last - t0) / 1000), 1),
+    ingest: ingestOf(st, published.size, ingestSeconds),
+    latencyMs: percentiles(lat),
+    cpuMsPerDelivery: round(stackCpuMs(w.procs) / Math.max(1, set.deliveredTotal), 2),
+    wallS: round(w.wallMs / 1000),
+    procs: w.procs,
+    timeline,
+    extra: {
+      sustainedDeliveriesPerS_p10_p90: round(sustained, 1),
+      deliveredWhileIngesting: deliveredAtIngestEnd,
+      drainSeconds: round((last - t0) / 1000 - ingestSeconds, 1),
+      publishErrors: st.errorSamples,
+      duplicates: set.duplicates,
+    },
+    notes: drained ? [] : [`drain cap (${drainCapMs / 1000} s) hit: ${published.size - set.deliveredTotal} not delivered`],
+  });
+  await teardown(hooks, set);
+}
+
+async function fanout(n: number): Promise<void> {
+  const set = await receiverSet();
+  const rcvs = await set.add(n, `fan${n}-`);
+  const type = `bench.fanout.w${n}`;
+  const hooks = await setupWebhooks(rcvs, type);
+  const target = sc(600, 100);
+  const events = Math.max(2, Math.ceil(target / n));
+  const expected = events * n;
+  log(`fanout: ${events} events × ${n} webhooks = ${expected} deliveries`);
+  const published: Published = new Map();
+  const st = newPublishStats();
+  const end = sampler.begin();
+  const t0 = performance.now();
+  await closedLoop(events, CONCURRENCY, sc(30_000, 15_000), (i) => publishOne(type, payload('fanout', i), published, st));
+  const ingestSeconds = (performance.now() - t0) / 1000;
+  const drained = await waitUntil(() => set.deliveredTotal >= published.size * n, sc(30_000, 15_000), 200);
+  const w = end();
+  const times = set.deliveredTimes;
+  const last = times.length ? maxOf(times) : t0;
+  const lat = latencies(published, rcvs);
+  rows.push({
+    scenario: 'fanout',
+    variant: `${events} events → ${n} webhook${n > 1 ? 's' : ''}`,
+    events: published.size,
+    deliveriesExpected: published.size * n,
+    delivered: set.deliveredTotal,
+    deliveriesPerS: round(set.deliveredTotal / Math.max(0.001, (last - t0) / 1000), 1),
+    ingest: ingestOf(st, published.size, ingestSeconds),
+    latencyMs: percentiles(lat),
+    cpuMsPerDelivery: round(stackCpuMs(w.procs) / Math.max(1, set.deliveredTotal), 2),
+    wallS: round(w.wallMs / 1000),
+    procs: w.procs,
+    timeline: perSecond(times, t0, 900),
+    extra: {
+      cpuMsPerDeliveryByProcess: Object.fromEntries(Object.entries(w.procs).map(([k, v]) => [k, round(v.cpuMs / Math.max(1, set.deliveredTotal), 2)])),
+      publishErrors: st.errorSamples,
+      duplicates: set.duplicates,
+    },
+    notes: drained ? [] : [`drain cap hit: ${published.size * n - set.deliveredTotal} not delivered`],
+  });
+  await teardown(hooks, set);
+}
+
+async function failing(withFailures: boolean): Promise<void> {
+  const n = 10;
+  const failingIdx = new Set([0, 1]); // 20 % of the receivers
+  const failSeconds = sc(30, 5);
+  let failUntil = Infinity;
+  const set = await receiverSet();
+  const rcvs = await set.add(n, `fail${withFailures ? 'on' : 'off'}-`, (i) => ({
+    failing: withFailures && failingIdx.has(i) ? () => performance.now() < failUntil : undefined,
+  }));
+  const type = `bench.failing.${withFailures ? 'on' : 'off'}`;
+  const hooks = await setupWebhooks(rcvs, type, { retry_schedule: ['1s', '2s', '5s'] });
+  const seconds = sc(60, 10);
+  const rate = FAILING_RATE;
+  log(`failing/${withFailures ? 'with 2 of 10 failing for the first ' + failSeconds + ' s' : 'baseline, all healthy'}: ${rate} events/s × ${seconds} s → 10 webhooks`);
+  const published: Published = new Map();
+  const st = newPublishStats();
+  const end = sampler.begin();
+  const t0 = performance.now();
+  failUntil = t0 + failSeconds * 1000;
+  const loop = await openLoop(rate, seconds, 256, (i) => publishOne(type, payload('failing', i), published, st));
+  const healthy = rcvs.filter((_, i) => !failingIdx.has(i));
+  const bad = rcvs.filter((_, i) => failingIdx.has(i));
+  const healthyDone = () => healthy.every((r) => r.delivered.size >= published.size);
+  const drained = await waitUntil(healthyDone, sc(20_000, 10_000), 200);
+  // failing receivers: retries run up to 1+2+5 s after the first attempt; wait until they are quiet
+  await settle(set, 6000, sc(12_000, 8000));
+  const w = end();
+  const latHealthy = latencies(published, healthy);
+  const latBad = latencies(published, bad);
+  const badDelivered = bad.reduce((a, r) => a + r.delivered.size, 0);
+  const times = set.deliveredTimes;
+  const last = times.length ? maxOf(times) : t0;
+  rows.push({
+    scenario: 'failing',
+    variant: withFailures ? `${rate} ev/s × 10 webhooks, 2 answer 500 for ${failSeconds} s` : `${rate} ev/s × 10 webhooks, all healthy (baseline)`,
+    events: published.size,
+    deliveriesExpected: published.size * n,
+    delivered: set.deliveredTotal,
+    deliveriesPerS: round(set.deliveredTotal / Math.max(0.001, (last - t0) / 1000), 1),
+    ingest: ingestOf(st, published.size, loop.seconds),
+    latencyMs: percentiles(latHealthy),
+    cpuMsPerDelivery: round(stackCpuMs(w.procs) / Math.max(1, set.deliveredTotal), 2),
+    wallS: round(w.wallMs / 1000),
+    procs: w.procs,
+    timeline: perSecond(times, t0, 600),
+    extra: {
+      latencyHealthyMs: percentiles(latHealthy),
+      latencyFailingReceiversToSuccessMs: percentiles(latBad),
+      failingReceivers: {
+        requests: bad.reduce((a, r) => a + r.requests, 0),
+        answered500: bad.reduce((a, r) => a + r.answered5xx, 0),
+        eventuallyDelivered: badDelivered,
+        neverDelivered: published.size * bad.length - badDelivered,
+      },
+      skippedTooManyInFlight: loop.skipped,
+      publishErrors: st.errorSamples,
+    },
+    notes: drained ? [] : ['healthy webhooks not all delivered within the cap'],
+  });
+  await teardown(hooks, set);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// report
+
+/** The code under test: HEAD and whether the server code has uncommitted changes. */
+function gitInfo() {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'activities', 'workflows', 'scripts'], { cwd: root, encoding: 'utf8' }).trim() !== '';
+    return { commit, dirty };
+  } catch {
+    return null;
+  }
+}
+
+function machine() {
+  let memTotalMb = Math.round(os.totalmem() / 1048576);
+  try {
+    const m = /MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'));
+    if (m) memTotalMb = Math.round(Number(m[1]) / 1024);
+  } catch {
+    // os.totalmem is fine
+  }
+  return {
+    nproc: os.availableParallelism?.() ?? os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memTotalMb,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    loadavg: os.loadavg().map((x) => round(x, 2)),
+  };
+}
+
+const fmt = (x: number | undefined | null, d = 0) => (x === undefined || x === null || Number.isNaN(x) ? '–' : round(x, d).toLocaleString('en-US'));
+
+function table(): string {
+  const directRate = rows.find((r) => r.scenario === 'direct')?.deliveriesPerS;
+  const lines = [
+    '| scenario | load | delivered / expected | deliveries/s | × direct | API ingest ev/s | latency p50 / p95 / p99 ms | stack CPU ms/delivery | CPU % api / worker / temporal / ferretdb / bench |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const ratio = directRate ? r.deliveriesPerS / directRate : undefined;
+    r.ratioToDirect = ratio === undefined ? undefined : round(ratio, 4);
+    const l = r.latencyMs;
+    const p = (n: string) => fmt(r.procs[n]?.cpuPct);
+    lines.push(
+      `| ${r.scenario} | ${r.variant} | ${fmt(r.delivered)} / ${fmt(r.deliveriesExpected)} | ${fmt(r.deliveriesPerS, 1)} | ${r.scenario === 'direct' ? '1' : ratio === undefined ? '–' : ratio < 0.1 ? ratio.toFixed(3) : ratio.toFixed(2)} | ${r.ingest ? fmt(r.ingest.eventsPerS, 1) : '–'} | ${l ? `${fmt(l.p50)} / ${fmt(l.p95)} / ${fmt(l.p99)}` : '–'} | ${fmt(r.cpuMsPerDelivery, 2)}${r.scenario === 'direct' ? ' (sender)' : ''} | ${r.scenario === 'direct' ? `sender ${p('direct')}, receiver ${p('bench')}` : ['api', 'worker', 'temporal', 'ferretdb', 'bench'].map(p).join(' / ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+type Variant = { scenario: ScenarioName; label: string; run: () => Promise<void>; needsStack: boolean };
+
+function variants(): Variant[] {
+  const out: Variant[] = [];
+  for (const name of SELECTED) {
+    if (name === 'direct') out.push({ scenario: name, label: 'direct', run: direct, needsStack: false });
+    if (name === 'steady') for (const r of [50, 100]) out.push({ scenario: name, label: `steady ${r}/s`, run: () => steady(r), needsStack: true });
+    if (name === 'burst') for (const m of ['single', 'batch'] as const) out.push({ scenario: name, label: `burst ${m}`, run: () => burst(m), needsStack: true });
+    if (name === 'failing') for (const f of [false, true]) out.push({ scenario: name, label: `failing ${f ? 'on' : 'off'}`, run: () => failing(f), needsStack: true });
+    if (name === 'fanout') for (const n of FANOUT) out.push({ scenario: name, label: `fanout ${n}`, run: () => fanout(n), needsStack: true });
+  }
+  return out;
+}
+
+/**
+ * Each variant runs on a fresh stack (empty database, no backlog from the previous variant): FerretDB's cost per
+ * operation grows with collection size, and a capped variant leaves running workflows behind.
+ */
+async function withStack(v: Variant) {
+  stack = await startBenchStack((p) => sampler.add(p.name, p.pid));
+  api = new Api(stack.apiUrl, stack.adminKey);
+  try {
+    // warm-up: the first workflow start and activity load code paths (tsx, workflow bundle, pools)
+    const set = await receiverSet();
+    const rcvs = await set.add(1, 'warm');
+    const hooks = await setupWebhooks(rcvs, 'bench.warmup');
+    const pub: Published = new Map();
+    const st = newPublishStats();
+    await closedLoop(10, 4, 20_000, (i) => publishOne('bench.warmup', payload('warmup', i), pub, st));
+    await waitUntil(() => set.deliveredTotal >= pub.size, 30_000);
+    await teardown(hooks, set);
+    log(`${v.label}: stack up (${stack.apiUrl}), warm-up ${set.deliveredTotal}/${pub.size} delivered`);
+    await v.run();
+  } finally {
+    await api.close().catch(() => {});
+    api = null;
+    const s = stack;
+    stack = null;
+    await s.stop(KEEP);
+    for (const n of STACK_PROCS) sampler.remove(n);
+    if (KEEP) log(`${v.label}: data and logs kept in ${s.dataDir}`);
+  }
+}
+
+const startedAt = new Date();
+const machineStart = machine();
+const gitStart = gitInfo();
+let failed: unknown = null;
+let written = false;
+
+function writeResults(): string | null {
+  if (written || rows.length === 0) return null;
+  written = true;
+  const md = table();
+  const result = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    scale: SCALE,
+    scenarios: SELECTED,
+    machine: { ...machineStart, loadavgEnd: os.loadavg().map((x) => round(x, 2)) },
+    git: gitStart,
+    config: {
+      publishConcurrency: CONCURRENCY,
+      failingRate: FAILING_RATE,
+      freshStackPerVariant: true,
+      worker: Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('WORKER_'))),
+    },
+    aborted,
+    error: failed ? String((failed as Error).message ?? failed) : null,
+    rows,
+    table: md,
+  };
+  const dir = join(here, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`\n${md}\n\nresults: ${file}`);
+  return file;
+}
+
+async function main() {
+  log(`bench: scale ${SCALE}, scenarios ${SELECTED.join(', ')}, ${machineStart.nproc} CPUs, load ${machineStart.loadavg.join(' ')}`);
+  sampler.start();
+  try {
+    for (const v of variants()) {
+      if (!alive()) {
+        log(`${v.label}: skipped (time limit)`);
+        continue;
+      }
+      try {
+        if (v.needsStack) await withStack(v);
+        else await v.run();
+        const last = rows[rows.length - 1];
+        if (last) log(`${v.label}: ${last.delivered}/${last.deliveriesExpected} delivered, ${last.deliveriesPerS} deliveries/s`);
+      } catch (err) {
+        log(`${v.label}: failed: ${(err as Error).stack ?? err}`);
+        rows.push({ scenario: v.scenario, variant: `${v.label}: FAILED`, events: 0, deliveriesExpected: 0, delivered: 0, deliveriesPerS: 0, cpuMsPerDelivery: 0, wallS: 0, procs: {}, notes: [String((err as Error).message)] });
+        failed = err;
+      }
+    }
+  } finally {
+    writeResults();
+    await cleanup(KEEP);
+  }
+  process.exit(failed ? 1 : 0);
+}
+
+void main();
