@@ -78,7 +78,10 @@ export async function startTemporal({ port, uiPort, dbFile, logDir, headless = f
     '--dynamic-config-value', 'frontend.rps=20000', '--dynamic-config-value', 'frontend.namespaceRPS=20000',
     '--dynamic-config-value', 'history.rps=20000', '--dynamic-config-value', 'matching.rps=20000',
     // Lets a workflow task hand its activity straight to the same worker (no extra matching round trip).
-    '--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
+    '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+    // WAL with synchronous=NORMAL survives a crash or kill -9 of the server (only an OS crash can lose the last
+    // transactions) and triples workflow starts per second over the default rollback journal (61 → 174/s here).
+    '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'];
   for (const sa of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${sa}=Keyword`);
   if (headless) args.push('--headless');
   else args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');

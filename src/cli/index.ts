@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Command } from 'commander';
-import { Hookrelay, verifyWebhook, type Delivery } from '../sdk/index.js';
+import { Hookrelay, HookrelayError, verifyWebhook, type Delivery } from '../sdk/index.js';
 import { adminCommands } from './admin.js';
 import { fail, print, reportError, table } from './output.js';
 
@@ -92,7 +92,16 @@ program
     const line = (d: Delivery) =>
       `${d.created_at}  ${d.id}  ${d.event.padEnd(24)} ${d.status.padEnd(9)} attempt ${d.attempt}  ${d.status_code ?? '-'}`;
     for (;;) {
-      const page = await api.webhooks.deliveries(o.webhook, { per_page: 50 });
+      let page;
+      try {
+        page = await api.webhooks.deliveries(o.webhook, { per_page: 50 });
+      } catch (err) {
+        // A live follow outlasts an API restart: report and keep polling. A one-shot or a wrong id/key fails.
+        if (o.once || (err instanceof HookrelayError && err.status > 0 && err.status < 500 && err.status !== 429)) throw err;
+        console.error(`(${err instanceof HookrelayError ? err.code : 'error'}: ${(err as Error).message}; still polling)`);
+        await new Promise((r) => setTimeout(r, Number(o.interval)));
+        continue;
+      }
       for (const d of [...page.data].reverse()) {
         const sig = `${d.status}/${d.attempt}`;
         if (seen.get(d.id) === sig) continue;
@@ -112,19 +121,28 @@ program
   .option('--until <iso>', 'end of the window (default now)')
   .action(async (o: { webhook: string; since: string; until?: string }) => {
     const api = client();
-    const rec = await api.webhooks.recover(o.webhook, { since: o.since, until: o.until });
+    // Count before starting: the recovery turns failed deliveries back into pending ones as it goes.
     const total = (await api.webhooks.deliveries(o.webhook, { status: 'failed', since: o.since, until: o.until, per_page: 1 })).pagination.total;
+    const rec = await api.webhooks.recover(o.webhook, { since: o.since, until: o.until });
     const bar = (n: number) => {
       const width = 30;
-      const done = total ? Math.min(width, Math.round((n / total) * width)) : width;
-      return `[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${n}/${total || n}`;
+      const of = Math.max(total, n);
+      const done = of ? Math.min(width, Math.round((n / of) * width)) : width;
+      return `[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${n}/${of}`;
     };
+    const human = !program.opts().json;
+    const tty = human && process.stdout.isTTY;
+    let shown = -1;
     const done = await api.waitForRecovery(o.webhook, rec.id, {
       onProgress: (r) => {
-        if (!program.opts().json && process.stdout.isTTY) process.stdout.write(`\r${rec.id} ${bar(r.recovered)}`);
+        if (!human || r.status === 'completed' || r.recovered === shown) return;
+        shown = r.recovered;
+        // A terminal gets one bar redrawn in place; a pipe or log file gets a line per step.
+        if (tty) process.stdout.write(`\r${rec.id} ${bar(r.recovered)}`);
+        else console.log(`${rec.id} ${bar(r.recovered)}`);
       },
     });
-    if (process.stdout.isTTY && !program.opts().json) process.stdout.write('\n');
+    if (tty && shown >= 0) process.stdout.write('\r\x1b[2K'); // the final line replaces the live bar
     print(program, done, `${done.id} ${bar(done.recovered)} completed: ${done.recovered} re-delivered`);
   });
 
@@ -148,7 +166,11 @@ program
         }
       });
     });
-    server.listen(Number(port), '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${port}/ (Ctrl-C stops)`));
+    server.on('error', (err) => fail(`cannot listen on port ${port}: ${err.message}`));
+    server.listen(Number(port), '127.0.0.1', () => {
+      const url = `http://127.0.0.1:${port}/`;
+      console.log(program.opts().json ? JSON.stringify({ listening: url }) : `listening on ${url} (Ctrl-C stops)`);
+    });
   });
 
 program.parseAsync(process.argv).catch(reportError);

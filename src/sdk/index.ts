@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { HookrelayError } from './errors.js';
 import type {
   Delivery, Event, EventIn, EventType, EventTypeIn, EventTypePatch, Me, Page, PageQuery, Published, Recovery, Webhook,
@@ -13,7 +12,7 @@ export { verifyWebhook, WebhookVerificationError } from '../domain/signature.js'
 export type HookrelayOptions = {
   apiKey: string;
   baseUrl?: string;
-  /** retries on 429, 503 and network errors (default 3), with exponential backoff and retry-after honoured */
+  /** retries (default 3) on 429/503, and on network errors/502/504 when repeating is safe; exponential backoff with jitter, retry-after honoured */
   maxRetries?: number;
   /** per-request timeout in ms (default 30 s) */
   timeoutMs?: number;
@@ -21,8 +20,17 @@ export type HookrelayOptions = {
 };
 
 type Query = Record<string, string | number | boolean | undefined>;
+type RequestOptions = {
+  body?: unknown;
+  query?: Query;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  /** a POST that is safe to repeat although it has no idempotency key */
+  repeatable?: boolean;
+};
 
-const RETRYABLE = new Set([429, 502, 503, 504]);
+// Gateway errors: the API may or may not have applied the request.
+const AMBIGUOUS = new Set([502, 504]);
 
 /** The producer-side client: every endpoint of the REST API, typed. No server dependencies. */
 export class Hookrelay {
@@ -32,45 +40,70 @@ export class Hookrelay {
   private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly options: HookrelayOptions) {
+    // Fail here rather than with a 401 later: an unset env variable is the usual cause.
+    if (!options.apiKey) throw new TypeError('Hookrelay: apiKey is required');
     this.baseUrl = (options.baseUrl ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
     this.maxRetries = options.maxRetries ?? 3;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.fetchImpl = options.fetch ?? fetch;
   }
 
-  /** One API call with retries. Publishing carries an idempotency key, so a retried publish is never doubled. */
-  async request<T>(method: string, path: string, opts: { body?: unknown; query?: Query; headers?: Record<string, string> } = {}): Promise<T> {
+  /**
+   * One API call with retries. 429 and 503 are always retried: the API guarantees such a request had no effect.
+   * A network error, timeout, 502 or 504 is ambiguous (the request may have been applied), so it is retried only
+   * when repeating is harmless: reads, PUT/PATCH/DELETE, and POSTs carrying an idempotency key (every publish).
+   * Retrying e.g. rotate-secret blindly could rotate twice and drop the secret receivers still hold.
+   */
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const url = new URL(this.baseUrl + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = { authorization: `Bearer ${this.options.apiKey}`, ...opts.headers };
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    const repeatable = method !== 'POST' || 'idempotency-key' in headers || opts.repeatable === true;
+    let ambiguous = false; // an earlier attempt may have been applied
     for (let attempt = 0; ; attempt++) {
+      const canRetry = attempt < this.maxRetries;
       let res: Response;
       try {
         res = await this.fetchImpl(url, {
           method,
           headers,
           body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: AbortSignal.timeout(opts.timeoutMs ?? this.timeoutMs),
         });
       } catch (err) {
-        if (attempt < this.maxRetries) {
+        if (canRetry && repeatable) {
+          ambiguous = true;
           await sleep(backoff(attempt));
           continue;
         }
-        throw new HookrelayError(`network error: ${(err as Error).message}`, 'network_error', 0, null);
+        // undici reports "fetch failed"; the useful part (ECONNREFUSED, ENOTFOUND, …) is in its cause.
+        const e = err as Error & { cause?: { code?: string; message?: string } };
+        const why = e.name === 'TimeoutError' ? `timed out after ${opts.timeoutMs ?? this.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+        throw new HookrelayError(`cannot reach ${this.baseUrl}: ${why}`, 'network_error', 0, null);
       }
-      if (RETRYABLE.has(res.status) && attempt < this.maxRetries) {
+      if (canRetry && (res.status === 429 || res.status === 503 || (repeatable && AMBIGUOUS.has(res.status)))) {
+        if (AMBIGUOUS.has(res.status)) ambiguous = true;
+        await res.body?.cancel();
         const after = Number(res.headers.get('retry-after'));
         await sleep(Number.isFinite(after) && after > 0 ? Math.min(after * 1000, 60_000) : backoff(attempt));
         continue;
       }
+      // A DELETE whose first try went through but whose answer was lost sees 404 on the retry: it is done.
+      if (method === 'DELETE' && res.status === 404 && ambiguous) return undefined as T;
       const text = await res.text();
-      const body = text ? JSON.parse(text) : undefined;
+      let body: any;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        body = undefined; // e.g. an HTML error page from a proxy in front of the API
+      }
       if (!res.ok) {
         const e = body?.error ?? {};
-        throw new HookrelayError(e.message ?? `HTTP ${res.status}`, e.code ?? 'http_error', res.status, body?.request_id ?? res.headers.get('x-request-id'), e.details ?? []);
+        const requestId = body?.request_id ?? res.headers.get('x-request-id');
+        throw new HookrelayError(e.message ?? `HTTP ${res.status}${text && !body ? `: ${text.slice(0, 200)}` : ''}`, e.code ?? 'http_error', res.status, requestId, e.details ?? []);
       }
+      if (res.status !== 204 && text && body === undefined) throw new HookrelayError('the API answered with a body that is not JSON', 'invalid_response', res.status, res.headers.get('x-request-id'));
       return body as T;
     }
   }
@@ -111,7 +144,9 @@ export class Hookrelay {
     recover: (id: string, body: { since: string; until?: string }) => this.request<Recovery>('POST', `/v1/webhooks/${enc(id)}/recover`, { body }),
     getRecovery: (id: string, recoveryId: string) => this.request<Recovery>('GET', `/v1/webhooks/${enc(id)}/recoveries/${enc(recoveryId)}`),
     rotateSecret: (id: string, body: { secret?: string } = {}) => this.request<{ secret: string }>('POST', `/v1/webhooks/${enc(id)}/rotate-secret`, { body }),
-    test: (id: string, body: { event_type?: string; data?: unknown } = {}) => this.request<Delivery>('POST', `/v1/webhooks/${enc(id)}/test`, { body }),
+    /** Waits for the first attempt server-side (up to the webhook's timeout_ms + 5 s), hence the longer client timeout. */
+    test: (id: string, body: { event_type?: string; data?: unknown } = {}) =>
+      this.request<Delivery>('POST', `/v1/webhooks/${enc(id)}/test`, { body, timeoutMs: Math.max(this.timeoutMs, 70_000) }),
     stats: (id: string, q: { window?: string } = {}) => this.request<WebhookStats>('GET', `/v1/webhooks/${enc(id)}/stats`, { query: q }),
     deliveries: (id: string, q: PageQuery & { status?: string; event?: string; since?: string; until?: string } = {}) =>
       this.request<Page<Delivery>>('GET', `/v1/webhooks/${enc(id)}/deliveries`, { query: q }),
@@ -122,9 +157,10 @@ export class Hookrelay {
   events = {
     /** Publishes once: the idempotency key (generated unless given) makes retries safe. */
     publish: (body: EventIn, opts: { idempotencyKey?: string } = {}) =>
-      this.request<Published>('POST', '/v1/events', { body, headers: { 'idempotency-key': opts.idempotencyKey ?? randomUUID() } }),
-    /** All-or-nothing; give each event an `id` to make a retried batch safe. */
-    publishBatch: (events: EventIn[]) => this.request<{ data: Published[] }>('POST', '/v1/events/batch', { body: { events } }),
+      this.request<Published>('POST', '/v1/events', { body, headers: { 'idempotency-key': opts.idempotencyKey ?? globalThis.crypto.randomUUID() } }),
+    /** All-or-nothing. The batch has no idempotency key: it is retried after a network error only when every event has an `id`. */
+    publishBatch: (events: EventIn[]) =>
+      this.request<{ data: Published[] }>('POST', '/v1/events/batch', { body: { events }, repeatable: events.every((e) => e.id !== undefined) }),
     list: (q: PageQuery & { type?: string; since?: string; until?: string } = {}) => this.request<Page<Event>>('GET', '/v1/events', { query: q }),
     listAll: (q: { type?: string; since?: string; until?: string } = {}) => this.paginate<Event>('/v1/events', q),
     get: (id: string) => this.request<Event>('GET', `/v1/events/${enc(id)}`),

@@ -62,6 +62,26 @@ describe('hookrelay CLI', () => {
     expect(cli(['webhooks', 'delete', wh.id], k).code).toBe(0);
   });
 
+  it('recover re-delivers what failed, with a progress bar', async () => {
+    const k = { HOOKRELAY_API_KEY: key };
+    let up = false;
+    const flaky = await startReceiver(() => ({ status: up ? 200 : 500 }));
+    try {
+      const since = new Date(Date.now() - 1000).toISOString();
+      const wh = JSON.parse(cli(['--json', 'webhooks', 'create', '--url', flaky.url, '--events', 'cli.done', '--retry-schedule', ''], k).out);
+      expect(cli(['events', 'publish', '--type', 'cli.done'], k).code).toBe(0);
+      await eventually(async () => / failed /.test(cli(['deliveries', 'tail', '--webhook', wh.id, '--once'], k).out));
+      up = true;
+      const rec = cli(['recover', '--webhook', wh.id, '--since', since], k);
+      expect(rec.code, rec.err).toBe(0);
+      expect(rec.out).toMatch(/rcv_\S+ \[#{30}\] 1\/1 completed: 1 re-delivered/);
+      await flaky.waitFor(2);
+      await eventually(async () => / delivered .*attempt 2 /.test(cli(['deliveries', 'tail', '--webhook', wh.id, '--once'], k).out));
+    } finally {
+      await flaky.close();
+    }
+  });
+
   it('listen verifies and prints incoming webhooks', async () => {
     const port = await freePort();
     const secret = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');

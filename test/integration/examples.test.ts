@@ -1,12 +1,18 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generateSecret } from '../../src/domain/signature.js';
 import { eventually, newOrg, stack } from '../support/api.js';
 // @ts-expect-error plain JS module shared with npm start
 import { freePort } from '../../scripts/stack.js';
 
-// The README's two examples, run as written: examples/verify.ts receives and verifies what examples/publish.ts sends.
-describe('README examples', () => {
+// The documented examples, run as written: examples/verify.ts receives and verifies what examples/publish.ts sends.
+describe('SDK examples (docs/sdk.md)', () => {
+  it('docs/sdk.md shows exactly the example files', () => {
+    const blocks = [...readFileSync('docs/sdk.md', 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(blocks).toEqual([readFileSync('examples/publish.ts', 'utf8'), readFileSync('examples/verify.ts', 'utf8')]);
+  });
+
   it('publish.ts delivers to verify.ts, which verifies the signature', async () => {
     const { admin } = await newOrg('examples');
     const port = await freePort();

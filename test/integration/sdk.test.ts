@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hookrelay, HookrelayError, verifyWebhook } from '../../src/sdk/index.js';
 import { eventually, newOrg, stack } from '../support/api.js';
@@ -5,10 +7,12 @@ import { startReceiver, type Receiver } from '../support/receiver.js';
 
 // The SDK against the real stack.
 let sdk: Hookrelay;
+let sdkKey: string;
 let rcv: Receiver;
 
 beforeAll(async () => {
   const { admin } = await newOrg('sdk');
+  sdkKey = admin.key;
   sdk = new Hookrelay({ apiKey: admin.key, baseUrl: stack().apiUrl });
   rcv = await startReceiver();
 });
@@ -32,6 +36,86 @@ describe('SDK', () => {
     expect((await sdk.webhooks.get(wh.id, { includeSecret: true })).secret).toBe(wh.secret);
     const test = await sdk.webhooks.test(wh.id);
     expect(test.status).toBe('delivered');
+  });
+
+  it('manages event types and webhooks through every endpoint', async () => {
+    await sdk.eventTypes.create({ name: 'sdk.old', description: 'v1' });
+    expect((await sdk.eventTypes.update('sdk.old', { description: 'v2', deprecated: true })).description).toBe('v2');
+    const names = [];
+    for await (const t of sdk.eventTypes.listAll()) names.push(t.name);
+    expect(names).toEqual(expect.arrayContaining(['sdk.old', 'webhook.test']));
+    expect((await sdk.eventTypes.list({ per_page: 1 })).pagination.per_page).toBe(1);
+    await sdk.eventTypes.archive('sdk.old');
+    expect(await sdk.events.publish({ type: 'sdk.old', data: {} }).catch((e) => e.code)).toBe('unknown_event_type');
+
+    // register: the same uid is one webhook, replaced in place
+    const first = await sdk.webhooks.register('sdk-customer', { url: rcv.url, events: ['sdk.hello'] });
+    const again = await sdk.webhooks.register('sdk-customer', { url: rcv.url, events: ['sdk.hello'], description: 'again' });
+    expect(again).toMatchObject({ id: first.id, description: 'again' });
+    expect((await sdk.webhooks.list({ uid: 'sdk-customer' })).data.map((w) => w.id)).toEqual([first.id]);
+    expect((await sdk.webhooks.update(first.id, { timeout_ms: 5000 })).timeout_ms).toBe(5000);
+
+    // rotation: the next delivery carries signatures by the new and the previous secret
+    const old = (await sdk.webhooks.get(first.id, { includeSecret: true })).secret!;
+    const { secret } = await sdk.webhooks.rotateSecret(first.id);
+    expect(secret).not.toBe(old);
+    const d = await sdk.webhooks.test(first.id, { event_type: 'sdk.hello', data: { rotated: true } });
+    const got = rcv.received.find((r) => r.headers['webhook-id'] === d.event_id)!;
+    for (const s of [old, secret]) expect(verifyWebhook(got.body, got.headers as Record<string, string>, s)).toMatchObject({ data: { rotated: true } });
+
+    const n = rcv.received.length;
+    expect((await sdk.deliveries.retry(d.id)).status).toBe('pending');
+    await rcv.waitFor(n + 1);
+    expect(rcv.received[n].headers['webhook-id']).toBe(d.event_id);
+    const listed = [];
+    for await (const e of sdk.events.listAll({ type: 'sdk.hello' })) listed.push(e.id);
+    expect(listed).toContain(d.event_id);
+    expect((await sdk.events.list({ type: 'sdk.hello', per_page: 1 })).data).toHaveLength(1);
+
+    await sdk.webhooks.delete(first.id);
+    expect(await sdk.webhooks.get(first.id).catch((e) => e.code)).toBe('not_found');
+  });
+
+  it('a publish whose answer is lost is retried with the same idempotency key and stored once', async () => {
+    await sdk.eventTypes.create({ name: 'sdk.lost' });
+    const keys: string[] = [];
+    let calls = 0;
+    const lossy = new Hookrelay({
+      apiKey: sdkKey,
+      baseUrl: stack().apiUrl,
+      fetch: async (input, init) => {
+        keys.push(new Headers(init?.headers).get('idempotency-key')!);
+        const res = await fetch(input, init);
+        if (++calls === 1) throw new TypeError('fetch failed: socket hang up'); // applied, but the answer never arrives
+        return res;
+      },
+    });
+    const ev = await lossy.events.publish({ type: 'sdk.lost', data: { once: true } });
+    expect(calls).toBe(2);
+    expect(keys[0]).toBe(keys[1]);
+    const stored = await sdk.events.list({ type: 'sdk.lost' });
+    expect(stored.pagination.total).toBe(1);
+    expect(stored.data[0].id).toBe(ev.id);
+  });
+
+  it('does not repeat an ambiguous POST without idempotency key, and a retried DELETE that already went through succeeds', async () => {
+    let calls = 0;
+    const down = new Hookrelay({ apiKey: 'x', baseUrl: 'http://example.invalid', fetch: async () => (calls++, Promise.reject(new TypeError('fetch failed'))) });
+    expect(await down.webhooks.rotateSecret('wh_1').catch((e) => e)).toMatchObject({ code: 'network_error', status: 0 });
+    expect(calls).toBe(1);
+    let n = 0;
+    const flaky = new Hookrelay({
+      apiKey: 'x',
+      baseUrl: 'http://example.invalid',
+      fetch: async () => {
+        if (n++ === 0) throw new TypeError('fetch failed');
+        return new Response(JSON.stringify({ error: { code: 'not_found', message: 'no' } }), { status: 404 });
+      },
+    });
+    await expect(flaky.webhooks.delete('wh_1')).resolves.toBeUndefined();
+    expect(n).toBe(2);
+    const bad = await new Hookrelay({ apiKey: 'hrk_wrong', baseUrl: stack().apiUrl }).me().catch((e) => e);
+    expect(bad).toMatchObject({ code: 'unauthenticated', status: 401 });
   });
 
   it('a publish with the same idempotency key is one event', async () => {
@@ -99,5 +183,22 @@ describe('SDK', () => {
     expect((await flaky.me()).organization.id).toBe('org_1');
     expect(calls).toBe(3);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('loads nothing server-side: its runtime imports are its own files, signature.ts and node: built-ins', () => {
+    const seen = new Set<string>();
+    const walk = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      // `import type` is erased at runtime, so only value imports and re-exports count.
+      for (const m of readFileSync(file, 'utf8').matchAll(/^(?:import|export)(?! type)[^;]*?from '([^']+)'/gms)) {
+        const spec = m[1];
+        if (spec.startsWith('node:')) continue;
+        expect(spec, `${file} imports ${spec}`).toMatch(/^\./);
+        walk(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
+      }
+    };
+    walk(resolve('src/sdk/index.ts'));
+    expect([...seen].map((f) => f.slice(resolve('src').length + 1)).sort()).toEqual(['domain/signature.ts', 'sdk/errors.ts', 'sdk/index.ts', 'sdk/types.ts']);
   });
 });

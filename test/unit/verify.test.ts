@@ -37,6 +37,21 @@ describe('verifyWebhook', () => {
     expect(new Webhook(old).verify(body, headers)).toBeTruthy();
     expect(() => verifyWebhook(body, { ...headers, 'webhook-signature': 'v2,abc v1,AAAA' }, secret)).toThrow();
   });
+  it('accepts a header with several standardwebhooks signatures when any one matches', () => {
+    const other = generateSecret();
+    const multi = { ...signed(), 'webhook-signature': `${new Webhook(other).sign('evt_1', now, body)} ${signed()['webhook-signature']}` };
+    expect(verifyWebhook(body, multi, secret)).toEqual(JSON.parse(body));
+    expect(verifyWebhook(body, multi, other)).toEqual(JSON.parse(body));
+    expect(() => verifyWebhook(body, multi, generateSecret())).toThrow(WebhookVerificationError);
+  });
+  it('binds the signature to webhook-id and webhook-timestamp, and verifies UTF-8 bodies byte for byte', () => {
+    expect(() => verifyWebhook(body, { ...signed(), 'webhook-id': 'evt_2' }, secret)).toThrow(WebhookVerificationError);
+    const ts = String(Math.floor(now.getTime() / 1000) + 1);
+    expect(() => verifyWebhook(body, { ...signed(), 'webhook-timestamp': ts }, secret)).toThrow(WebhookVerificationError);
+    const utf8 = JSON.stringify({ id: 'evt_3', data: { name: 'Zoë – ✓' } });
+    const headers = { 'webhook-id': 'evt_3', 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign('evt_3', now, utf8) };
+    expect(verifyWebhook(Buffer.from(utf8, 'utf8'), headers, secret)).toEqual(JSON.parse(utf8));
+  });
   it('accepts a plain (non-whsec) secret of 24+ characters', () => {
     const plain = 'a-customer-chosen-secret-1234';
     const ts = Math.floor(Date.now() / 1000);
