@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { isDuplicateKey } from '../src/storage/mongo.js';
 import { newId } from '../src/domain/ids.js';
 import { nextDelay, parseRetryAfter } from '../src/domain/schedule.js';
@@ -36,14 +35,6 @@ class EventCache {
   set(doc: EventDoc) {
     if (this.map.size >= 5000) this.map.delete(this.map.keys().next().value!);
     this.map.set(doc._id, doc);
-  }
-}
-
-function heartbeat() {
-  try {
-    Context.current().heartbeat();
-  } catch {
-    // called outside an activity (unit use): nothing to report to
   }
 }
 
@@ -94,8 +85,7 @@ export function createDeliver(deps: ActivityDeps) {
       'webhook-timestamp': String(timestamp),
       'webhook-signature': signatureHeader(secretsOf(wh, now), event._id, timestamp, event.body),
     });
-    const beat = setInterval(() => heartbeat(), 3000);
-    const result = await sender.send(wh.url, headers, event.body, wh.timeout_ms).finally(() => clearInterval(beat));
+    const result = await sender.send(wh.url, headers, event.body, wh.timeout_ms);
     const ok = result.error === null;
 
     const recordAttempt = async () => {
