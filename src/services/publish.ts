@@ -116,21 +116,23 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         if (d) deprecations.push(d);
       }
       await temporal.requireUp();
-      const results: PublishResult[] = [];
-      for (const input of inputs) {
+      // Events of a batch are independent: store and fan them out several at a time, answering in input order.
+      const results: PublishResult[] = new Array(inputs.length);
+      await eachLimit([...inputs.keys()], 8, async (i) => {
+        const input = inputs[i];
         if (input.id) {
           const existing = await idempotentExisting(orgId, `id:${input.id}`);
           if (existing?.event) {
-            results.push(await finishExisting(existing.event));
-            continue;
+            results[i] = await finishExisting(existing.event);
+            return;
           }
         }
         const eventId = input.id ? await claimKey(orgId, `id:${input.id}`, newId('evt')) : newId('evt');
         const stored = await c.events.findOne({ _id: eventId });
         const { event, webhooks } = stored ? { event: stored, webhooks: undefined } : await persist(orgId, eventId, input);
-        results.push(resultOf(event));
+        results[i] = resultOf(event);
         await fanoutOrDefer(event, webhooks);
-      }
+      });
       return { results, deprecations };
     });
   }
