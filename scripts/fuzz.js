@@ -1,11 +1,12 @@
 // `npm run test:fuzz`: schemathesis (from PyPI, installed into .tools/venv) against /openapi.json on an isolated
-// test stack. Fails on any 5xx and on any response that does not match the documented schema.
+// stack (Temporal, FerretDB, API; no worker). Fails on any 5xx and on any response that does not match the
+// documented schema.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { freePort, root, startApi, startFerret, startTemporal, startWorker, toolsDir } from './stack.js';
+import { freePort, root, startApi, startFerret, startTemporal, toolsDir } from './stack.js';
 
 const SCHEMATHESIS = 'schemathesis==4.32.5';
 const venv = join(toolsDir, 'venv');
@@ -31,13 +32,16 @@ try {
   };
   const api = await startApi({ env, logDir });
   procs.push(api);
-  procs.push(await startWorker({ env, logDir }));
+  // No worker: the fuzzer invents webhook URLs, and nothing it invents may ever be sent a request. Workflows
+  // it causes stay queued in this throwaway Temporal. For the same reason POST /v1/webhooks/{id}/test, which
+  // waits for a worker's first attempt, is left to the integration tests.
   const res = spawnSync(st, [
     'run', `${api.url}/openapi.json`, '--url', api.url,
     '-H', `Authorization: Bearer ${adminKey}`,
     '--checks', 'not_a_server_error,response_schema_conformance',
     '--max-examples', process.env.FUZZ_MAX_EXAMPLES ?? '30',
     '--workers', '1',
+    '--exclude-path', '/v1/webhooks/{id}/test',
   ], { cwd: root, stdio: 'inherit' });
   status = res.status ?? 1;
   if (status !== 0) console.error(`fuzz: schemathesis failed; API logs in ${logDir}`);
