@@ -94,16 +94,29 @@ export async function startDelivery(t: Temporal, input: DeliveryInput, url: stri
   }
 }
 
-/** Attempts again now: signals a running delivery, or starts a new run of the same workflow id if it ended. */
+/**
+ * Attempts again now: signals a running delivery, or starts a new run of the same workflow id if it ended.
+ * (Not signalWithStart: a new run would also receive the signal and, if its first attempt failed, attempt twice.)
+ */
 export async function redeliver(t: Temporal, input: DeliveryInput, url: string): Promise<void> {
-  await temporalCall(t, () =>
-    t.client.workflow.signalWithStart('deliveryWorkflow', {
-      ...deliveryStartOptions(t, input, url),
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      signal: 'retryNow',
-      signalArgs: [],
-    }),
-  );
+  const handle = t.client.workflow.getHandle(deliveryWorkflowId(input.webhookId, input.eventId));
+  for (let round = 0; round < 3; round++) {
+    try {
+      await temporalCall(t, () => handle.signal('retryNow'));
+      return;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+    try {
+      await temporalCall(t, () =>
+        t.client.workflow.start('deliveryWorkflow', { ...deliveryStartOptions(t, input, url), workflowIdReusePolicy: 'ALLOW_DUPLICATE' }),
+      );
+      return;
+    } catch (err) {
+      // Another request started it in between: signal that run instead.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
 }
 
 /** Signals a delivery if it is still running; an ended one needs nothing. */

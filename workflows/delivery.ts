@@ -67,7 +67,9 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliverySt
     for (;;) {
       if (state.paused) {
         upsertSearchAttributes([{ key: SA_STATUS, value: 'paused' }]);
-        await condition(() => !state.paused || cancelled);
+        // Bounded like a held delivery: if a resume signal never comes, the attempt below asks the webhook itself.
+        await condition(() => !state.paused || cancelled, HELD_RECHECK);
+        state.paused = false;
         if (!cancelled) upsertSearchAttributes([{ key: SA_STATUS, value: 'pending' }]);
       }
       if (cancelled) {
@@ -110,9 +112,10 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliverySt
         case 'retry':
           state.attempt++;
           attemptsInRun++;
-          retryNow = false;
+          // A retry asked for while the attempt was in flight skips the wait.
           state.next_attempt_at = new Date(Date.now() + result.delayMs).toISOString();
           await condition(() => cancelled || retryNow, result.delayMs);
+          retryNow = false;
           state.next_attempt_at = null;
           break;
       }

@@ -1,7 +1,17 @@
 import * as siftModule from 'sift';
 
 // sift ships CommonJS with a default export; under NodeNext the callable is on .default.
-const sift = ((siftModule as unknown as { default?: unknown }).default ?? siftModule) as (query: object) => (doc: unknown) => boolean;
+const sift = ((siftModule as unknown as { default?: unknown }).default ?? siftModule) as (
+  query: object,
+  options?: { operations?: Record<string, unknown> },
+) => (doc: unknown) => boolean;
+
+// $where would compile a customer-supplied string into a JavaScript function inside our process.
+const NO_WHERE = {
+  $where: () => {
+    throw new Error('$where is not allowed in filters');
+  },
+};
 
 // Which webhooks an event goes to: event type (exact, "*", "prefix.*"), channels, and a MongoDB-style filter
 // on the envelope {id, type, timestamp, channels, data}.
@@ -29,7 +39,7 @@ export function compileFilter(filter: Record<string, unknown>): (doc: unknown) =
   const key = JSON.stringify(filter);
   let test = compiled.get(key);
   if (!test) {
-    test = sift(filter);
+    test = sift(filter, { operations: NO_WHERE });
     // sift compiles lazily in places; a first run surfaces unknown operators now rather than at publish time.
     test({});
     if (compiled.size > 10_000) compiled.clear();

@@ -37,7 +37,8 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
 
   async function resume(wh: WebhookDoc): Promise<void> {
     await c.webhooks.updateOne({ _id: wh._id }, { $set: { status: 'active', disabled_reason: null, failing_since: null, updated_at: new Date() } });
-    const held = await c.deliveries.find({ webhook_id: wh._id, status: 'paused' }, { projection: { webhook_id: 1, event_id: 1 } }).toArray();
+    // Pending ones too: a pause signal may have reached a workflow whose attempt then wrote `pending` over `paused`.
+    const held = await c.deliveries.find({ webhook_id: wh._id, status: { $in: ['paused', 'pending'] } }, { projection: { webhook_id: 1, event_id: 1 } }).toArray();
     await c.deliveries.updateMany({ webhook_id: wh._id, status: 'paused' }, { $set: { status: 'pending', updated_at: new Date() } });
     await signalAll(held, 'resume');
   }
@@ -84,13 +85,19 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
       created_at: new Date(), completed_at: null,
     };
     await c.recoveries.insertOne(rec);
-    await temporalCall(temporal, () =>
-      temporal.client.workflow.start('recoveryWorkflow', {
-        taskQueue: temporal.taskQueue,
-        workflowId: `recovery/${rec._id}`,
-        args: [{ recoveryId: rec._id }],
-      }),
-    );
+    try {
+      await temporalCall(temporal, () =>
+        temporal.client.workflow.start('recoveryWorkflow', {
+          taskQueue: temporal.taskQueue,
+          workflowId: `recovery/${rec._id}`,
+          args: [{ recoveryId: rec._id }],
+        }),
+      );
+    } catch (err) {
+      // The API answers 503 "no effect": leave no task behind that would read `running` forever.
+      await c.recoveries.deleteOne({ _id: rec._id });
+      throw err;
+    }
     return rec;
   }
 

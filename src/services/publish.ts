@@ -1,4 +1,4 @@
-import { conflict, UnavailableError } from '../errors.js';
+import { AppError, conflict, UnavailableError } from '../errors.js';
 import { newId } from '../domain/ids.js';
 import { channelsMatch, eventTypeMatches, filterMatches, type Envelope } from '../domain/filters.js';
 import { scheduleToMs } from '../domain/schedule.js';
@@ -20,6 +20,7 @@ export type PublishInput = {
 export type PublishResult = { id: string; type: string; timestamp: string; deliveries: number };
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+const OPERATIONAL_TYPES = new Set(['webhook.disabled']);
 
 export function resultOf(event: EventDoc): PublishResult {
   return { id: event._id, type: event.type, timestamp: event.timestamp.toISOString(), deliveries: event.matched.length };
@@ -45,9 +46,11 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
 
   async function matchWebhooks(orgId: string, envelope: Envelope): Promise<WebhookDoc[]> {
     const candidates = await c.webhooks.find({ org_id: orgId, status: 'active' }).toArray();
+    // Operational events (webhook.disabled names another customer's endpoint) go only to webhooks that list them.
+    const operational = OPERATIONAL_TYPES.has(envelope.type);
     return candidates.filter(
       (wh) =>
-        eventTypeMatches(wh.events, envelope.type) &&
+        (operational ? (wh.events ?? []).includes(envelope.type) : eventTypeMatches(wh.events, envelope.type)) &&
         channelsMatch(wh.channels, envelope.channels) &&
         filterMatches(wh.filter ? JSON.parse(wh.filter) : null, envelope),
     );
@@ -83,8 +86,9 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
     try {
       await fanout(event, known);
     } catch (err) {
-      if (!(err instanceof UnavailableError)) throw err;
-      log.warn({ event: event._id }, 'fan-out deferred to the sweep: a dependency is unavailable');
+      // The event and its outbox entry are stored: answering an error now would invite a duplicate publish.
+      const level = err instanceof UnavailableError ? 'warn' : 'error';
+      log[level]({ err, event: event._id }, 'fan-out deferred to the sweep');
     }
   }
 
@@ -101,9 +105,18 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         const raced = await c.events.findOne({ _id: eventId });
         if (raced) return { result: await finishExisting(raced), deprecation };
       }
-      const { event, webhooks } = await persist(orgId, eventId, input);
-      await fanoutOrDefer(event, webhooks);
-      return { result: resultOf(event), deprecation };
+      let stored: { event: EventDoc; webhooks?: WebhookDoc[] };
+      try {
+        stored = await persist(orgId, eventId, input);
+      } catch (err) {
+        // A concurrent request with the same key is storing this very event: answer what it answers.
+        if (!key || !(err instanceof AppError && err.code === 'conflict')) throw err;
+        const event = await waitForEvent(eventId);
+        if (!event) throw err;
+        return { result: await finishExisting(event), deprecation };
+      }
+      await fanoutOrDefer(stored.event, stored.webhooks);
+      return { result: resultOf(stored.event), deprecation };
     });
   }
 
@@ -135,6 +148,15 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
       });
       return { results, deprecations };
     });
+  }
+
+  async function waitForEvent(eventId: string): Promise<EventDoc | null> {
+    for (let i = 0; i < 20; i++) {
+      const event = await c.events.findOne({ _id: eventId });
+      if (event) return event;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return null;
   }
 
   async function finishExisting(event: EventDoc): Promise<PublishResult> {

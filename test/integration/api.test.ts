@@ -125,6 +125,9 @@ describe('webhooks', () => {
       [{ url: rcv.url, retry_schedule: ['0s'] }, 'validation_failed', 'retry_schedule.0'],
       [{ url: rcv.url, retry_schedule: ['25h'] }, 'validation_failed', 'retry_schedule.0'],
       [{ url: rcv.url, filter: { 'data.x': { $nope: 1 } } }, 'validation_failed', 'filter'],
+      // $where would run customer JavaScript inside the API process.
+      [{ url: rcv.url, filter: { $where: 'globalThis.__pwned = true' } }, 'validation_failed', 'filter'],
+      [{ url: rcv.url, filter: { data: { $elemMatch: { $where: 'globalThis.__pwned = true' } } } }, 'validation_failed', 'filter'],
       [{ url: rcv.url, timeout_ms: 5 }, 'validation_failed', 'timeout_ms'],
     ];
     for (const [body, code, path] of cases) {

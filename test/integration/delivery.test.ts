@@ -242,6 +242,13 @@ describe('pause, resume, recover, delete', () => {
         const x = await deliveriesOf(wh.id);
         return x[0]?.status === 'failed' && x;
       });
+      // A manual retry that fails again is exactly one more attempt.
+      expect((await admin.post(`/v1/deliveries/${d.id}/retry`)).status).toBe(202);
+      await eventually(async () => (await admin.get(`/v1/deliveries/${d.id}`)).body.attempts.length === 2);
+      await new Promise((ok) => setTimeout(ok, 1500));
+      const again = (await admin.get(`/v1/deliveries/${d.id}`)).body;
+      expect(again).toMatchObject({ status: 'failed', attempt: 2 });
+      expect(r.received).toHaveLength(2);
       up = true;
       const retry = await admin.post(`/v1/deliveries/${d.id}/retry`);
       expect(retry.status).toBe(202);
@@ -249,8 +256,8 @@ describe('pause, resume, recover, delete', () => {
         const x = (await admin.get(`/v1/deliveries/${d.id}`)).body;
         return x.status === 'delivered' && x;
       });
-      expect(done.attempt).toBe(2);
-      expect(done.attempts).toHaveLength(2);
+      expect(done.attempt).toBe(3);
+      expect(done.attempts).toHaveLength(3);
       const rec = await admin.post(`/v1/webhooks/${wh.id}/recover`, { since: new Date(Date.now() - 60_000).toISOString() });
       expect(rec.status).toBe(202);
       expect(rec.body.id).toMatch(/^rcv_/);
