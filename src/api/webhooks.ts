@@ -6,7 +6,7 @@ import { compileFilter } from '../domain/filters.js';
 import { generateSecret } from '../domain/signature.js';
 import { DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../domain/schedule.js';
 import { parseDuration } from '../domain/durations.js';
-import { guard } from '../storage/mongo.js';
+import { guard, isDuplicateKey } from '../storage/mongo.js';
 import type { WebhookDoc } from '../storage/types.js';
 import { webhookHealth, webhookStats } from '../services/health.js';
 import { requireLiveType } from '../services/event-types.js';
@@ -114,6 +114,31 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
     };
   }
 
+  const uidKey = (orgId: string, uid: string) => `${orgId}:${uid}`;
+
+  /**
+   * The webhook holding a uid, by its claim document. A claim left by a request that died before inserting its
+   * webhook is released after a minute.
+   */
+  async function holderOf(orgId: string, uid: string): Promise<WebhookDoc | null> {
+    const claim = await c.webhookUids.findOne({ _id: uidKey(orgId, uid) });
+    if (!claim) return null;
+    const wh = await c.webhooks.findOne({ _id: claim.webhook_id });
+    if (!wh && Date.now() - claim.created_at.getTime() > 60_000) await c.webhookUids.deleteOne({ _id: claim._id });
+    return wh;
+  }
+
+  /** Claims a uid for a webhook; false if another webhook (or a request creating one right now) holds it. */
+  async function claimUid(orgId: string, uid: string, webhookId: string): Promise<boolean> {
+    try {
+      await c.webhookUids.insertOne({ _id: uidKey(orgId, uid), org_id: orgId, webhook_id: webhookId, created_at: new Date() });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
   const present = async (wh: WebhookDoc, secret = false) => webhookOut(wh, await webhookHealth(store, wh._id), { secret });
   const deprecationHeader = (ctx: { set(k: string, v: string): void }, notes: string[]) => {
     if (notes.length) ctx.set('deprecation', notes.join('; '));
@@ -127,7 +152,8 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
       const notes = await checkFields(a.orgId, body);
       const wh = newWebhook(a.orgId, body);
       await guard(async () => {
-        if (wh.uid && (await c.webhooks.findOne({ org_id: a.orgId, uid: wh.uid }))) {
+        if (wh.uid && !(await claimUid(a.orgId, wh.uid, wh._id))) {
+          await holderOf(a.orgId, wh.uid); // releases a stale claim for the next try
           throw new AppError(409, 'conflict', `a webhook with uid ${wh.uid} exists; PUT /v1/webhooks/uid/${wh.uid} replaces it`);
         }
         await c.webhooks.insertOne(wh);
@@ -147,12 +173,20 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
       if (body.url === undefined) throw validationFailed('url is required', [{ path: 'url', message: 'required' }]);
       const notes = await checkFields(a.orgId, body);
       deprecationHeader(ctx, notes);
-      const existing = await guard(() => c.webhooks.findOne({ org_id: a.orgId, uid: params.uid }));
+      let existing = await guard(() => holderOf(a.orgId, params.uid));
       if (!existing) {
         const wh = newWebhook(a.orgId, { ...body, uid: params.uid });
-        await guard(() => c.webhooks.insertOne(wh));
-        ctx.status = 201;
-        return webhookOut(wh, 'unknown', { secret: true });
+        if (await guard(() => claimUid(a.orgId, params.uid, wh._id))) {
+          await guard(() => c.webhooks.insertOne(wh));
+          ctx.status = 201;
+          return webhookOut(wh, 'unknown', { secret: true });
+        }
+        // A concurrent registration of the same uid won: this one replaces what it created.
+        for (let i = 0; i < 40 && !existing; i++) {
+          existing = await guard(() => holderOf(a.orgId, params.uid));
+          if (!existing) await new Promise((r) => setTimeout(r, 50));
+        }
+        if (!existing) throw new AppError(409, 'conflict', `webhook uid ${params.uid} is being registered by another request; retry`);
       }
       // Registering again replaces the whole configuration; fields left out return to their defaults.
       const fresh = newWebhook(a.orgId, { ...body, uid: params.uid });
@@ -220,8 +254,11 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
       const notes = await checkFields(a.orgId, body);
       deprecationHeader(ctx, notes);
       const set = applyFields(body);
-      if (body.uid && body.uid !== wh.uid && (await guard(() => c.webhooks.findOne({ org_id: a.orgId, uid: body.uid })))) {
-        throw new AppError(409, 'conflict', `another webhook has uid ${body.uid}`);
+      if (body.uid !== undefined && body.uid !== wh.uid) {
+        if (body.uid && !(await guard(() => claimUid(a.orgId, body.uid!, wh._id)))) {
+          throw new AppError(409, 'conflict', `another webhook has uid ${body.uid}`);
+        }
+        if (wh.uid) await guard(() => c.webhookUids.deleteOne({ _id: uidKey(a.orgId, wh.uid!) }));
       }
       if (body.secret) Object.assign(set, rotation(wh, body.secret));
       await guard(() => c.webhooks.updateOne({ _id: wh._id }, { $set: { ...set, updated_at: new Date() } }));
@@ -242,7 +279,10 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
     params: IdParams, responses: { 204: null },
     handler: async (ctx, { params, auth: a }) => {
       const wh = await load(a.orgId, params.id);
-      await guard(() => control.remove(wh));
+      await guard(async () => {
+        await control.remove(wh);
+        if (wh.uid) await c.webhookUids.deleteOne({ _id: uidKey(a.orgId, wh.uid) });
+      });
       ctx.status = 204;
       return undefined;
     },

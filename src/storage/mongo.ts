@@ -1,7 +1,7 @@
 import { MongoClient, MongoError, type Db } from 'mongodb';
 import { UnavailableError } from '../errors.js';
 import type {
-  ApiKeyDoc, AttemptDoc, DeliveryDoc, EventDoc, EventTypeDoc, IdempotencyDoc, OrgDoc, OutboxDoc, RecoveryDoc, WebhookDoc,
+  ApiKeyDoc, AttemptDoc, DeliveryDoc, EventDoc, EventTypeDoc, IdempotencyDoc, OrgDoc, OutboxDoc, WebhookUidDoc, RecoveryDoc, WebhookDoc,
 } from './types.js';
 
 export type Collections = ReturnType<typeof collections>;
@@ -17,6 +17,7 @@ function collections(db: Db) {
     attempts: retrying(db.collection<AttemptDoc>('attempts')),
     idempotency: retrying(db.collection<IdempotencyDoc>('idempotency')),
     outbox: retrying(db.collection<OutboxDoc>('fanout_outbox')),
+    webhookUids: retrying(db.collection<WebhookUidDoc>('webhook_uids')),
     recoveries: retrying(db.collection<RecoveryDoc>('recoveries')),
   };
 }

@@ -108,6 +108,9 @@ export type AttemptDoc = {
 /** A fan-out not yet finished: written before its event, deleted when every workflow has started. */
 export type OutboxDoc = { _id: string; org_id: string; created_at: Date };
 
+/** Which webhook holds a customer source's uid: keyed `<org>:<uid>`, so "one webhook per uid" is a unique _id. */
+export type WebhookUidDoc = { _id: string; org_id: string; webhook_id: string; created_at: Date };
+
 export type IdempotencyDoc = { _id: string; org_id: string; event_id: string; created_at: Date };
 
 export type RecoveryDoc = {

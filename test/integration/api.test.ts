@@ -150,6 +150,23 @@ describe('webhooks', () => {
     const list = await admin.get('/v1/webhooks?uid=customer-42');
     expect(list.body.pagination.total).toBe(1);
     expectError(await admin.post('/v1/webhooks', { url: rcv.url, uid: 'customer-42' }), 409, 'conflict');
+    // Deleting frees the uid; registering again creates a new webhook.
+    expect((await admin.del(`/v1/webhooks/${first.body.id}`)).status).toBe(204);
+    const fresh = await admin.put('/v1/webhooks/uid/customer-42', { url: rcv.url });
+    expect(fresh.status).toBe(201);
+    expect(fresh.body.id).not.toBe(first.body.id);
+  });
+
+  it('concurrent registrations of one uid leave one webhook', async () => {
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => admin.put('/v1/webhooks/uid/race-7', { url: `${rcv.url}?n=${i}` })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 201]);
+    expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
+    expect((await admin.get('/v1/webhooks?uid=race-7')).body.pagination.total).toBe(1);
+    // Moving a uid to another webhook is refused while it is held, allowed once released.
+    const { body: other } = await admin.post('/v1/webhooks', { url: rcv.url });
+    expectError(await admin.patch(`/v1/webhooks/${other.id}`, { uid: 'race-7' }), 409, 'conflict');
+    expect((await admin.patch(`/v1/webhooks/${results[0].body.id}`, { uid: 'race-8' })).status).toBe(200);
+    expect((await admin.patch(`/v1/webhooks/${other.id}`, { uid: 'race-7' })).body.uid).toBe('race-7');
   });
 
   it('rotate-secret signs with both secrets for the overlap', async () => {
