@@ -1,5 +1,6 @@
 import { isDuplicateKey } from '../src/storage/mongo.js';
 import { newId } from '../src/domain/ids.js';
+import { TokenBuckets } from '../src/domain/token-bucket.js';
 import { nextDelay, parseRetryAfter } from '../src/domain/schedule.js';
 import { signatureHeader } from '../src/domain/signature.js';
 import type { DeliverRequest, DeliverResult } from '../workflows/types.js';
@@ -7,24 +8,6 @@ import type { EventDoc, WebhookDoc } from '../src/storage/types.js';
 import type { ActivityDeps } from './index.js';
 
 const USER_AGENT = 'hookrelay/0.1 (+https://github.com/hookrelay)';
-
-/** Token buckets per webhook for `rate_limit_per_s` (per worker process). */
-class RateLimiter {
-  private buckets = new Map<string, { tokens: number; at: number }>();
-  /** 0 if a send may go now, else how long to wait. */
-  take(key: string, perSecond: number): number {
-    const now = Date.now();
-    const b = this.buckets.get(key) ?? { tokens: perSecond, at: now };
-    b.tokens = Math.min(perSecond, b.tokens + ((now - b.at) / 1000) * perSecond);
-    b.at = now;
-    this.buckets.set(key, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - b.tokens) / perSecond) * 1000);
-  }
-}
 
 /** Events never change after publish, so their bodies are cached by id. */
 class EventCache {
@@ -40,7 +23,8 @@ class EventCache {
 
 export function createDeliver(deps: ActivityDeps) {
   const { store, sender, log } = deps;
-  const limiter = new RateLimiter();
+  // `rate_limit_per_s` per webhook, per worker process.
+  const limiter = new TokenBuckets();
   const events = new EventCache();
 
   async function loadEvent(id: string): Promise<EventDoc | null> {

@@ -9,7 +9,7 @@ import { parseDuration } from '../domain/durations.js';
 import { guard, isDuplicateKey } from '../storage/mongo.js';
 import type { WebhookDoc } from '../storage/types.js';
 import { webhookHealth, webhookStats } from '../services/health.js';
-import { requireLiveType } from '../services/event-types.js';
+import { deprecationNote, requireLiveType } from '../services/event-types.js';
 import { z } from './openapi.js';
 import { createdBetween, findPage, pageQuery, paginate, route } from './route.js';
 import { deliveryOut, recoveryOut, webhookOut } from './presenters.js';
@@ -68,7 +68,7 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
         continue;
       }
       const { doc, deprecated } = await requireLiveType(store, orgId, name, `events.${i}`);
-      if (deprecated) deprecations.push(`event type ${doc.name} is deprecated${doc.replaced_by ? `; use ${doc.replaced_by}` : ''}`);
+      if (deprecated) deprecations.push(deprecationNote(doc));
     }
     return deprecations;
   }

@@ -36,14 +36,18 @@ const compiled = new Map<string, (doc: unknown) => boolean>();
 
 /** Throws when the filter uses an operator sift does not know, so bad filters are refused at create time. */
 export function compileFilter(filter: Record<string, unknown>): (doc: unknown) => boolean {
-  const key = JSON.stringify(filter);
-  let test = compiled.get(key);
+  return compileStoredFilter(JSON.stringify(filter));
+}
+
+/** The same, from the JSON text a webhook stores, which is also the cache key (no parse on a cache hit). */
+export function compileStoredFilter(text: string): (doc: unknown) => boolean {
+  let test = compiled.get(text);
   if (!test) {
-    test = sift(filter, { operations: NO_WHERE });
+    test = sift(JSON.parse(text), { operations: NO_WHERE });
     // sift compiles lazily in places; a first run surfaces unknown operators now rather than at publish time.
     test({});
     if (compiled.size > 10_000) compiled.clear();
-    compiled.set(key, test);
+    compiled.set(text, test);
   }
   return test!;
 }

@@ -6,5 +6,3 @@ export const SA_WEBHOOK_ID = defineSearchAttributeKey('HookrelayWebhookId', 'KEY
 export const SA_EVENT_TYPE = defineSearchAttributeKey('HookrelayEventType', 'KEYWORD');
 export const SA_ORG_ID = defineSearchAttributeKey('HookrelayOrgId', 'KEYWORD');
 export const SA_STATUS = defineSearchAttributeKey('HookrelayStatus', 'KEYWORD');
-
-export const SEARCH_ATTRIBUTE_NAMES = ['HookrelayWebhookId', 'HookrelayEventType', 'HookrelayOrgId', 'HookrelayStatus'];

@@ -60,6 +60,9 @@ export async function requireLiveType(store: Store, orgId: string, name: string,
   return { doc, deprecated: doc.deprecated };
 }
 
+/** The `deprecation` response header's text for a deprecated type. */
+export const deprecationNote = (doc: EventTypeDoc) => `event type ${doc.name} is deprecated${doc.replaced_by ? `; use ${doc.replaced_by}` : ''}`;
+
 /** Validates `data` against the type's schema; 400 naming each failing path. */
 export function validateData(doc: EventTypeDoc, data: unknown, path = 'data'): void {
   if (!doc.schema) return;

@@ -1,12 +1,12 @@
 import { AppError, conflict, UnavailableError } from '../errors.js';
 import { newId } from '../domain/ids.js';
-import { channelsMatch, eventTypeMatches, filterMatches, type Envelope } from '../domain/filters.js';
+import { channelsMatch, compileStoredFilter, eventTypeMatches, type Envelope } from '../domain/filters.js';
 import { scheduleToMs } from '../domain/schedule.js';
 import { guard, isDuplicateKey, type Store } from '../storage/mongo.js';
 import type { DeliveryDoc, EventDoc, WebhookDoc } from '../storage/types.js';
 import { deliveryWorkflowId, eachLimit, startDelivery, type Temporal } from '../temporal.js';
 import type { Logger } from '../log.js';
-import { requireLiveType, validateData } from './event-types.js';
+import { deprecationNote, requireLiveType, validateData } from './event-types.js';
 
 export type PublishInput = {
   type: string;
@@ -41,7 +41,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
   async function check(orgId: string, input: PublishInput, path: string): Promise<string | null> {
     const { doc, deprecated } = await requireLiveType(store, orgId, input.type, `${path}type`);
     validateData(doc, input.data, `${path}data`);
-    return deprecated ? `event type ${doc.name} is deprecated${doc.replaced_by ? `; use ${doc.replaced_by}` : ''}` : null;
+    return deprecated ? deprecationNote(doc) : null;
   }
 
   async function matchWebhooks(orgId: string, envelope: Envelope): Promise<WebhookDoc[]> {
@@ -52,7 +52,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
       (wh) =>
         (operational ? (wh.events ?? []).includes(envelope.type) : eventTypeMatches(wh.events, envelope.type)) &&
         channelsMatch(wh.channels, envelope.channels) &&
-        filterMatches(wh.filter ? JSON.parse(wh.filter) : null, envelope),
+        (wh.filter === null || compileStoredFilter(wh.filter)(envelope)),
     );
   }
 
@@ -230,7 +230,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
       try {
         await c.deliveries.insertMany(fresh, { ordered: false });
       } catch (err) {
-        if (!isDuplicateKey(err) && (err as { code?: number }).code !== 11000) throw err;
+        if (!isDuplicateKey(err)) throw err;
         // A racing fan-out inserted some: use whichever record won.
         for (const d of await c.deliveries.find({ event_id: event._id }).toArray()) byWebhook.set(d.webhook_id, d);
       }

@@ -3,6 +3,7 @@ import type Koa from 'koa';
 import { forbidden, rateLimited, unauthenticated } from '../../errors.js';
 import { guard, type Store } from '../../storage/mongo.js';
 import type { Role } from '../../storage/types.js';
+import { TokenBuckets } from '../../domain/token-bucket.js';
 
 export type Auth = { orgId: string; keyId: string; role: Role };
 
@@ -16,7 +17,7 @@ const CACHE_MS = 5000;
  */
 export function authenticate(store: Store, limit: { perSecond: number; burst: number }) {
   const cache = new Map<string, { auth: Auth | null; at: number }>();
-  const buckets = new Map<string, { tokens: number; at: number }>();
+  const buckets = new TokenBuckets();
 
   async function lookup(key: string): Promise<Auth | null> {
     const hash = hashKey(key);
@@ -29,16 +30,6 @@ export function authenticate(store: Store, limit: { perSecond: number; burst: nu
     return auth;
   }
 
-  function take(keyId: string) {
-    const now = Date.now();
-    const b = buckets.get(keyId) ?? { tokens: limit.burst, at: now };
-    b.tokens = Math.min(limit.burst, b.tokens + ((now - b.at) / 1000) * limit.perSecond);
-    b.at = now;
-    buckets.set(keyId, b);
-    if (b.tokens < 1) throw rateLimited(Math.max(1, Math.ceil((1 - b.tokens) / limit.perSecond)));
-    b.tokens -= 1;
-  }
-
   return (role: Role | 'any'): Koa.Middleware =>
     async (ctx, next) => {
       const header = ctx.get('authorization');
@@ -46,7 +37,8 @@ export function authenticate(store: Store, limit: { perSecond: number; burst: nu
       if (!match) throw unauthenticated();
       const auth = await lookup(match[1]);
       if (!auth) throw unauthenticated('the API key is unknown or revoked');
-      take(auth.keyId);
+      const waitMs = buckets.take(auth.keyId, limit.perSecond, limit.burst);
+      if (waitMs > 0) throw rateLimited(Math.max(1, Math.ceil(waitMs / 1000)));
       if (role === 'admin' && auth.role !== 'admin') throw forbidden(`this endpoint needs an admin key; this key is a ${auth.role} key`);
       ctx.state.auth = auth;
       await next();
