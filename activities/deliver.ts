@@ -44,7 +44,11 @@ export function createDeliver(deps: ActivityDeps) {
   /** One attempt: check the webhook still wants it, sign, POST, record the attempt and the delivery state. */
   return async function deliver(req: DeliverRequest): Promise<DeliverResult> {
     const { c } = store;
-    const [wh, event] = await Promise.all([c.webhooks.findOne({ _id: req.webhookId }), loadEvent(req.eventId)]);
+    const [wh, event, failing] = await Promise.all([
+      c.webhooks.findOne({ _id: req.webhookId }),
+      loadEvent(req.eventId),
+      c.webhookFailing.findOne({ _id: req.webhookId }),
+    ]);
     if (!wh || !event) {
       await c.deliveries.updateOne({ _id: req.deliveryId }, { $set: { status: 'cancelled', next_attempt_at: null, ended_at: new Date(), updated_at: new Date() } });
       return { outcome: 'cancelled' };
@@ -122,21 +126,26 @@ export function createDeliver(deps: ActivityDeps) {
     await Promise.all([recordAttempt(), recordState]);
 
     if (ok) {
-      if (wh.failing_since) await c.webhooks.updateOne({ _id: wh._id }, { $set: { failing_since: null } });
+      if (failing) await c.webhookFailing.deleteOne({ _id: wh._id });
     } else if (gone) {
       await deps.disableWebhook(wh, 'gone');
     } else {
-      await trackFailing(wh, end);
+      await trackFailing(wh, failing?.since ?? null, end);
     }
     log.debug({ delivery: req.deliveryId, attempt: req.attempt, status: result.statusCode, error: result.error, ms: result.durationMs }, 'attempt');
     return outcome;
   };
 
-  async function trackFailing(wh: WebhookDoc, at: Date) {
-    if (!wh.failing_since) {
-      await store.c.webhooks.updateOne({ _id: wh._id }, { $set: { failing_since: at } });
+  /** Failing without a success for longer than the auto-disable limit disables the webhook. */
+  async function trackFailing(wh: WebhookDoc, since: Date | null, at: Date) {
+    if (!since) {
+      try {
+        await store.c.webhookFailing.insertOne({ _id: wh._id, org_id: wh.org_id, since: at });
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
       return;
     }
-    if (at.getTime() - wh.failing_since.getTime() >= deps.config.autoDisableAfterMs) await deps.disableWebhook(wh, 'failing');
+    if (at.getTime() - since.getTime() >= deps.config.autoDisableAfterMs) await deps.disableWebhook(wh, 'failing');
   }
 }

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { Config } from '../src/config.js';
 import type { Logger } from '../src/log.js';
 import type { Store } from '../src/storage/mongo.js';
-import type { DeliveryStatus, WebhookDoc } from '../src/storage/types.js';
+import type { WebhookDoc } from '../src/storage/types.js';
 import type { Control } from '../src/services/control.js';
 import type { RecoveryInput } from '../workflows/types.js';
 import { createDeliver } from './deliver.js';
@@ -23,12 +23,14 @@ export function createActivities(deps: Omit<ActivityDeps, 'disableWebhook'>) {
   return {
     deliver: createDeliver(full),
 
-    async markDelivery(input: { deliveryId: string; status: DeliveryStatus }): Promise<void> {
+    /** Records a state the workflow reached without an attempt: held by a pause signal, or cancelled. */
+    async markDelivery(input: { deliveryId: string; status: 'paused' | 'cancelled' }): Promise<void> {
       const d = await deps.store.c.deliveries.findOne({ _id: input.deliveryId });
-      if (!d || (d.status !== 'pending' && d.status !== 'paused')) return;
+      if (!d || (d.status !== 'pending' && d.status !== 'paused') || d.status === input.status) return;
+      const now = new Date();
       await deps.store.c.deliveries.updateOne(
         { _id: input.deliveryId },
-        { $set: { status: input.status, next_attempt_at: null, ended_at: new Date(), updated_at: new Date() } },
+        { $set: { status: input.status, next_attempt_at: null, ended_at: input.status === 'cancelled' ? now : null, updated_at: now } },
       );
     },
 

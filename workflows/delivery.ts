@@ -67,6 +67,8 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliverySt
     for (;;) {
       if (state.paused) {
         upsertSearchAttributes([{ key: SA_STATUS, value: 'paused' }]);
+        // The pauser wrote `paused` too, but an attempt finishing at that moment may have written over it.
+        if (!cancelled) await markDelivery({ deliveryId: input.deliveryId, status: 'paused' });
         // Bounded like a held delivery: if a resume signal never comes, the attempt below asks the webhook itself.
         await condition(() => !state.paused || cancelled, HELD_RECHECK);
         state.paused = false;

@@ -108,7 +108,6 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
       secret: f.secret ?? generateSecret(),
       previous_secret: null,
       previous_secret_expires_at: null,
-      failing_since: null,
       created_at: now,
       updated_at: now,
     };
@@ -198,7 +197,6 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
         previous_secret_expires_at: existing.previous_secret_expires_at,
         status: existing.status,
         disabled_reason: existing.disabled_reason,
-        failing_since: existing.failing_since,
         created_at: existing.created_at,
       };
       await guard(() => c.webhooks.replaceOne({ _id: existing._id }, replaced));

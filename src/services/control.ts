@@ -36,7 +36,8 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
   }
 
   async function resume(wh: WebhookDoc): Promise<void> {
-    await c.webhooks.updateOne({ _id: wh._id }, { $set: { status: 'active', disabled_reason: null, failing_since: null, updated_at: new Date() } });
+    await c.webhooks.updateOne({ _id: wh._id }, { $set: { status: 'active', disabled_reason: null, updated_at: new Date() } });
+    await c.webhookFailing.deleteOne({ _id: wh._id });
     // Pending ones too: a pause signal may have reached a workflow whose attempt then wrote `pending` over `paused`.
     const held = await c.deliveries.find({ webhook_id: wh._id, status: { $in: ['paused', 'pending'] } }, { projection: { webhook_id: 1, event_id: 1 } }).toArray();
     await c.deliveries.updateMany({ webhook_id: wh._id, status: 'paused' }, { $set: { status: 'pending', updated_at: new Date() } });
@@ -57,6 +58,7 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
 
   async function remove(wh: WebhookDoc): Promise<void> {
     await c.webhooks.deleteOne({ _id: wh._id });
+    await c.webhookFailing.deleteOne({ _id: wh._id });
     const running = await c.deliveries.find({ webhook_id: wh._id, status: { $in: ['pending', 'paused'] } }, { projection: { webhook_id: 1, event_id: 1 } }).toArray();
     await c.deliveries.updateMany(
       { webhook_id: wh._id, status: { $in: ['pending', 'paused'] } },

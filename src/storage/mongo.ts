@@ -1,7 +1,7 @@
 import { MongoClient, MongoError, type Db } from 'mongodb';
 import { UnavailableError } from '../errors.js';
 import type {
-  ApiKeyDoc, AttemptDoc, DeliveryDoc, EventDoc, EventTypeDoc, IdempotencyDoc, OrgDoc, OutboxDoc, WebhookUidDoc, RecoveryDoc, WebhookDoc,
+  ApiKeyDoc, AttemptDoc, DeliveryDoc, EventDoc, EventTypeDoc, IdempotencyDoc, OrgDoc, OutboxDoc, WebhookUidDoc, RecoveryDoc, WebhookDoc, WebhookFailingDoc,
 } from './types.js';
 
 export type Collections = ReturnType<typeof collections>;
@@ -18,6 +18,7 @@ function collections(db: Db) {
     idempotency: retrying(db.collection<IdempotencyDoc>('idempotency')),
     outbox: retrying(db.collection<OutboxDoc>('fanout_outbox')),
     webhookUids: retrying(db.collection<WebhookUidDoc>('webhook_uids')),
+    webhookFailing: retrying(db.collection<WebhookFailingDoc>('webhook_failing')),
     recoveries: retrying(db.collection<RecoveryDoc>('recoveries')),
   };
 }

@@ -50,7 +50,6 @@ export type WebhookDoc = {
   secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: Date | null;
-  failing_since: Date | null;
   created_at: Date;
   updated_at: Date;
 };
@@ -123,4 +122,15 @@ export type RecoveryDoc = {
   recovered: number;
   created_at: Date;
   completed_at: Date | null;
+};
+
+/**
+ * A webhook whose attempts have been failing since `since` (no success in between). Kept apart from the webhook
+ * document so that delivery attempts never write the webhook: FerretDB applies an update as read-modify-write of
+ * the whole document, and an attempt's write could otherwise undo a concurrent pause or edit.
+ */
+export type WebhookFailingDoc = {
+  _id: string;
+  org_id: string;
+  since: Date;
 };
