@@ -94,14 +94,15 @@ export async function startTemporal({ port, uiPort, dbFile, logDir, headless = f
 export async function startFerret({ port, dataDir, logDir }) {
   mkdirSync(dataDir, { recursive: true });
   const proc = launch('ferretdb', join(toolsDir, 'ferretdb'), [
-    '--handler=sqlite', `--sqlite-url=file:${dataDir}/`, `--listen-addr=127.0.0.1:${port}`, '--debug-addr=127.0.0.1:0',
+    '--handler=sqlite', `--sqlite-url=file:${dataDir}/?_pragma=synchronous(normal)`, `--listen-addr=127.0.0.1:${port}`, '--debug-addr=127.0.0.1:0',
     '--telemetry=disable', `--state-dir=${dataDir}`, '--log-level=warn',
   ], { logDir });
   await waitForPort(port, 30_000);
   return proc;
 }
 
-const tsx = ['--import', 'tsx'];
+// HOOKRELAY_CPU_PROF=<dir> writes a V8 CPU profile of the API and the worker there when they exit (bench analysis).
+const tsx = ['--import', 'tsx', ...(process.env.HOOKRELAY_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HOOKRELAY_CPU_PROF}`] : [])];
 
 /** API process; resolves once it listens (it reports its port over IPC, so PORT=0 works). */
 export async function startApi({ env, logDir, name = 'api' }) {

@@ -8,6 +8,7 @@ import { createPublisher } from './services/publish.js';
 import { createControl } from './services/control.js';
 import { createActivities } from '../activities/index.js';
 import { createSender } from '../activities/http.js';
+import { skipNoopVmWatchdog, stopPromiseStackTraces } from './worker-vm.js';
 
 // The worker process: runs delivery and recovery workflows and their activities.
 const config = loadConfig();
@@ -33,6 +34,7 @@ async function main() {
   if (config.allowPrivateTargets) log.warn('private and loopback webhook targets are allowed (ALLOW_PRIVATE_TARGETS)');
 
   const connection = await connect();
+  skipNoopVmWatchdog();
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -42,10 +44,13 @@ async function main() {
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    // Workflows on the main thread, without the per-call watchdog thread (see worker-vm.ts): measured in bench.
+    debugMode: true,
     // On SIGTERM/SIGINT: stop polling, let running attempts finish for up to 20 s; what does not finish is retried
     // by Temporal on another worker (at-least-once, same webhook-id).
     shutdownGraceTime: '20s',
   });
+  stopPromiseStackTraces();
   log.info({ taskQueue: config.temporal.taskQueue }, 'worker started');
   if (process.send) process.send({ type: 'ready' });
   await worker.run();

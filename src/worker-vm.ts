@@ -1,0 +1,37 @@
+import vm from 'node:vm';
+import { globalHandlers } from '@temporalio/worker/lib/workflow/vm-shared.js';
+
+/**
+ * Temporal's workflow sandbox enters the workflow's V8 context through `vm.Script#runInContext` with a timeout
+ * (its deadlock detector). Node implements that timeout by starting and joining a watchdog thread on every call:
+ * ~86 µs on this machine against ~1 µs without, and a workflow task makes dozens of such calls. With
+ * `debugMode` the SDK runs workflows on the main thread and asks for the maximum timeout (4294967295 ms, i.e.
+ * none); this drops that no-op timeout so no watchdog is started. hookrelay's workflows are short, loop-free and
+ * deterministic; a stuck workflow task would still be timed out and retried by the Temporal server.
+ */
+const NO_TIMEOUT = 4294967295;
+
+export function skipNoopVmWatchdog(): void {
+  const proto = vm.Script.prototype as vm.Script & { __hookrelayPatched?: boolean };
+  if (proto.__hookrelayPatched) return;
+  const original = proto.runInContext;
+  proto.runInContext = function runInContext(this: vm.Script, context: vm.Context, options?: vm.RunningScriptOptions) {
+    if (options?.timeout === NO_TIMEOUT) {
+      const { timeout: _, ...rest } = options;
+      return original.call(this, context, rest);
+    }
+    return original.call(this, context, options);
+  };
+  proto.__hookrelayPatched = true;
+}
+
+/**
+ * The SDK records a stack trace for every promise created in the process (a V8 promise hook, installed for the
+ * Web UI's "Stack Trace" view of a running workflow). On the main thread it runs for every promise of the
+ * activities too (MongoDB, HTTP) and compiles a function per promise: ~15 % of the worker's CPU in the bench
+ * profile. Turned off after the worker is created; the stack-trace query then answers that traces are disabled.
+ */
+export function stopPromiseStackTraces(): void {
+  (globalHandlers as unknown as { stopPromiseHook(): void }).stopPromiseHook();
+  globalHandlers.promiseHookInstalled = false;
+}
