@@ -27,7 +27,7 @@ export function createDeliver(deps: ActivityDeps) {
   const limiter = new TokenBuckets();
   const events = new EventCache();
 
-  async function loadEvent(id: string): Promise<EventDoc | null> {
+  async function loadEvent(id: string): Promise<Pick<EventDoc, '_id' | 'body'> | null> {
     const cached = events.get(id);
     if (cached) return cached;
     const doc = await store.c.events.findOne({ _id: id });
@@ -46,7 +46,7 @@ export function createDeliver(deps: ActivityDeps) {
     const { c } = store;
     const [wh, event, failing] = await Promise.all([
       c.webhooks.findOne({ _id: req.webhookId }),
-      loadEvent(req.eventId),
+      req.body !== undefined ? { _id: req.eventId, body: req.body } : loadEvent(req.eventId),
       c.webhookFailing.findOne({ _id: req.webhookId }),
     ]);
     if (!wh || !event) {

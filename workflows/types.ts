@@ -9,7 +9,12 @@ export type DeliveryInput = {
   scheduleMs: number[];
   /** attempts made by earlier runs (recovery and retry continue the count) */
   attemptsBefore: number;
+  /** the event's exact body when it is small (see INLINE_BODY_MAX): saves reading the event on every attempt */
+  body?: string;
 };
+
+/** Bodies up to this many characters travel in the workflow input; larger ones are read from MongoDB by id. */
+export const INLINE_BODY_MAX = 8192;
 
 export type DeliveryState = {
   status: 'pending' | 'delivered' | 'failed' | 'paused' | 'cancelled';

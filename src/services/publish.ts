@@ -6,6 +6,7 @@ import { guard, isDuplicateKey, type Store } from '../storage/mongo.js';
 import type { DeliveryDoc, EventDoc, WebhookDoc } from '../storage/types.js';
 import { deliveryWorkflowId, eachLimit, startDelivery, type Temporal } from '../temporal.js';
 import type { Logger } from '../log.js';
+import { INLINE_BODY_MAX } from '../../workflows/types.js';
 import { deprecationNote, requireLiveType, validateData } from './event-types.js';
 
 export type PublishInput = {
@@ -235,6 +236,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         for (const d of await c.deliveries.find({ event_id: event._id }).toArray()) byWebhook.set(d.webhook_id, d);
       }
     }
+    const body = event.body.length <= INLINE_BODY_MAX ? event.body : undefined;
     await eachLimit(webhooks, 16, async (wh) => {
       const d = byWebhook.get(wh._id)!;
       await startDelivery(temporal, {
@@ -245,9 +247,11 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         eventType: event.type,
         scheduleMs: scheduleToMs(wh.retry_schedule),
         attemptsBefore: 0,
+        body,
       }, wh.url);
     });
-    await c.outbox.deleteOne({ _id: event._id });
+    // The fan-out is done; removing its entry is cleanup the answer need not wait for (the sweep removes leftovers).
+    c.outbox.deleteOne({ _id: event._id }).catch((err) => log.warn({ err, event: event._id }, 'outbox cleanup deferred to the sweep'));
   }
 
   /**
