@@ -10,6 +10,7 @@ import { guard, isDuplicateKey } from '../storage/mongo.js';
 import type { WebhookDoc } from '../storage/types.js';
 import { webhookHealth, webhookStats } from '../services/health.js';
 import { deprecationNote, requireLiveType } from '../services/event-types.js';
+import { markWebhooksChanged } from '../services/webhook-index.js';
 import { z } from './openapi.js';
 import { createdBetween, findPage, pageQuery, paginate, route } from './route.js';
 import { deliveryOut, recoveryOut, webhookOut } from './presenters.js';
@@ -156,6 +157,7 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
           throw new AppError(409, 'conflict', `a webhook with uid ${wh.uid} exists; PUT /v1/webhooks/uid/${wh.uid} replaces it`);
         }
         await c.webhooks.insertOne(wh);
+        await markWebhooksChanged(store, a.orgId);
       });
       deprecationHeader(ctx, notes);
       ctx.status = 201;
@@ -176,7 +178,10 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
       if (!existing) {
         const wh = newWebhook(a.orgId, { ...body, uid: params.uid });
         if (await guard(() => claimUid(a.orgId, params.uid, wh._id))) {
-          await guard(() => c.webhooks.insertOne(wh));
+          await guard(async () => {
+            await c.webhooks.insertOne(wh);
+            await markWebhooksChanged(store, a.orgId);
+          });
           ctx.status = 201;
           return webhookOut(wh, 'unknown', { secret: true });
         }
@@ -199,7 +204,10 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
         disabled_reason: existing.disabled_reason,
         created_at: existing.created_at,
       };
-      await guard(() => c.webhooks.replaceOne({ _id: existing._id }, replaced));
+      await guard(async () => {
+        await c.webhooks.replaceOne({ _id: existing._id }, replaced);
+        await markWebhooksChanged(store, a.orgId);
+      });
       ctx.status = 200;
       return webhookOut(replaced, await webhookHealth(store, replaced._id), { secret: body.secret !== undefined });
     },
@@ -259,7 +267,10 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
         if (wh.uid) await guard(() => c.webhookUids.deleteOne({ _id: uidKey(a.orgId, wh.uid!) }));
       }
       if (body.secret) Object.assign(set, rotation(wh, body.secret));
-      await guard(() => c.webhooks.updateOne({ _id: wh._id }, { $set: { ...set, updated_at: new Date() } }));
+      await guard(async () => {
+        await c.webhooks.updateOne({ _id: wh._id }, { $set: { ...set, updated_at: new Date() } });
+        await markWebhooksChanged(store, a.orgId);
+      });
       let recovery;
       await guard(async () => {
         if (body.disabled === true && wh.status === 'active') await control.pause(wh, 'user');
@@ -299,7 +310,10 @@ export function webhooksRouter(deps: ApiDeps, auth: AuthFn): Router {
     handler: async (_ctx, { params, body, auth: a }) => {
       const wh = await load(a.orgId, params.id);
       const secret = body.secret ?? generateSecret();
-      await guard(() => c.webhooks.updateOne({ _id: wh._id }, { $set: { ...rotation(wh, secret), updated_at: new Date() } }));
+      await guard(async () => {
+        await c.webhooks.updateOne({ _id: wh._id }, { $set: { ...rotation(wh, secret), updated_at: new Date() } });
+        await markWebhooksChanged(store, a.orgId);
+      });
       return { secret };
     },
   });

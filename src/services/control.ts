@@ -5,6 +5,7 @@ import type { DeliveryDoc, DisabledReason, RecoveryDoc, WebhookDoc } from '../st
 import { eachLimit, redeliver, signalDelivery, temporalCall, type Temporal } from '../temporal.js';
 import type { Logger } from '../log.js';
 import type { Publisher } from './publish.js';
+import { markWebhooksChanged } from './webhook-index.js';
 
 export type Control = ReturnType<typeof createControl>;
 
@@ -30,6 +31,7 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
 
   async function pause(wh: WebhookDoc, reason: Exclude<DisabledReason, null>): Promise<void> {
     await c.webhooks.updateOne({ _id: wh._id }, { $set: { status: 'disabled', disabled_reason: reason, updated_at: new Date() } });
+    await markWebhooksChanged(store, wh.org_id);
     const running = await c.deliveries.find({ webhook_id: wh._id, status: 'pending' }, { projection: { webhook_id: 1, event_id: 1 } }).toArray();
     await c.deliveries.updateMany({ webhook_id: wh._id, status: 'pending' }, { $set: { status: 'paused', next_attempt_at: null, updated_at: new Date() } });
     await signalAll(running, 'pause');
@@ -37,6 +39,7 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
 
   async function resume(wh: WebhookDoc): Promise<void> {
     await c.webhooks.updateOne({ _id: wh._id }, { $set: { status: 'active', disabled_reason: null, updated_at: new Date() } });
+    await markWebhooksChanged(store, wh.org_id);
     await c.webhookFailing.deleteOne({ _id: wh._id });
     // Pending ones too: a pause signal may have reached a workflow whose attempt then wrote `pending` over `paused`.
     const held = await c.deliveries.find({ webhook_id: wh._id, status: { $in: ['paused', 'pending'] } }, { projection: { webhook_id: 1, event_id: 1 } }).toArray();
@@ -58,6 +61,7 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
 
   async function remove(wh: WebhookDoc): Promise<void> {
     await c.webhooks.deleteOne({ _id: wh._id });
+    await markWebhooksChanged(store, wh.org_id);
     await c.webhookFailing.deleteOne({ _id: wh._id });
     const running = await c.deliveries.find({ webhook_id: wh._id, status: { $in: ['pending', 'paused'] } }, { projection: { webhook_id: 1, event_id: 1 } }).toArray();
     await c.deliveries.updateMany(

@@ -7,6 +7,7 @@ import type { DeliveryDoc, EventDoc, WebhookDoc } from '../storage/types.js';
 import { deliveryWorkflowId, eachLimit, startDelivery, type Temporal } from '../temporal.js';
 import type { Logger } from '../log.js';
 import { INLINE_BODY_MAX } from '../../workflows/types.js';
+import { createWebhookIndex } from './webhook-index.js';
 import { deprecationNote, requireLiveType, validateData } from './event-types.js';
 
 export type PublishInput = {
@@ -37,6 +38,7 @@ export type Publisher = ReturnType<typeof createPublisher>;
 export function createPublisher(deps: { store: Store; temporal: Temporal; log: Logger }) {
   const { store, temporal, log } = deps;
   const { c } = store;
+  const webhookIndex = createWebhookIndex(store);
 
   /** Validates one input; returns the deprecation note if its type is deprecated. */
   async function check(orgId: string, input: PublishInput, path: string): Promise<string | null> {
@@ -46,7 +48,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
   }
 
   async function matchWebhooks(orgId: string, envelope: Envelope): Promise<WebhookDoc[]> {
-    const candidates = await c.webhooks.find({ org_id: orgId, status: 'active' }).toArray();
+    const candidates = await webhookIndex.active(orgId);
     // Operational events (webhook.disabled names another customer's endpoint) go only to webhooks that list them.
     const operational = OPERATIONAL_TYPES.has(envelope.type);
     return candidates.filter(

@@ -1,7 +1,7 @@
 import { MongoClient, MongoError, type Db } from 'mongodb';
 import { UnavailableError } from '../errors.js';
 import type {
-  ApiKeyDoc, AttemptDoc, DeliveryDoc, EventDoc, EventTypeDoc, IdempotencyDoc, OrgDoc, OutboxDoc, WebhookUidDoc, RecoveryDoc, WebhookDoc, WebhookFailingDoc,
+  ApiKeyDoc, AttemptDoc, DeliveryDoc, EventDoc, EventTypeDoc, IdempotencyDoc, OrgDoc, OutboxDoc, WebhookUidDoc, RecoveryDoc, WebhookDoc, WebhookFailingDoc, WebhookRevDoc,
 } from './types.js';
 
 export type Collections = ReturnType<typeof collections>;
@@ -19,6 +19,7 @@ function collections(db: Db) {
     outbox: retrying(db.collection<OutboxDoc>('fanout_outbox')),
     webhookUids: retrying(db.collection<WebhookUidDoc>('webhook_uids')),
     webhookFailing: retrying(db.collection<WebhookFailingDoc>('webhook_failing')),
+    webhookRevs: retrying(db.collection<WebhookRevDoc>('webhook_revs')),
     recoveries: retrying(db.collection<RecoveryDoc>('recoveries')),
   };
 }

@@ -134,3 +134,10 @@ export type WebhookFailingDoc = {
   org_id: string;
   since: Date;
 };
+
+/** The revision of an organization's webhooks; changes whenever any of them does (see webhook-index.ts). */
+export type WebhookRevDoc = {
+  _id: string;
+  rev: string;
+  updated_at: Date;
+};

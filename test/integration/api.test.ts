@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { client, eventually, newOrg, stack, type Client } from '../support/api.js';
+import { client, eventually, newOrg, stack, testStore, type Client } from '../support/api.js';
+import { createWebhookIndex } from '../../src/services/webhook-index.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 
 // The REST contract of API.md: shapes, statuses and every error code, against the real stack.
@@ -97,6 +98,24 @@ describe('event types', () => {
 });
 
 describe('webhooks', () => {
+  it('a change made through one API process is matched by the next publish of another (per-organization revision)', async () => {
+    // A second index over the same database stands for another API process with its own webhook cache.
+    const index = createWebhookIndex(await testStore());
+    const { org, admin: a } = await newOrg('revision');
+    await a.post('/v1/event-types', { name: 'case.complete' });
+    expect(await index.active(org._id)).toEqual([]);
+    const { body: wh } = await a.post('/v1/webhooks', { url: rcv.url, events: ['case.complete'] });
+    expect((await index.active(org._id)).map((w) => w._id)).toEqual([wh.id]);
+    await a.patch(`/v1/webhooks/${wh.id}`, { events: ['*'] });
+    expect((await index.active(org._id))[0].events).toEqual(['*']);
+    await a.patch(`/v1/webhooks/${wh.id}`, { disabled: true });
+    expect(await index.active(org._id)).toEqual([]);
+    await a.patch(`/v1/webhooks/${wh.id}`, { disabled: false });
+    expect(await index.active(org._id)).toHaveLength(1);
+    await a.del(`/v1/webhooks/${wh.id}`);
+    expect(await index.active(org._id)).toEqual([]);
+  });
+
   it('shows the secret once, then null unless include_secret=true', async () => {
     const res = await admin.post('/v1/webhooks', { url: rcv.url, events: ['case.complete', 'case.requires_human_review'] });
     expect(res.status).toBe(201);
