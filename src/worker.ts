@@ -1,3 +1,4 @@
+import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig } from './config.js';
@@ -25,6 +26,23 @@ async function connect(): Promise<NativeConnection> {
   }
 }
 
+/**
+ * Bundling the workflow code loads webpack, whose ~110 MB of RSS would stay with the worker for its lifetime
+ * (measured: 93 → 207 MB after bundling and a full GC). A short-lived child bundles instead.
+ */
+function bundleWorkflowsInChild(): Promise<string> {
+  const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL('./bundle-child.ts', import.meta.url)), [workflowsPath], {
+      execArgv: process.execArgv.filter((a) => !a.startsWith('--cpu-prof')),
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    child.once('message', (m: { code: string }) => resolve(m.code));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`workflow bundler exited with ${code}`)));
+  });
+}
+
 async function main() {
   const store = await openStore(config.mongo.url, config.mongo.db);
   const temporal = openTemporal(config);
@@ -33,13 +51,13 @@ async function main() {
   const sender = createSender({ allowPrivateTargets: config.allowPrivateTargets });
   if (config.allowPrivateTargets) log.warn('private and loopback webhook targets are allowed (ALLOW_PRIVATE_TARGETS)');
 
-  const connection = await connect();
+  const [connection, code] = await Promise.all([connect(), bundleWorkflowsInChild()]);
   skipNoopVmWatchdog();
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowsPath: fileURLToPath(new URL('../workflows/index.ts', import.meta.url)),
+    workflowBundle: { code },
     activities: createActivities({ store, sender, config, log, control }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
