@@ -31,7 +31,11 @@ export function skipNoopVmWatchdog(): void {
  * activities too (MongoDB, HTTP) and compiles a function per promise: ~15 % of the worker's CPU in the bench
  * profile. Turned off after the worker is created; the stack-trace query then answers that traces are disabled.
  */
-export function stopPromiseStackTraces(): void {
-  (globalHandlers as unknown as { stopPromiseHook(): void }).stopPromiseHook();
-  globalHandlers.promiseHookInstalled = false;
+export function stopPromiseStackTraces(): boolean {
+  const handlers = globalHandlers as unknown as { installed: boolean; stopPromiseHook?: () => void; promiseHookInstalled: boolean };
+  // SDK internals: if this copy of the module is not the one the worker installed, or the field was renamed, say so.
+  if (!handlers.installed || typeof handlers.stopPromiseHook !== 'function') return false;
+  handlers.stopPromiseHook();
+  handlers.promiseHookInstalled = false;
+  return true;
 }

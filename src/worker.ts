@@ -37,9 +37,13 @@ function bundleWorkflowsInChild(): Promise<string> {
       execArgv: process.execArgv.filter((a) => !a.startsWith('--cpu-prof')),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    child.once('message', (m: { code: string }) => resolve(m.code));
+    let code: string | null = null;
+    child.once('message', (m: { code: string }) => {
+      code = m.code;
+    });
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`workflow bundler exited with ${code}`)));
+    // 'close' comes after the last IPC message; 'exit' may come before a multi-megabyte one is read.
+    child.once('close', (status) => (code !== null ? resolve(code) : reject(new Error(`workflow bundler exited with ${status}`))));
   });
 }
 
@@ -68,7 +72,7 @@ async function main() {
     // by Temporal on another worker (at-least-once, same webhook-id).
     shutdownGraceTime: '20s',
   });
-  stopPromiseStackTraces();
+  if (!stopPromiseStackTraces()) log.warn('could not stop the SDK per-promise stack-trace hook (SDK internals changed?)');
   log.info({ taskQueue: config.temporal.taskQueue }, 'worker started');
   if (process.send) process.send({ type: 'ready' });
   await worker.run();

@@ -1,5 +1,5 @@
 import {
-  CancellationScope, condition, defineQuery, defineSignal, isCancellation, proxyLocalActivities, setHandler,
+  CancellationScope, condition, defineQuery, defineSignal, isCancellation, patched, proxyLocalActivities, setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
@@ -68,7 +68,8 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliverySt
       if (state.paused) {
         upsertSearchAttributes([{ key: SA_STATUS, value: 'paused' }]);
         // The pauser wrote `paused` too, but an attempt finishing at that moment may have written over it.
-        if (!cancelled) await markDelivery({ deliveryId: input.deliveryId, status: 'paused' });
+        // (patched: histories of runs that paused before this step existed replay without it)
+        if (!cancelled && patched('pause-marks-delivery')) await markDelivery({ deliveryId: input.deliveryId, status: 'paused' });
         // Bounded like a held delivery: if a resume signal never comes, the attempt below asks the webhook itself.
         await condition(() => !state.paused || cancelled, HELD_RECHECK);
         state.paused = false;

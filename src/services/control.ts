@@ -31,27 +31,37 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
 
   async function pause(wh: WebhookDoc, reason: Exclude<DisabledReason, null>): Promise<void> {
     await c.webhooks.updateOne({ _id: wh._id }, { $set: { status: 'disabled', disabled_reason: reason, updated_at: new Date() } });
-    await markWebhooksChanged(store, wh.org_id);
+    await holdDeliveries(wh);
+  }
+
+  /** After the webhook is marked disabled: its pending deliveries hold, and caches stop matching it. */
+  async function holdDeliveries(wh: WebhookDoc): Promise<void> {
     const running = await c.deliveries.find({ webhook_id: wh._id, status: 'pending' }, { projection: { webhook_id: 1, event_id: 1 } }).toArray();
     await c.deliveries.updateMany({ webhook_id: wh._id, status: 'pending' }, { $set: { status: 'paused', next_attempt_at: null, updated_at: new Date() } });
     await signalAll(running, 'pause');
+    await markWebhooksChanged(store, wh.org_id);
   }
 
   async function resume(wh: WebhookDoc): Promise<void> {
-    await c.webhooks.updateOne({ _id: wh._id }, { $set: { status: 'active', disabled_reason: null, updated_at: new Date() } });
-    await markWebhooksChanged(store, wh.org_id);
+    // The failing clock restarts first: an attempt that sees `active` must not see the old failing-since too.
     await c.webhookFailing.deleteOne({ _id: wh._id });
+    await c.webhooks.updateOne({ _id: wh._id }, { $set: { status: 'active', disabled_reason: null, updated_at: new Date() } });
     // Pending ones too: a pause signal may have reached a workflow whose attempt then wrote `pending` over `paused`.
     const held = await c.deliveries.find({ webhook_id: wh._id, status: { $in: ['paused', 'pending'] } }, { projection: { webhook_id: 1, event_id: 1 } }).toArray();
     await c.deliveries.updateMany({ webhook_id: wh._id, status: 'paused' }, { $set: { status: 'pending', updated_at: new Date() } });
     await signalAll(held, 'resume');
+    await markWebhooksChanged(store, wh.org_id);
   }
 
-  /** Disabled by the system (410 Gone, failing for days): also tell the organization's operational webhooks. */
+  /**
+   * Disabled by the system (410 Gone, failing for days): also tell the organization's operational webhooks.
+   * One write to the webhook (the conditional one): every write from an attempt is a window in which FerretDB's
+   * read-modify-write could undo a concurrent edit.
+   */
   async function disableAutomatically(wh: WebhookDoc, reason: 'gone' | 'failing'): Promise<void> {
     const res = await c.webhooks.updateOne({ _id: wh._id, status: 'active' }, { $set: { status: 'disabled', disabled_reason: reason, updated_at: new Date() } });
     if (res.modifiedCount === 0) return;
-    await pause(wh, reason);
+    await holdDeliveries(wh);
     log.warn({ webhook: wh._id, reason }, 'webhook disabled automatically');
     await deps.publisher.publish(wh.org_id, {
       type: 'webhook.disabled',

@@ -1,9 +1,9 @@
 import { ulid } from '../domain/ids.js';
-import type { Store } from '../storage/mongo.js';
+import { isDuplicateKey, type Store } from '../storage/mongo.js';
 import type { WebhookDoc } from '../storage/types.js';
 
 const MAX_ORGS = 10_000;
-/** Backstop: a change whose revision write failed (the API answered 503) is picked up after this long. */
+/** Backstop: a change whose revision write failed is picked up after this long. */
 const MAX_AGE_MS = 60_000;
 
 /**
@@ -13,7 +13,18 @@ const MAX_AGE_MS = 60_000;
  * could both write the same count; two tokens are always different from the one a cache holds.
  */
 export async function markWebhooksChanged(store: Store, orgId: string): Promise<void> {
-  await store.c.webhookRevs.updateOne({ _id: orgId }, { $set: { rev: ulid(), updated_at: new Date() } }, { upsert: true });
+  const set = { $set: { rev: ulid(), updated_at: new Date() } };
+  try {
+    try {
+      await store.c.webhookRevs.updateOne({ _id: orgId }, set, { upsert: true });
+    } catch (err) {
+      // FerretDB upserts as find-then-insert: a concurrent first change of the organization inserted it.
+      if (!isDuplicateKey(err)) throw err;
+      await store.c.webhookRevs.updateOne({ _id: orgId }, set);
+    }
+  } catch {
+    // Best effort: the change itself is stored, and caches reload after MAX_AGE_MS regardless.
+  }
 }
 
 /**

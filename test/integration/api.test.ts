@@ -114,6 +114,11 @@ describe('webhooks', () => {
     expect(await index.active(org._id)).toHaveLength(1);
     await a.del(`/v1/webhooks/${wh.id}`);
     expect(await index.active(org._id)).toEqual([]);
+    // Registration by uid: creating and replacing.
+    await a.put('/v1/webhooks/uid/src-1', { url: rcv.url, events: ['case.complete'] });
+    expect((await index.active(org._id)).map((w) => w.events)).toEqual([['case.complete']]);
+    await a.put('/v1/webhooks/uid/src-1', { url: rcv.url, events: ['*'] });
+    expect((await index.active(org._id)).map((w) => w.events)).toEqual([['*']]);
   });
 
   it('shows the secret once, then null unless include_secret=true', async () => {
