@@ -134,6 +134,20 @@ const rows: Row[] = [];
 
 const maxOf = (xs: number[]) => xs.reduce((a, b) => (b > a ? b : a), -Infinity);
 
+/**
+ * What every stack scenario reports alike: deliveries, their rate between `from` (first publish) and `last`
+ * (last arrival), stack CPU per delivery, wall time and per-process usage of the sampled window `w`.
+ */
+function stackFigures(set: ReceiverSet, from: number, last: number, w: { wallMs: number; procs: Record<string, ProcUsage> }) {
+  return {
+    delivered: set.deliveredTotal,
+    deliveriesPerS: round(set.deliveredTotal / Math.max(0.001, (last - from) / 1000), 1),
+    cpuMsPerDelivery: round(stackCpuMs(w.procs) / Math.max(1, set.deliveredTotal), 2),
+    wallS: round(w.wallMs / 1000),
+    procs: w.procs,
+  };
+}
+
 function stackCpuMs(procs: Record<string, ProcUsage>, names = STACK_PROCS) {
   return names.reduce((a, n) => a + (procs[n]?.cpuMs ?? 0), 0);
 }
@@ -344,19 +358,14 @@ async function steady(rate: number): Promise<void> {
   const lat = latencies(published, rcvs);
   const times = set.deliveredTimes;
   const lastArrival = times.length ? maxOf(times) : st.firstSent;
-  const dps = set.deliveredTotal / Math.max(0.001, (lastArrival - st.firstSent) / 1000);
   rows.push({
     scenario: 'steady',
     variant: `${rate} ev/s × ${seconds} s, 1 webhook`,
     events: published.size,
     deliveriesExpected: published.size,
-    delivered: set.deliveredTotal,
-    deliveriesPerS: round(dps, 1),
+    ...stackFigures(set, st.firstSent, lastArrival, w),
     ingest: ingestOf(st, published.size, loop.seconds),
     latencyMs: percentiles(lat),
-    cpuMsPerDelivery: round(stackCpuMs(w.procs) / Math.max(1, set.deliveredTotal), 2),
-    wallS: round(w.wallMs / 1000),
-    procs: w.procs,
     timeline: perSecond(times, st.firstSent, 600),
     extra: { offeredPerS: rate, skippedTooManyInFlight: loop.skipped, publishErrors: st.errorSamples, duplicates: set.duplicates },
     notes: drained ? [] : [`drain cap hit: ${published.size - set.deliveredTotal} not delivered`],
@@ -416,13 +425,9 @@ async function burst(mode: 'single' | 'batch'): Promise<void> {
     variant: mode === 'single' ? `${count} × POST /v1/events, ${CONCURRENCY} in flight` : `${count} via /v1/events/batch (100 each), ${CONCURRENCY} in flight`,
     events: published.size,
     deliveriesExpected: published.size,
-    delivered: set.deliveredTotal,
-    deliveriesPerS: round(set.deliveredTotal / Math.max(0.001, (last - t0) / 1000), 1),
+    ...stackFigures(set, t0, last, w),
     ingest: ingestOf(st, published.size, ingestSeconds),
     latencyMs: percentiles(lat),
-    cpuMsPerDelivery: round(stackCpuMs(w.procs) / Math.max(1, set.deliveredTotal), 2),
-    wallS: round(w.wallMs / 1000),
-    procs: w.procs,
     timeline,
     extra: {
       sustainedDeliveriesPerS_p10_p90: round(sustained, 1),
@@ -461,13 +466,9 @@ async function fanout(n: number): Promise<void> {
     variant: `${events} events → ${n} webhook${n > 1 ? 's' : ''}`,
     events: published.size,
     deliveriesExpected: published.size * n,
-    delivered: set.deliveredTotal,
-    deliveriesPerS: round(set.deliveredTotal / Math.max(0.001, (last - t0) / 1000), 1),
+    ...stackFigures(set, t0, last, w),
     ingest: ingestOf(st, published.size, ingestSeconds),
     latencyMs: percentiles(lat),
-    cpuMsPerDelivery: round(stackCpuMs(w.procs) / Math.max(1, set.deliveredTotal), 2),
-    wallS: round(w.wallMs / 1000),
-    procs: w.procs,
     timeline: perSecond(times, t0, 900),
     extra: {
       cpuMsPerDeliveryByProcess: Object.fromEntries(Object.entries(w.procs).map(([k, v]) => [k, round(v.cpuMs / Math.max(1, set.deliveredTotal), 2)])),
@@ -516,13 +517,9 @@ async function failing(withFailures: boolean): Promise<void> {
     variant: withFailures ? `${rate} ev/s × 10 webhooks, 2 answer 500 for ${failSeconds} s` : `${rate} ev/s × 10 webhooks, all healthy (baseline)`,
     events: published.size,
     deliveriesExpected: published.size * n,
-    delivered: set.deliveredTotal,
-    deliveriesPerS: round(set.deliveredTotal / Math.max(0.001, (last - t0) / 1000), 1),
+    ...stackFigures(set, t0, last, w),
     ingest: ingestOf(st, published.size, loop.seconds),
     latencyMs: percentiles(latHealthy),
-    cpuMsPerDelivery: round(stackCpuMs(w.procs) / Math.max(1, set.deliveredTotal), 2),
-    wallS: round(w.wallMs / 1000),
-    procs: w.procs,
     timeline: perSecond(times, t0, 600),
     extra: {
       latencyHealthyMs: percentiles(latHealthy),
