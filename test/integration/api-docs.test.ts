@@ -1,0 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stack } from '../support/api.js';
+
+// docs/api.md is the contract in prose; /openapi.json is generated from the schemas that validate requests.
+// Every operation the running API documents must be described on the page, so the two cannot drift apart.
+describe('docs/api.md and /openapi.json', () => {
+  it('names every operation of the generated OpenAPI document as "METHOD /path"', async () => {
+    const doc = (await (await fetch(`${stack().apiUrl}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const page = readFileSync(join(import.meta.dirname, '../../docs/api.md'), 'utf8');
+    const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(operations.length).toBeGreaterThan(20);
+    // "GET /v1/webhooks" must not be satisfied by "GET /v1/webhooks/{id}": the name ends at a non-path character.
+    const missing = operations.filter((op) => !new RegExp(`${op.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w/{}-])`).test(page));
+    expect(missing, `operations missing from docs/api.md: ${missing.join(', ')}`).toEqual([]);
+  });
+});
