@@ -42,6 +42,8 @@ try {
     '--max-examples', process.env.FUZZ_MAX_EXAMPLES ?? '30',
     '--workers', '1',
     '--exclude-path', '/v1/webhooks/{id}/test',
+    // The run report (JSON) gives .ci/run the number of test cases for its summary line.
+    ...(process.env.HOOKRELAY_FUZZ_REPORT ? ['--report', 'json', '--report-json-path', process.env.HOOKRELAY_FUZZ_REPORT] : []),
   ], { cwd: root, stdio: 'inherit' });
   status = res.status ?? 1;
   if (status !== 0) console.error(`fuzz: schemathesis failed; API logs in ${logDir}`);

@@ -7,7 +7,10 @@ import { join } from 'node:path';
 import { root } from './stack.js';
 
 const pidDir = mkdtempSync(join(tmpdir(), 'hookrelay-pids-'));
-const args = ['vitest', 'run', ...process.argv.slice(2)];
+// HOOKRELAY_TEST_REPORT_DIR (set by .ci/run): vitest also writes a JSON report there, for CI's summary line.
+const reportDir = process.env.HOOKRELAY_TEST_REPORT_DIR;
+const reporters = (name) => (reportDir ? ['--reporter=default', '--reporter=json', `--outputFile.json=${join(reportDir, `vitest-${name}.json`)}`] : []);
+const args = ['vitest', 'run', ...reporters('embedded'), ...process.argv.slice(2)];
 const res = spawnSync('npx', args, { cwd: root, stdio: 'inherit', env: { ...process.env, HOOKRELAY_PID_DIR: pidDir } });
 let leftovers = 0;
 for (const pid of readdirSync(pidDir)) {
