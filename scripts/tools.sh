@@ -10,6 +10,10 @@ TEMPORAL_VERSION=1.5.1
 FERRETDB_VERSION=1.24.2
 # The stamp names our build: upstream 1.24.2 plus the one-line _id lookup fix below.
 FERRETDB_BUILD=1.24.2-idfix1
+# The cluster profile (scripts/cluster.js): the real Temporal server, its SQL schema tool and the Web UI server,
+# at the versions docker-compose.yml runs (test/unit/compose-drift.test.ts checks that they agree).
+TEMPORAL_SERVER_VERSION=1.29.1
+TEMPORAL_UI_VERSION=2.42.1
 
 # A binary built from the module proxy does not always stamp its own version (the Temporal CLI says
 # 0.0.0-DEV), so each install leaves a stamp file beside the binary naming the version it built.
@@ -64,10 +68,66 @@ install_ferretdb() {
   echo "tools: ferretdb $FERRETDB_BUILD ready"
 }
 
+# `go install` names both binaries "server": each is built into its own directory and moved into place.
+go_install_as() { # name, package@version
+  local tmp; tmp=$(mktemp -d)
+  GOBIN="$tmp" GOFLAGS=-buildvcs=false CGO_ENABLED=0 go install "$2"
+  mv "$tmp/$(basename "${2%@*}")" "$tools/$1"
+  rm -rf "$tmp"
+}
+
+install_temporal_server() {
+  if have_version temporal-server "$TEMPORAL_SERVER_VERSION" && have_version temporal-sql-tool "$TEMPORAL_SERVER_VERSION" \
+    && [ -d "$tools/temporal-server-schema/postgresql/v12" ]; then
+    echo "tools: temporal-server $TEMPORAL_SERVER_VERSION already in $tools"; return
+  fi
+  need_go temporal-server
+  echo "tools: building temporal-server $TEMPORAL_SERVER_VERSION and its SQL schema tool (cluster profile)…"
+  go_install_as temporal-server "go.temporal.io/server/cmd/server@v$TEMPORAL_SERVER_VERSION"
+  go_install_as temporal-sql-tool "go.temporal.io/server/cmd/tools/sql@v$TEMPORAL_SERVER_VERSION"
+  # The SQL schema files ship in the same module; the schema tool reads them from a directory.
+  local dir; dir=$(cd "$tools" && GOFLAGS=-mod=mod go mod download -json "go.temporal.io/server@v$TEMPORAL_SERVER_VERSION" | sed -n 's/.*"Dir": "\(.*\)",/\1/p')
+  rm -rf "$tools/temporal-server-schema"; cp -r "$dir/schema" "$tools/temporal-server-schema"; chmod -R u+w "$tools/temporal-server-schema"
+  [[ "$("$tools/temporal-server" --version)" == *"$TEMPORAL_SERVER_VERSION"* ]] || { echo "tools: temporal-server does not report $TEMPORAL_SERVER_VERSION" >&2; exit 1; }
+  stamp temporal-server "$TEMPORAL_SERVER_VERSION"; stamp temporal-sql-tool "$TEMPORAL_SERVER_VERSION"
+  echo "tools: temporal-server $TEMPORAL_SERVER_VERSION ready"
+}
+
+install_temporal_ui() {
+  if [ -x "$tools/temporal-ui-server" ] && [ "$(cat "$tools/temporal-ui-server.version" 2>/dev/null)" = "$TEMPORAL_UI_VERSION" ]; then
+    echo "tools: temporal-ui-server $TEMPORAL_UI_VERSION already in $tools"; return
+  fi
+  need_go temporal-ui-server
+  echo "tools: building temporal-ui-server $TEMPORAL_UI_VERSION (cluster profile)…"
+  go_install_as temporal-ui-server "github.com/temporalio/ui-server/v2/cmd/server@v$TEMPORAL_UI_VERSION"
+  stamp temporal-ui-server "$TEMPORAL_UI_VERSION"
+  echo "tools: temporal-ui-server $TEMPORAL_UI_VERSION ready"
+}
+
+# PostgreSQL for the cluster profile: Debian's package, installed when missing and we are root with apt-get.
+install_postgresql() {
+  if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then echo "tools: postgresql already installed"; return; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "tools: installing postgresql (Debian package) for the cluster profile…"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    # The package starts a cluster of its own as a service; hookrelay runs its own on a free port instead.
+    (command -v service >/dev/null && service postgresql stop >/dev/null 2>&1) || true
+  else
+    echo "tools: postgresql is missing and cannot be installed here (needs root and apt-get): the cluster profile will not start" >&2
+  fi
+}
+
 # Built side by side: each spends most of its time fetching modules and linking.
 install_temporal & t=$!
 install_ferretdb & f=$!
 status=0
 wait $t || status=1
 wait $f || status=1
+# After the first two: they share most modules with the Temporal server.
+install_temporal_server & s=$!
+install_temporal_ui & u=$!
+install_postgresql & p=$!
+wait $s || status=1
+wait $u || status=1
+wait $p || status=1
 exit $status
