@@ -5,7 +5,7 @@
 // profile and `BENCH_PROFILE=cluster`. Versions, namespace retention and search attributes are the ones
 // docker-compose.yml uses; test/unit/compose-drift.test.ts fails when the two drift apart.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, statSync, writeFileSync, chownSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { freePort, root, SEARCH_ATTRIBUTES, startApi, startWorker, toolsDir, waitForPort } from './stack.js';
@@ -74,6 +74,8 @@ export async function startPostgres({ dataDir, logDir, port }) {
   const pgData = join(dataDir, 'postgresql');
   const socketDir = join(dataDir, 'pg-socket');
   mkdirSync(pgData, { recursive: true, mode: 0o700 });
+  // The postgres user must be able to reach its directory: traverse (not list) permission on the data dir.
+  if (user.uid !== undefined) chmodSync(dataDir, statSync(dataDir).mode | 0o111);
   mkdirSync(socketDir, { recursive: true });
   chownTree(pgData, user);
   chownTree(socketDir, user);
@@ -177,18 +179,8 @@ dynamicConfigClient:
 `;
 }
 
-// The same throughput settings the embedded dev server runs with (scripts/stack.js).
-const DYNAMIC_CONFIG = `frontend.rps:
-  - value: 20000
-frontend.namespaceRPS:
-  - value: 20000
-history.rps:
-  - value: 20000
-matching.rps:
-  - value: 20000
-system.enableActivityEagerExecution:
-  - value: true
-`;
+/** Dynamic config shared with docker-compose.yml (mounted there), so both deployments run the same settings. */
+export const DYNAMIC_CONFIG_FILE = join(root, 'deploy', 'temporal', 'dynamicconfig.yaml');
 
 /**
  * A free port below 32768: Temporal's SQL schema stores membership ports as smallint, and the kernel's
@@ -214,8 +206,7 @@ export async function startTemporalServer({ dataDir, logDir, pgPort, port }) {
   }
   const configDir = join(dataDir, 'temporal-config');
   mkdirSync(configDir, { recursive: true });
-  writeFileSync(join(configDir, 'cluster.yaml'), temporalConfig({ pgPort, ports, dynamicConfigFile: join(configDir, 'dynamicconfig.yaml') }));
-  writeFileSync(join(configDir, 'dynamicconfig.yaml'), DYNAMIC_CONFIG);
+  writeFileSync(join(configDir, 'cluster.yaml'), temporalConfig({ pgPort, ports, dynamicConfigFile: DYNAMIC_CONFIG_FILE }));
   const proc = launchAs('temporal-server', join(toolsDir, 'temporal-server'), [
     '--root', configDir, '--config', '.', '--env', 'cluster', '--allow-no-auth', 'start',
   ], { logDir, env: { TEMPORAL_ROOT: configDir } });
@@ -296,12 +287,15 @@ export async function startBalancer({ port, backends }) {
     const tryBackend = (left) => {
       const b = backends[next++ % backends.length];
       const upstream = createConnection({ host: '127.0.0.1', port: b.port });
+      let connected = false;
       upstream.once('connect', () => {
+        connected = true;
         client.pipe(upstream).pipe(client);
       });
-      upstream.once('error', () => {
+      upstream.on('error', () => {
         upstream.destroy();
-        if (left > 1 && !client.destroyed) tryBackend(left - 1);
+        // Refused before connecting: the next backend takes the connection. After: the client sees it close.
+        if (!connected && left > 1 && !client.destroyed) tryBackend(left - 1);
         else client.destroy();
       });
       client.on('error', () => upstream.destroy());

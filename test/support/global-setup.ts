@@ -7,6 +7,8 @@ import type { TestProject } from 'vitest/node';
 import { freePort, startApi, startFerret, startTemporal, startWorker } from '../../scripts/stack.js';
 
 export type StackInfo = {
+  /** which stack the suite runs on: the embedded dev stack, or the cluster profile (scripts/cluster.js) */
+  profile: 'embedded' | 'cluster';
   apiUrl: string;
   adminKey: string;
   mongoUrl: string;
@@ -69,6 +71,7 @@ export default async function setup(project: TestProject) {
   track(await startWorker({ env, logDir }));
 
   project.provide('stack', {
+    profile: 'embedded',
     apiUrl: api.url,
     adminKey,
     mongoUrl: env.MONGODB_URL,

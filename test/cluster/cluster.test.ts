@@ -1,0 +1,130 @@
+import { spawn } from 'node:child_process';
+import { openSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { client, eventually, newOrg, stack, type Client } from '../support/api.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
+
+// What only a multi-process deployment can show: one worker killed mid-load while the other finishes every
+// delivery, the Temporal server restarted under running deliveries, one API process dying while the other
+// (behind the balancer) keeps answering. Runs on the cluster profile (vitest.cluster.config.ts).
+const cluster = inject('cluster');
+let admin: Client;
+let rcv: Receiver;
+const seen = new Map<string, number>();
+
+beforeAll(async () => {
+  ({ admin } = await newOrg('cluster'));
+  rcv = await startReceiver((_n, req) => {
+    const id = String(req.headers['webhook-id']);
+    seen.set(id, (seen.get(id) ?? 0) + 1);
+    return { status: 200, delayMs: 50 };
+  });
+  expect((await admin.post('/v1/event-types', { name: 'order.paid' })).status).toBe(201);
+});
+let restarted: ReturnType<typeof spawn> | null = null;
+afterAll(async () => {
+  await rcv.close();
+  // The Temporal server this file restarted is its own to stop (the global teardown knows only the first).
+  restarted?.kill('SIGTERM');
+});
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function publishMany(n: number, tag: string) {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const res = await admin.post('/v1/events', { type: 'order.paid', data: { tag, i } }, { 'idempotency-key': `${tag}-${i}` });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    ids.push(res.body.id);
+  }
+  return ids;
+}
+
+/** Every id reached the receiver, and the delivery log of each says delivered. */
+async function allDelivered(whId: string, ids: string[], timeoutMs = 60_000) {
+  await eventually(() => Promise.resolve(ids.every((id) => seen.has(id))), timeoutMs, 200);
+  await eventually(async () => {
+    const log = (await admin.get(`/v1/webhooks/${whId}/deliveries?per_page=100&status=delivered`)).body.data as { event_id: string }[];
+    const done = new Set(log.map((d) => d.event_id));
+    return ids.every((id) => done.has(id));
+  }, timeoutMs, 300);
+}
+
+describe('cluster profile: two workers, two API processes, a real Temporal server on PostgreSQL', () => {
+  it('runs the production shape: separate API and worker processes, the Temporal server has several history shards', async () => {
+    expect(cluster.apiPids).toHaveLength(2);
+    expect(cluster.workerPids).toHaveLength(2);
+    for (const url of cluster.apiUrls) expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    const me = await admin.get('/v1/me');
+    expect(me.status).toBe(200);
+  });
+
+  it('kill -9 of one worker mid-load: the other worker finishes every delivery', async () => {
+    const { body: wh } = await admin.post('/v1/webhooks', { url: rcv.url, events: ['order.paid'], retry_schedule: ['1s', '2s', '2s'] });
+    const first = await publishMany(20, 'kill-worker-a');
+    const [victim, survivor] = cluster.workerPids;
+    process.kill(victim, 'SIGKILL');
+    await eventually(() => Promise.resolve(!alive(victim)), 5000, 50);
+    const second = await publishMany(20, 'kill-worker-b');
+    expect(alive(survivor)).toBe(true);
+    await allDelivered(wh.id, [...first, ...second], 90_000);
+    // At least once: a copy sent by the killed worker may arrive again, always under the same webhook-id.
+    for (const id of [...first, ...second]) expect(seen.get(id)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('restart of the Temporal server: deliveries waiting on timers and new publishes all complete', async () => {
+    // The first attempt of each event fails, so retries wait on durable timers across the restart.
+    const failedOnce = new Set<string>();
+    rcv.setResponder((_n, req) => {
+      const id = String(req.headers['webhook-id']);
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+      if (!failedOnce.has(id)) {
+        failedOnce.add(id);
+        return { status: 503 };
+      }
+      return { status: 200 };
+    });
+    const { body: wh } = await admin.post('/v1/webhooks', { url: rcv.url, events: ['order.paid'], retry_schedule: ['3s', '3s', '3s'] });
+    const before = await publishMany(10, 'restart-temporal-a');
+    await eventually(() => Promise.resolve(before.every((id) => failedOnce.has(id))), 30_000, 100);
+
+    process.kill(cluster.temporalServerPid, 'SIGKILL');
+    await eventually(() => Promise.resolve(!alive(cluster.temporalServerPid)), 5000, 50);
+    // While Temporal is down, the API says so; nothing acknowledged is lost.
+    await eventually(async () => (await admin.post('/v1/events', { type: 'order.paid', data: {} })).status === 503, 15_000, 200);
+    const { cmd, args, env } = cluster.temporalRestart;
+    const out = openSync(cluster.temporalLog, 'a', 0o600);
+    restarted = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
+    const pidDir = process.env.HOOKRELAY_PID_DIR;
+    if (pidDir && restarted.pid) writeFileSync(join(pidDir, String(restarted.pid)), '');
+    await eventually(async () => (await fetch(`${stack().apiUrl}/readyz`)).status === 200, 90_000, 500);
+    const after = await publishMany(10, 'restart-temporal-b');
+    await allDelivered(wh.id, [...before, ...after], 90_000);
+    rcv.setResponder((_n, req) => {
+      const id = String(req.headers['webhook-id']);
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+      return { status: 200 };
+    });
+  });
+
+  it('one API process dies: the other keeps answering behind the balancer, and publishes keep being delivered', async () => {
+    const { body: wh } = await admin.post('/v1/webhooks', { url: rcv.url, events: ['order.paid'] });
+    const [dead, live] = cluster.apiPids;
+    process.kill(dead, 'SIGKILL');
+    await eventually(() => Promise.resolve(!alive(dead)), 5000, 50);
+    const direct = client(admin.key, cluster.apiUrls[1]);
+    expect((await direct.get('/v1/me')).status).toBe(200);
+    // Through the balancer every request still answers (a connection refused by the dead one goes to the next).
+    const ids = await publishMany(20, 'api-dies');
+    expect(alive(live)).toBe(true);
+    await allDelivered(wh.id, ids, 60_000);
+  });
+});
