@@ -7,6 +7,7 @@
 //   BENCH_FANOUT=1,10,100  webhook counts of the fanout scenario
 //   BENCH_STEADY_RATES=10,50,100  publish rates (events/s) of the steady scenario
 //   BENCH_KEEP=1           keep the temp dir (logs, SQLite files) after the run
+//   BENCH_PROFILE=cluster  run on the cluster profile (scripts/cluster.js) instead of the embedded stack
 //
 // Every loop is bounded by count and by time; the stack is stopped at the end, on error and on SIGINT/SIGTERM.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -18,7 +19,7 @@ import { Api, payload } from './lib/api.js';
 import { ReceiverSet, type Receiver } from './lib/receivers.js';
 import { Sampler, type ProcUsage } from './lib/procstat.js';
 import { percentiles, perSecond, round, sleep, type Percentiles } from './lib/stats.js';
-import { startBenchStack, type BenchStack } from './lib/stack.js';
+import { PROFILE, startBenchStack, type BenchStack } from './lib/stack.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -38,7 +39,10 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const FAILING_RATE = Number(process.env.BENCH_FAILING_RATE ?? 0.5);
 /** Webhook counts of the fanout scenario. */
 const FANOUT = (process.env.BENCH_FANOUT ?? '1,10,100').split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 1 && n <= 1000);
-const STACK_PROCS = ['api', 'worker', 'temporal', 'ferretdb'];
+// The processes of the stack (set when it starts: the cluster profile runs two APIs, two workers, PostgreSQL).
+let STACK_PROCS = ['api', 'worker', 'temporal', 'ferretdb'];
+/** Table columns: each sums the processes whose name starts with it (api-1 + api-2, temporal-server, …). */
+const CPU_GROUPS = ['api', 'worker', 'temporal', 'ferretdb', 'postgresql', 'bench'];
 /** Publish rates of the steady scenario: below capacity, and the issue's 50 and 100 events/s. */
 const STEADY_RATES = (process.env.BENCH_STEADY_RATES ?? '10,50,100').split(',').map(Number).filter((n) => n > 0 && n <= 10_000);
 
@@ -575,16 +579,19 @@ const fmt = (x: number | undefined | null, d = 0) => (x === undefined || x === n
 function table(): string {
   const directRate = rows.find((r) => r.scenario === 'direct')?.deliveriesPerS;
   const lines = [
-    '| scenario | load | delivered / expected | deliveries/s | × direct | API ingest ev/s | latency p50 / p95 / p99 ms | stack CPU ms/delivery | CPU % api / worker / temporal / ferretdb / bench |',
+    '| scenario | load | delivered / expected | deliveries/s | × direct | API ingest ev/s | latency p50 / p95 / p99 ms | stack CPU ms/delivery | CPU % api / worker / temporal / ferretdb / postgresql / bench |',
     '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     const ratio = directRate ? r.deliveriesPerS / directRate : undefined;
     r.ratioToDirect = ratio === undefined ? undefined : round(ratio, 4);
     const l = r.latencyMs;
-    const p = (n: string) => fmt(r.procs[n]?.cpuPct);
+    const p = (n: string) => {
+      const names = Object.keys(r.procs).filter((k) => k === n || k.startsWith(`${n}-`));
+      return names.length ? fmt(names.reduce((a, k) => a + (r.procs[k]?.cpuPct ?? 0), 0)) : '–';
+    };
     lines.push(
-      `| ${r.scenario} | ${r.variant} | ${fmt(r.delivered)} / ${fmt(r.deliveriesExpected)} | ${fmt(r.deliveriesPerS, 1)} | ${r.scenario === 'direct' ? '1' : ratio === undefined ? '–' : ratio < 0.1 ? ratio.toFixed(3) : ratio.toFixed(2)} | ${r.ingest ? fmt(r.ingest.eventsPerS, 1) : '–'} | ${l ? `${fmt(l.p50)} / ${fmt(l.p95)} / ${fmt(l.p99)}` : '–'} | ${fmt(r.cpuMsPerDelivery, 2)}${r.scenario === 'direct' ? ' (sender)' : ''} | ${r.scenario === 'direct' ? `sender ${p('direct')}, receiver ${p('bench')}` : ['api', 'worker', 'temporal', 'ferretdb', 'bench'].map(p).join(' / ')} |`,
+      `| ${r.scenario} | ${r.variant} | ${fmt(r.delivered)} / ${fmt(r.deliveriesExpected)} | ${fmt(r.deliveriesPerS, 1)} | ${r.scenario === 'direct' ? '1' : ratio === undefined ? '–' : ratio < 0.1 ? ratio.toFixed(3) : ratio.toFixed(2)} | ${r.ingest ? fmt(r.ingest.eventsPerS, 1) : '–'} | ${l ? `${fmt(l.p50)} / ${fmt(l.p95)} / ${fmt(l.p99)}` : '–'} | ${fmt(r.cpuMsPerDelivery, 2)}${r.scenario === 'direct' ? ' (sender)' : ''} | ${r.scenario === 'direct' ? `sender ${p('direct')}, receiver ${p('bench')}` : CPU_GROUPS.map(p).join(' / ')} |`,
     );
   }
   return lines.join('\n');
@@ -612,6 +619,7 @@ function variants(): Variant[] {
  */
 async function withStack(v: Variant) {
   stack = await startBenchStack((p) => sampler.add(p.name, p.pid));
+  STACK_PROCS = stack.procs.filter((p) => p.pid !== process.pid).map((p) => p.name);
   api = new Api(stack.apiUrl, stack.adminKey);
   try {
     // warm-up: the first workflow start and activity load code paths (tsx, workflow bundle, pools)
@@ -650,6 +658,7 @@ function writeResults(): string | null {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     scale: SCALE,
+    profile: PROFILE,
     scenarios: SELECTED,
     machine: { ...machineStart, loadavgEnd: os.loadavg().map((x) => round(x, 2)) },
     git: gitStart,
@@ -673,7 +682,7 @@ function writeResults(): string | null {
 }
 
 async function main() {
-  log(`bench: scale ${SCALE}, scenarios ${SELECTED.join(', ')}, ${machineStart.nproc} CPUs, load ${machineStart.loadavg.join(' ')}`);
+  log(`bench: profile ${PROFILE}, scale ${SCALE}, scenarios ${SELECTED.join(', ')}, ${machineStart.nproc} CPUs, load ${machineStart.loadavg.join(' ')}`);
   sampler.start();
   try {
     for (const v of variants()) {

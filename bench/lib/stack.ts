@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 // @ts-expect-error plain JS module shared with npm start and the tests
 import { freePort, startApi, startFerret, startTemporal, startWorker } from '../../scripts/stack.js';
+// @ts-expect-error plain JS module shared with npm run start:cluster
+import { startCluster } from '../../scripts/cluster.js';
+
+/** BENCH_PROFILE: `embedded` (default: dev server + FerretDB on SQLite, one API, one worker) or `cluster`. */
+export const PROFILE = process.env.BENCH_PROFILE === 'cluster' ? 'cluster' : 'embedded';
 
 export type Proc = { name: string; pid: number; stop(timeoutMs?: number): Promise<void>; running: boolean };
 
@@ -22,6 +27,7 @@ export type BenchStack = {
  * functions `npm start` and the tests use. Processes already started are stopped if a later one fails.
  */
 export async function startBenchStack(onProc: (p: Proc) => void): Promise<BenchStack> {
+  if (PROFILE === 'cluster') return startClusterBenchStack(onProc);
   const dataDir = mkdtempSync(join(tmpdir(), 'hookrelay-bench-'));
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -64,4 +70,37 @@ export async function startBenchStack(onProc: (p: Proc) => void): Promise<BenchS
     await stop(true);
     throw Object.assign(err as Error, { logDir });
   }
+}
+
+/**
+ * The cluster profile (scripts/cluster.js) as a bench stack: PostgreSQL, the Temporal server, FerretDB on
+ * PostgreSQL, two API processes behind the round-robin balancer (which runs inside the bench process, so its
+ * CPU counts as the bench's), two workers. The same relaxations of the target rules as the embedded bench.
+ */
+async function startClusterBenchStack(onProc: (p: Proc) => void): Promise<BenchStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hookrelay-bench-cluster-'));
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const adminKey = `hrk_${randomBytes(24).toString('hex')}`;
+  const procs: Proc[] = [];
+  const cluster = await startCluster({
+    dataDir, logDir, ui: false,
+    env: {
+      ADMIN_KEY: adminKey, ALLOW_HTTP_TARGETS: 'true', ALLOW_PRIVATE_TARGETS: 'true', LOG_LEVEL: 'warn',
+      MONGODB_DB: 'hookrelay_bench', API_RATE_LIMIT_PER_S: '1000000', API_RATE_LIMIT_BURST: '1000000',
+    },
+    track: (p: Proc) => {
+      procs.push(p);
+      if (p.pid !== process.pid) onProc(p);
+      return p;
+    },
+  });
+  return {
+    apiUrl: cluster.apiUrl, adminKey, dataDir, logDir, env: cluster.env, procs,
+    async stop(keepData: boolean) {
+      await cluster.stop();
+      procs.length = 0;
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
