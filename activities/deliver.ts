@@ -1,21 +1,21 @@
-import { isDuplicateKey } from '../src/storage/mongo.js';
-import { newId } from '../src/domain/ids.js';
+import { newId, type EventId } from '../src/domain/ids.js';
 import { TokenBuckets } from '../src/domain/token-bucket.js';
 import { nextDelay, parseRetryAfter } from '../src/domain/schedule.js';
 import { signatureHeader } from '../src/domain/signature.js';
-import type { DeliverRequest, DeliverResult } from '../workflows/types.js';
+import { tenant, type Tenant } from '../src/storage/tenant.js';
 import type { EventDoc, WebhookDoc } from '../src/storage/types.js';
-import type { ActivityDeps } from './index.js';
+import type { DeliverRequest, DeliverResult } from '../workflows/types.js';
+import type { ActivityDeps } from './deps.js';
 
 const USER_AGENT = 'hookrelay/0.1 (+https://github.com/hookrelay)';
 
 /** Events never change after publish, so their bodies are cached by id. */
 class EventCache {
-  private map = new Map<string, EventDoc>();
-  get(id: string) {
+  private map = new Map<EventId, Pick<EventDoc, '_id' | 'body'>>();
+  get(id: EventId) {
     return this.map.get(id);
   }
-  set(doc: EventDoc) {
+  set(doc: Pick<EventDoc, '_id' | 'body'>) {
     if (this.map.size >= 5000) this.map.delete(this.map.keys().next().value!);
     this.map.set(doc._id, doc);
   }
@@ -27,10 +27,10 @@ export function createDeliver(deps: ActivityDeps) {
   const limiter = new TokenBuckets();
   const events = new EventCache();
 
-  async function loadEvent(id: string): Promise<Pick<EventDoc, '_id' | 'body'> | null> {
+  async function loadEvent(t: Tenant, id: EventId): Promise<Pick<EventDoc, '_id' | 'body'> | null> {
     const cached = events.get(id);
     if (cached) return cached;
-    const doc = await store.c.events.findOne({ _id: id });
+    const doc = await t.events.get(id);
     if (doc) events.set(doc);
     return doc;
   }
@@ -43,18 +43,18 @@ export function createDeliver(deps: ActivityDeps) {
 
   /** One attempt: check the webhook still wants it, sign, POST, record the attempt and the delivery state. */
   return async function deliver(req: DeliverRequest): Promise<DeliverResult> {
-    const { c } = store;
-    const [wh, event, failing] = await Promise.all([
-      c.webhooks.findOne({ _id: req.webhookId }),
-      req.body !== undefined ? { _id: req.eventId, body: req.body } : loadEvent(req.eventId),
-      c.webhookFailing.findOne({ _id: req.webhookId }),
+    const t = tenant(store, req.orgId);
+    const [wh, event, failingSince] = await Promise.all([
+      t.webhooks.get(req.webhookId),
+      req.body !== undefined ? { _id: req.eventId, body: req.body } : loadEvent(t, req.eventId),
+      t.webhooks.failing.since(req.webhookId),
     ]);
     if (!wh || !event) {
-      await c.deliveries.updateOne({ _id: req.deliveryId }, { $set: { status: 'cancelled', next_attempt_at: null, ended_at: new Date(), updated_at: new Date() } });
+      await t.deliveries.markCancelled(req.deliveryId);
       return { outcome: 'cancelled' };
     }
     if (wh.status === 'disabled') {
-      await c.deliveries.updateOne({ _id: req.deliveryId }, { $set: { status: 'paused', next_attempt_at: null, updated_at: new Date() } });
+      await t.deliveries.markPaused(req.deliveryId);
       return { outcome: 'held' };
     }
     if (wh.rate_limit_per_s) {
@@ -76,26 +76,6 @@ export function createDeliver(deps: ActivityDeps) {
     const result = await sender.send(wh.url, headers, event.body, wh.timeout_ms);
     const ok = result.error === null;
 
-    const recordAttempt = async () => {
-      try {
-        await c.attempts.insertOne({
-          _id: newId('att'),
-          org_id: wh.org_id,
-          delivery_id: req.deliveryId,
-          webhook_id: wh._id,
-          attempt: req.attempt,
-          status_code: result.statusCode,
-          duration_ms: result.durationMs,
-          error: result.error,
-          response_body: result.responseBody,
-          created_at: now,
-        });
-      } catch (err) {
-        // A retried activity (worker died after the insert) records its attempt once.
-        if (!isDuplicateKey(err)) throw err;
-      }
-    };
-
     const gone = result.statusCode === 410;
     const retryAfterMs = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.retryAfter) : null;
     const delay = ok || gone ? null : nextDelay(req.scheduleMs, req.attemptInRun, { retryAfterMs, elapsedSinceFirstMs: req.elapsedSinceFirstMs });
@@ -107,45 +87,33 @@ export function createDeliver(deps: ActivityDeps) {
 
     const end = new Date();
     // The attempt and the delivery state are independent documents: write both at once.
-    const recordState = c.deliveries.updateOne(
-      { _id: req.deliveryId },
-      {
-        $set: {
-          status: outcome.outcome === 'retry' ? 'pending' : (outcome.outcome as 'delivered' | 'failed'),
-          attempt: req.attempt,
-          status_code: result.statusCode,
-          last_error: result.error,
-          last_duration_ms: result.durationMs,
-          next_attempt_at: outcome.outcome === 'retry' ? new Date(end.getTime() + outcome.delayMs) : null,
-          delivered_at: ok ? end : null,
-          ended_at: outcome.outcome === 'retry' ? null : end,
-          updated_at: end,
-        },
-      },
-    );
-    await Promise.all([recordAttempt(), recordState]);
+    await Promise.all([
+      t.deliveries.attempts.record({
+        _id: newId('att'), org_id: wh.org_id, delivery_id: req.deliveryId, webhook_id: wh._id, attempt: req.attempt,
+        status_code: result.statusCode, duration_ms: result.durationMs, error: result.error, response_body: result.responseBody, created_at: now,
+      }),
+      t.deliveries.recordOutcome(req.deliveryId, {
+        status: outcome.outcome === 'retry' ? 'pending' : (outcome.outcome as 'delivered' | 'failed'),
+        attempt: req.attempt,
+        statusCode: result.statusCode,
+        error: result.error,
+        durationMs: result.durationMs,
+        nextAttemptAt: outcome.outcome === 'retry' ? new Date(end.getTime() + outcome.delayMs) : null,
+        at: end,
+      }),
+    ]);
 
     if (ok) {
-      if (failing) await c.webhookFailing.deleteOne({ _id: wh._id });
+      if (failingSince) await t.webhooks.failing.clear(wh._id);
     } else if (gone) {
-      await deps.disableWebhook(wh, 'gone');
-    } else {
-      await trackFailing(wh, failing?.since ?? null, end);
+      await deps.control.disableAutomatically(wh, 'gone');
+    } else if (!failingSince) {
+      await t.webhooks.failing.start(wh._id, end);
+    } else if (end.getTime() - failingSince.getTime() >= deps.config.autoDisableAfterMs) {
+      // Failing without a success for longer than the auto-disable limit disables the webhook.
+      await deps.control.disableAutomatically(wh, 'failing');
     }
     log.debug({ delivery: req.deliveryId, attempt: req.attempt, status: result.statusCode, error: result.error, ms: result.durationMs }, 'attempt');
     return outcome;
   };
-
-  /** Failing without a success for longer than the auto-disable limit disables the webhook. */
-  async function trackFailing(wh: WebhookDoc, since: Date | null, at: Date) {
-    if (!since) {
-      try {
-        await store.c.webhookFailing.insertOne({ _id: wh._id, org_id: wh.org_id, since: at });
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-      }
-      return;
-    }
-    if (at.getTime() - since.getTime() >= deps.config.autoDisableAfterMs) await deps.disableWebhook(wh, 'failing');
-  }
 }

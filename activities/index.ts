@@ -1,41 +1,28 @@
 import { Context } from '@temporalio/activity';
-import type { Config } from '../src/config.js';
-import type { Logger } from '../src/log.js';
-import type { Store } from '../src/storage/mongo.js';
-import type { WebhookDoc } from '../src/storage/types.js';
-import type { Control } from '../src/services/control.js';
-import type { RecoveryInput } from '../workflows/types.js';
+import { deliveryOwner } from '../src/storage/repos/deliveries.js';
+import { tenant } from '../src/storage/tenant.js';
+import type { DeliveryInput, RecoveryInput } from '../workflows/types.js';
 import { createDeliver } from './deliver.js';
-import type { Sender } from './http.js';
+import type { ActivityDeps } from './deps.js';
 
-export type ActivityDeps = {
-  store: Store;
-  sender: Sender;
-  config: Config;
-  log: Logger;
-  control: Control;
-  disableWebhook(wh: WebhookDoc, reason: 'gone' | 'failing'): Promise<void>;
-};
+export type { ActivityDeps };
 
 /** Activities get their dependencies from this factory, never from module-level singletons. */
-export function createActivities(deps: Omit<ActivityDeps, 'disableWebhook'>) {
-  const full: ActivityDeps = { ...deps, disableWebhook: (wh, reason) => deps.control.disableAutomatically(wh, reason) };
+export function createActivities(deps: ActivityDeps) {
   return {
-    deliver: createDeliver(full),
+    deliver: createDeliver(deps),
 
-    /** Records a state the workflow reached without an attempt: held by a pause signal, or cancelled. */
-    async markDelivery(input: { deliveryId: string; status: 'paused' | 'cancelled' }): Promise<void> {
-      const d = await deps.store.c.deliveries.findOne({ _id: input.deliveryId });
-      if (!d || (d.status !== 'pending' && d.status !== 'paused') || d.status === input.status) return;
-      const now = new Date();
-      await deps.store.c.deliveries.updateOne(
-        { _id: input.deliveryId },
-        { $set: { status: input.status, next_attempt_at: null, ended_at: input.status === 'cancelled' ? now : null, updated_at: now } },
-      );
+    /**
+     * Records a state the workflow reached without an attempt: held by a pause signal, or cancelled. (The workflow
+     * passes only the delivery id — its histories must replay unchanged — so the owner is read from the delivery.)
+     */
+    async markDelivery(input: { deliveryId: DeliveryInput['deliveryId']; status: 'paused' | 'cancelled' }): Promise<void> {
+      const orgId = await deliveryOwner(deps.store, input.deliveryId);
+      if (orgId) await tenant(deps.store, orgId).deliveries.markHeldOrCancelled(input.deliveryId, input.status);
     },
 
     async runRecovery(input: RecoveryInput): Promise<number> {
-      return deps.control.runRecovery(input.recoveryId, () => Context.current().heartbeat());
+      return deps.recoveries.run(input.recoveryId, () => Context.current().heartbeat());
     },
   };
 }

@@ -5,8 +5,7 @@ import { loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { ensureIndexes, openStore } from './storage/mongo.js';
 import { openTemporal } from './temporal.js';
-import { createPublisher } from './services/publish.js';
-import { createControl } from './services/control.js';
+import { createServices } from './services/index.js';
 import { bootstrap } from './services/orgs.js';
 import { createApp } from './api/app.js';
 
@@ -38,9 +37,9 @@ async function prepareDatabase(store: Awaited<ReturnType<typeof openStore>>) {
 async function main() {
   const store = await openStore(config.mongo.url, config.mongo.db);
   const temporal = openTemporal(config);
-  const publisher = createPublisher({ store, temporal, log });
-  const control = createControl({ store, temporal, log, publisher });
-  const app = createApp({ config, log, store, temporal, publisher, control });
+  const services = createServices({ config, log, store, temporal });
+  const { publisher } = services;
+  const app = createApp({ config, log, services });
 
   if (config.env === 'development') {
     log.warn('development mode: http:// and private/loopback webhook targets are allowed (ALLOW_HTTP_TARGETS / ALLOW_PRIVATE_TARGETS)');

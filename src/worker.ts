@@ -7,6 +7,7 @@ import { openStore } from './storage/mongo.js';
 import { openTemporal } from './temporal.js';
 import { createPublisher } from './services/publish.js';
 import { createControl } from './services/control.js';
+import { createRecoveries } from './services/recoveries.js';
 import { createActivities } from '../activities/index.js';
 import { createSender } from '../activities/http.js';
 import { skipNoopVmWatchdog, stopPromiseStackTraces } from './worker-vm.js';
@@ -52,6 +53,7 @@ async function main() {
   const temporal = openTemporal(config);
   const publisher = createPublisher({ store, temporal, log });
   const control = createControl({ store, temporal, log, publisher });
+  const recoveries = createRecoveries({ store, temporal, control });
   const sender = createSender({ allowPrivateTargets: config.allowPrivateTargets });
   if (config.allowPrivateTargets) log.warn('private and loopback webhook targets are allowed (ALLOW_PRIVATE_TARGETS)');
 
@@ -62,7 +64,7 @@ async function main() {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: { code },
-    activities: createActivities({ store, sender, config, log, control }),
+    activities: createActivities({ store, sender, config, log, control, recoveries }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,

@@ -1,20 +1,20 @@
+import type { DeliveryId, EventId, OrgId, RecoveryId, WebhookId } from '../src/domain/ids.js';
+
 // Shapes crossing the workflow boundary. Plain data only: they are serialized into Temporal history.
 export type DeliveryInput = {
-  orgId: string;
-  webhookId: string;
-  eventId: string;
-  deliveryId: string;
+  orgId: OrgId;
+  webhookId: WebhookId;
+  eventId: EventId;
+  deliveryId: DeliveryId;
   eventType: string;
   /** delays between attempts in ms, snapshotted when the run starts ([] = a single attempt) */
   scheduleMs: number[];
   /** attempts made by earlier runs (recovery and retry continue the count) */
   attemptsBefore: number;
-  /** the event's exact body when it is small (see INLINE_BODY_MAX): saves reading the event on every attempt */
+  /** the event's exact body when it is small (see INLINE_BODY_MAX in src/domain/limits.ts): saves reading the event on every attempt */
   body?: string;
 };
 
-/** Bodies up to this many characters travel in the workflow input; larger ones are read from MongoDB by id. */
-export const INLINE_BODY_MAX = 8192;
 
 export type DeliveryState = {
   status: 'pending' | 'delivered' | 'failed' | 'paused' | 'cancelled';
@@ -29,4 +29,4 @@ export type DeliverResult =
   | { outcome: 'delivered' | 'failed' | 'cancelled' | 'held' }
   | { outcome: 'retry' | 'throttled'; delayMs: number };
 
-export type RecoveryInput = { recoveryId: string };
+export type RecoveryInput = { recoveryId: RecoveryId };

@@ -5,9 +5,8 @@ import { authenticate } from './middleware/auth.js';
 import { errorHandler } from './middleware/errors.js';
 import { jsonBody, requestId } from './middleware/request.js';
 import { route } from './route.js';
-import { guard } from '../storage/mongo.js';
 import { AppError, notFound } from '../errors.js';
-import { webhooksRouter } from './webhooks.js';
+import { webhooksRouter } from './webhooks/index.js';
 import { eventsRouter } from './events.js';
 import { deliveriesRouter } from './deliveries.js';
 import { eventTypesRouter } from './event-types.js';
@@ -20,7 +19,7 @@ const BATCH_LIMIT = 8 * 1024 * 1024;
 export function createApp(deps: ApiDeps): Koa {
   const app = new Koa();
   app.proxy = true;
-  const auth = authenticate(deps.store, deps.config.apiRateLimit);
+  const auth = authenticate(deps.services.orgs.identify, deps.config.apiRateLimit);
 
   app.use(requestId());
   app.use(errorHandler(deps.log));
@@ -39,7 +38,7 @@ export function createApp(deps: ApiDeps): Koa {
     method: 'get', path: '/v1/me', role: 'any', tag: 'organization', summary: 'The organization and key behind this request',
     responses: { 200: z.object({ organization: z.object({ id: z.string(), name: z.string() }), key: z.object({ id: z.string(), role: z.enum(['admin', 'publisher']) }) }) },
     handler: async (_ctx, { auth: a }) => {
-      const org = await guard(() => deps.store.c.orgs.findOne({ _id: a.orgId }));
+      const org = await deps.services.orgs.get(a.orgId);
       if (!org) throw notFound('organization');
       return { organization: { id: org._id, name: org.name }, key: { id: a.keyId, role: a.role } };
     },

@@ -1,36 +1,23 @@
 import Router from '@koa/router';
-import { notFound } from '../errors.js';
-import { guard } from '../storage/mongo.js';
+import { asId } from '../domain/ids.js';
 import { z } from './openapi.js';
-import { route } from './route.js';
+import { pageQuery, paginate, route } from './route.js';
 import { deliveryOut } from './presenters.js';
-import { DeliveryOut } from './webhooks.schema.js';
+import { DeliveryOut, IdParams } from './webhooks.schema.js';
 import type { ApiDeps, AuthFn } from './deps.js';
 
+/** The delivery log: one delivery with its attempts, retry, and a webhook's deliveries. */
 export function deliveriesRouter(deps: ApiDeps, auth: AuthFn): Router {
   const router = new Router();
-  const { store, control } = deps;
-  const { c } = store;
+  const { deliveries } = deps.services;
   const params = z.object({ id: z.string().max(128) });
-
-  const load = async (orgId: string, id: string) => {
-    const d = await guard(() => c.deliveries.findOne({ _id: id, org_id: orgId }));
-    if (!d) throw notFound('delivery');
-    return d;
-  };
 
   route(router, auth, {
     method: 'get', path: '/v1/deliveries/{id}', role: 'admin', tag: 'deliveries', summary: 'A delivery with all its attempts',
     params, responses: { 200: DeliveryOut },
     handler: async (_ctx, { params: p, auth: a }) => {
-      const d = await load(a.orgId, p.id);
-      return guard(async () => {
-        const [event, attempts] = await Promise.all([
-          c.events.findOne({ _id: d.event_id }),
-          c.attempts.find({ delivery_id: d._id }).sort({ attempt: 1 }).toArray(),
-        ]);
-        return deliveryOut(d, event ?? undefined, attempts);
-      });
+      const { delivery, event, attempts } = await deliveries.get(a.orgId, asId('dlv', p.id));
+      return deliveryOut(delivery, event, attempts);
     },
   });
 
@@ -39,13 +26,30 @@ export function deliveriesRouter(deps: ApiDeps, auth: AuthFn): Router {
     summary: 'Attempt this delivery again now (same event id; the attempt count continues)',
     params, responses: { 202: DeliveryOut, 409: null },
     handler: async (ctx, { params: p, auth: a }) => {
-      const d = await load(a.orgId, p.id);
-      const wh = await guard(() => c.webhooks.findOne({ _id: d.webhook_id, org_id: a.orgId }));
-      if (!wh) throw notFound('webhook of this delivery');
-      await guard(() => control.retry(wh, d, { fullSchedule: false }));
+      const { delivery, event } = await deliveries.retry(a.orgId, asId('dlv', p.id));
       ctx.status = 202;
-      const event = await guard(() => c.events.findOne({ _id: d.event_id }));
-      return deliveryOut({ ...d, status: 'pending', next_attempt_at: new Date() }, event ?? undefined);
+      return deliveryOut(delivery, event);
+    },
+  });
+
+  route(router, auth, {
+    method: 'get', path: '/v1/webhooks/{id}/deliveries', role: 'admin', tag: 'deliveries', summary: 'The delivery log of a webhook, newest first',
+    params: IdParams,
+    query: z.object({
+      ...pageQuery,
+      status: z.enum(['pending', 'delivered', 'failed', 'paused', 'cancelled']).optional(),
+      event: z.string().optional(),
+      since: z.string().datetime({ offset: true }).optional(),
+      until: z.string().datetime({ offset: true }).optional(),
+    }).strict(),
+    responses: { 200: z.object({ data: z.array(DeliveryOut), pagination: z.object({ page: z.number(), per_page: z.number(), total: z.number(), has_more: z.boolean() }) }) },
+    handler: async (_ctx, { params: p, query, auth: a }) => {
+      const filter = {
+        status: query.status, eventType: query.event,
+        since: query.since ? new Date(query.since) : null, until: query.until ? new Date(query.until) : null,
+      };
+      const { items, total } = await deliveries.ofWebhook(a.orgId, asId('wh', p.id), filter, query);
+      return paginate(items.map((i) => deliveryOut(i.delivery, i.event)), query.page, query.per_page, total);
     },
   });
 

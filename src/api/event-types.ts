@@ -1,10 +1,7 @@
 import Router from '@koa/router';
-import { AppError, conflict, notFound } from '../errors.js';
-import { guard, isDuplicateKey } from '../storage/mongo.js';
-import type { EventTypeDoc } from '../storage/types.js';
-import { checkSchema, eventTypeId, isBuiltin } from '../services/event-types.js';
+import type { EventTypeDoc } from '../services/models.js';
 import { registry, z } from './openapi.js';
-import { findPage, pageQuery, paginate, route } from './route.js';
+import { pageQuery, paginate, route } from './route.js';
 import type { ApiDeps, AuthFn } from './deps.js';
 
 const NAME = /^[A-Za-z0-9_]+([.\-][A-Za-z0-9_]+)*$/;
@@ -37,34 +34,14 @@ const out = (t: EventTypeDoc) => ({
 
 export function eventTypesRouter(deps: ApiDeps, auth: AuthFn): Router {
   const router = new Router();
-  const { c } = deps.store;
+  const types = deps.services.eventTypes;
   const params = z.object({ name: z.string().max(128) });
-
-  const load = async (orgId: string, n: string) => {
-    const t = await guard(() => c.eventTypes.findOne({ _id: eventTypeId(orgId, n) }));
-    if (!t) throw notFound('event type');
-    return t;
-  };
 
   route(router, auth, {
     method: 'post', path: '/v1/event-types', role: 'admin', tag: 'event types', summary: 'Add an event type to the catalog',
     body: EventTypeIn, responses: { 201: EventTypeOut, 409: null },
     handler: async (ctx, { body, auth: a }) => {
-      if (body.schema) checkSchema(body.schema);
-      const now = new Date();
-      const doc: EventTypeDoc = {
-        _id: eventTypeId(a.orgId, body.name), org_id: a.orgId, name: body.name, description: body.description ?? '',
-        schema: body.schema ? JSON.stringify(body.schema) : null, deprecated: body.deprecated ?? false,
-        replaced_by: body.replaced_by ?? null, archived: false, created_at: now, updated_at: now,
-      };
-      await guard(async () => {
-        try {
-          await c.eventTypes.insertOne(doc);
-        } catch (err) {
-          if (isDuplicateKey(err)) throw conflict(`event type ${body.name} exists`);
-          throw err;
-        }
-      });
+      const doc = await types.create(a.orgId, body);
       ctx.status = 201;
       return out(doc);
     },
@@ -75,35 +52,21 @@ export function eventTypesRouter(deps: ApiDeps, auth: AuthFn): Router {
     query: z.object({ ...pageQuery, include_archived: z.enum(['true', 'false']).default('false') }).strict(),
     responses: { 200: z.object({ data: z.array(EventTypeOut), pagination: z.object({ page: z.number(), per_page: z.number(), total: z.number(), has_more: z.boolean() }) }) },
     handler: async (_ctx, { query, auth: a }) => {
-      const filter: Record<string, unknown> = { org_id: a.orgId };
-      if (query.include_archived !== 'true') filter.archived = false;
-      return guard(async () => {
-        const { docs, total } = await findPage(c.eventTypes, filter, { name: 1 }, query);
-        return paginate(docs.map(out), query.page, query.per_page, total);
-      });
+      const { docs, total } = await types.list(a.orgId, { ...query, includeArchived: query.include_archived === 'true' });
+      return paginate(docs.map(out), query.page, query.per_page, total);
     },
   });
 
   route(router, auth, {
     method: 'get', path: '/v1/event-types/{name}', role: 'any', tag: 'event types', summary: 'One event type',
     params, responses: { 200: EventTypeOut },
-    handler: async (_ctx, { params: p, auth: a }) => out(await load(a.orgId, p.name)),
+    handler: async (_ctx, { params: p, auth: a }) => out(await types.get(a.orgId, p.name)),
   });
 
   route(router, auth, {
     method: 'patch', path: '/v1/event-types/{name}', role: 'admin', tag: 'event types', summary: 'Change description, schema or deprecation',
     params, body: EventTypePatch, responses: { 200: EventTypeOut },
-    handler: async (_ctx, { params: p, body, auth: a }) => {
-      const t = await load(a.orgId, p.name);
-      if (body.schema) checkSchema(body.schema);
-      const set: Partial<EventTypeDoc> = { updated_at: new Date() };
-      if (body.description !== undefined) set.description = body.description;
-      if (body.schema !== undefined) set.schema = body.schema ? JSON.stringify(body.schema) : null;
-      if (body.deprecated !== undefined) set.deprecated = body.deprecated;
-      if (body.replaced_by !== undefined) set.replaced_by = body.replaced_by;
-      await guard(() => c.eventTypes.updateOne({ _id: t._id }, { $set: set }));
-      return out({ ...t, ...set });
-    },
+    handler: async (_ctx, { params: p, body, auth: a }) => out(await types.update(a.orgId, p.name, body)),
   });
 
   route(router, auth, {
@@ -111,9 +74,7 @@ export function eventTypesRouter(deps: ApiDeps, auth: AuthFn): Router {
     summary: 'Archive an event type: new publishes and subscriptions are rejected; history stays',
     params, responses: { 204: null },
     handler: async (ctx, { params: p, auth: a }) => {
-      const t = await load(a.orgId, p.name);
-      if (isBuiltin(t.name)) throw new AppError(409, 'conflict', `${t.name} is built in and cannot be archived`);
-      await guard(() => c.eventTypes.updateOne({ _id: t._id }, { $set: { archived: true, updated_at: new Date() } }));
+      await types.archive(a.orgId, p.name);
       ctx.status = 204;
       return undefined;
     },

@@ -1,8 +1,7 @@
 import Router from '@koa/router';
-import { notFound } from '../errors.js';
-import { guard } from '../storage/mongo.js';
+import { asId } from '../domain/ids.js';
 import { z, registry } from './openapi.js';
-import { createdBetween, findPage, pageQuery, paginate, route } from './route.js';
+import { pageQuery, paginate, route } from './route.js';
 import { deliveryOut, eventOut } from './presenters.js';
 import { DeliveryOut } from './webhooks.schema.js';
 import type { ApiDeps, AuthFn } from './deps.js';
@@ -36,8 +35,7 @@ const EventOut = registry.register(
 
 export function eventsRouter(deps: ApiDeps, auth: AuthFn): Router {
   const router = new Router();
-  const { store, publisher } = deps;
-  const { c } = store;
+  const { publisher, deliveries } = deps.services;
 
   route(router, auth, {
     method: 'post', path: '/v1/events', role: 'any', tag: 'events',
@@ -75,26 +73,19 @@ export function eventsRouter(deps: ApiDeps, auth: AuthFn): Router {
     }).strict(),
     responses: { 200: z.object({ data: z.array(EventOut), pagination: z.object({ page: z.number(), per_page: z.number(), total: z.number(), has_more: z.boolean() }) }) },
     handler: async (_ctx, { query, auth: a }) => {
-      const filter: Record<string, unknown> = { org_id: a.orgId };
-      if (query.type) filter.type = query.type;
-      Object.assign(filter, createdBetween(query.since, query.until));
-      return guard(async () => {
-        const { docs, total } = await findPage(c.events, filter, { created_at: -1 }, query);
-        return paginate(docs.map(eventOut), query.page, query.per_page, total);
-      });
+      const range = { since: query.since ? new Date(query.since) : null, until: query.until ? new Date(query.until) : null };
+      const { docs, total } = await deliveries.listEvents(a.orgId, { type: query.type, ...range }, query);
+      return paginate(docs.map(eventOut), query.page, query.per_page, total);
     },
   });
 
   route(router, auth, {
     method: 'get', path: '/v1/events/{id}', role: 'admin', tag: 'events', summary: 'An event with its deliveries',
     params: z.object({ id: z.string().max(128) }), responses: { 200: EventOut },
-    handler: async (_ctx, { params, auth: a }) =>
-      guard(async () => {
-        const event = await c.events.findOne({ _id: params.id, org_id: a.orgId });
-        if (!event) throw notFound('event');
-        const deliveries = await c.deliveries.find({ event_id: event._id, org_id: a.orgId }).toArray();
-        return { ...eventOut(event), deliveries: deliveries.map((d) => deliveryOut(d, event)) };
-      }),
+    handler: async (_ctx, { params, auth: a }) => {
+      const { event, deliveries: ds } = await deliveries.eventWithDeliveries(a.orgId, asId('evt', params.id));
+      return { ...eventOut(event), deliveries: ds.map((d) => deliveryOut(d, event)) };
+    },
   });
 
   return router;

@@ -21,7 +21,7 @@ function readiness(deps: ApiDeps) {
   return async () => {
     if (last && Date.now() - last.at < 500) return last.result;
     const ok = (p: Promise<unknown>) => p.then(() => true, () => false);
-    const [mongodb, temporal] = await Promise.all([ok(deps.store.ping()), ok(deps.temporal.ping())]);
+    const [mongodb, temporal] = await Promise.all([ok(deps.services.readiness.mongodb()), ok(deps.services.readiness.temporal())]);
     last = { at: Date.now(), result: { mongodb, temporal } };
     return last.result;
   };

@@ -1,5 +1,4 @@
-import type { AttemptDoc, DeliveryDoc, EventDoc, RecoveryDoc, WebhookDoc } from '../storage/types.js';
-import type { HealthStatus } from '../domain/health.js';
+import type { AttemptDoc, DeliveryDoc, EventDoc, HealthStatus, RecoveryDoc, WebhookDoc } from '../services/models.js';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 

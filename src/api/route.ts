@@ -1,10 +1,9 @@
 import type Koa from 'koa';
 import type Router from '@koa/router';
-import type { Collection, Document, Filter, WithId } from 'mongodb';
 import type { ZodTypeAny, z as Z } from 'zod';
 import { ErrorOut, registry, z } from './openapi.js';
-import type { Auth } from './middleware/auth.js';
-import type { Role } from '../storage/types.js';
+import type { Auth } from '../services/orgs.js';
+import { guard, type Role } from '../services/models.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -74,7 +73,8 @@ export function route<B extends ZodTypeAny, Q extends ZodTypeAny, P extends ZodT
     const params = spec.params ? spec.params.parse(ctx.params) : {};
     const query = spec.query ? spec.query.parse(ctx.query) : {};
     const body = spec.body ? spec.body.parse(ctx.state.body ?? {}) : undefined;
-    const result = await spec.handler(ctx as never, { body, query, params, auth: ctx.state.auth } as never);
+    // guard: a lost database connection anywhere below becomes the API's 503 (the request had no effect).
+    const result = await guard(() => spec.handler(ctx as never, { body, query, params, auth: ctx.state.auth } as never));
     if (result !== undefined) ctx.body = result;
     else if (!ctx.body) ctx.status = ctx.status === 404 ? 204 : ctx.status;
   });
@@ -88,24 +88,4 @@ export const pageQuery = {
 
 export function paginate<T>(data: T[], page: number, perPage: number, total: number) {
   return { data, pagination: { page, per_page: perPage, total, has_more: page * perPage < total } };
-}
-
-/** One page of a collection and the total it was cut from, for the list envelope. */
-export async function findPage<T extends Document>(
-  collection: Collection<T>,
-  filter: Filter<T>,
-  sort: Record<string, 1 | -1>,
-  query: { page: number; per_page: number },
-): Promise<{ docs: WithId<T>[]; total: number }> {
-  const [docs, total] = await Promise.all([
-    collection.find(filter).sort(sort).skip((query.page - 1) * query.per_page).limit(query.per_page).toArray(),
-    collection.countDocuments(filter),
-  ]);
-  return { docs, total };
-}
-
-/** created_at in [since, until), or no condition when neither is given. */
-export function createdBetween(since?: string, until?: string): { created_at?: Record<string, Date> } {
-  if (!since && !until) return {};
-  return { created_at: { ...(since ? { $gte: new Date(since) } : {}), ...(until ? { $lt: new Date(until) } : {}) } };
 }

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { parseConfig } from '../config.js';
 import { openStore, ensureIndexes } from '../storage/mongo.js';
-import { createKey, createOrg, revokeKey } from '../services/orgs.js';
-import type { Role } from '../storage/types.js';
+import { createKey, createOrg, getOrg, revokeKey } from '../services/orgs.js';
+import { asId } from '../domain/ids.js';
+import type { Role } from '../services/models.js';
 import { fail, print } from './output.js';
 
 // Organization and key administration talks to MongoDB directly (MONGODB_URL / MONGODB_DB), like the API does:
@@ -38,8 +39,8 @@ export function adminCommands(program: Command) {
     .action(async (opts: { org: string; role: string; name?: string }) => {
       if (opts.role !== 'admin' && opts.role !== 'publisher') fail('--role must be admin or publisher');
       const created = await withStore(async (s) => {
-        if (!(await s.c.orgs.findOne({ _id: opts.org }))) fail(`organization ${opts.org} not found`);
-        return createKey(s, opts.org, opts.role as Role, opts.name ?? null);
+        if (!(await getOrg(s, asId('org', opts.org)))) fail(`organization ${opts.org} not found`);
+        return createKey(s, asId('org', opts.org), opts.role as Role, opts.name ?? null);
       });
       print(program, created, `${created.id} (${created.role}): ${created.key}\nThe key is shown only now.`);
     });
@@ -47,7 +48,7 @@ export function adminCommands(program: Command) {
     .command('revoke <id>')
     .description('revoke an API key (takes effect within 5 s)')
     .action(async (id: string) => {
-      const ok = await withStore((s) => revokeKey(s, id));
+      const ok = await withStore((s) => revokeKey(s, asId('key', id)));
       if (!ok) fail(`key ${id} not found or already revoked`);
       print(program, { id, revoked: true }, `revoked ${id}`);
     });

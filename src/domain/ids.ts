@@ -18,4 +18,23 @@ export function ulid(now = Date.now()): string {
   return time + rand;
 }
 
-export const newId = (prefix: IdPrefix, now?: number) => `${prefix}_${ulid(now)}`;
+/**
+ * An id of one kind of object. Branded, so that passing a webhook id where a delivery id is expected does not
+ * compile; at run time it is the plain string (`wh_01…`).
+ */
+export type Id<P extends IdPrefix> = string & { readonly __kind: P };
+export type OrgId = Id<'org'>;
+export type KeyId = Id<'key'>;
+export type WebhookId = Id<'wh'>;
+export type EventId = Id<'evt'>;
+export type DeliveryId = Id<'dlv'>;
+export type AttemptId = Id<'att'>;
+export type RecoveryId = Id<'rcv'>;
+
+export const newId = <P extends IdPrefix>(prefix: P, now?: number) => `${prefix}_${ulid(now)}` as Id<P>;
+
+/**
+ * An id that came from outside (a URL, a workflow input, a stored document of an older shape), taken as the
+ * kind the caller expects. It is not checked: a wrong id simply finds nothing in its tenant's data.
+ */
+export const asId = <P extends IdPrefix>(_prefix: P, id: string) => id as Id<P>;

@@ -1,7 +1,10 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import { unknownEventType, validationFailed } from '../errors.js';
+import { AppError, conflict, notFound, unknownEventType, validationFailed } from '../errors.js';
+import type { OrgId } from '../domain/ids.js';
 import type { Store } from '../storage/mongo.js';
+import type { PageQuery } from '../storage/page.js';
+import { DuplicateEventTypeError, eventTypeRepo } from '../storage/repos/event-types.js';
 import type { EventTypeDoc } from '../storage/types.js';
 
 /** Built into every organization; they cannot be archived. */
@@ -33,19 +36,11 @@ export function checkSchema(schema: object): void {
   }
 }
 
-export async function ensureBuiltinEventTypes(store: Store, orgId: string): Promise<void> {
+export async function ensureBuiltinEventTypes(store: Store, orgId: OrgId): Promise<void> {
   const now = new Date();
+  const repo = eventTypeRepo(store, orgId);
   for (const t of BUILTIN_EVENT_TYPES) {
-    await store.c.eventTypes.updateOne(
-      { _id: eventTypeId(orgId, t.name) },
-      {
-        $setOnInsert: {
-          _id: eventTypeId(orgId, t.name), org_id: orgId, name: t.name, description: t.description, schema: null,
-          deprecated: false, replaced_by: null, archived: false, created_at: now, updated_at: now,
-        },
-      },
-      { upsert: true },
-    );
+    await repo.ensure({ name: t.name, description: t.description, schema: null, deprecated: false, replaced_by: null, archived: false, created_at: now, updated_at: now });
   }
 }
 
@@ -54,8 +49,8 @@ export const isBuiltin = (name: string) => BUILTIN_EVENT_TYPES.some((t) => t.nam
 export type LiveType = { doc: EventTypeDoc; deprecated: boolean };
 
 /** The live (not archived) event type, or unknown_event_type. */
-export async function requireLiveType(store: Store, orgId: string, name: string, path: string): Promise<LiveType> {
-  const doc = await store.c.eventTypes.findOne({ _id: eventTypeId(orgId, name) });
+export async function requireLiveType(store: Store, orgId: OrgId, name: string, path: string): Promise<LiveType> {
+  const doc = await eventTypeRepo(store, orgId).get(name);
   if (!doc || doc.archived) throw unknownEventType(name, path);
   return { doc, deprecated: doc.deprecated };
 }
@@ -75,5 +70,49 @@ export function validateData(doc: EventTypeDoc, data: unknown, path = 'data'): v
   }
 }
 
-/** Event types are keyed by organization and name, so every lookup is by _id. */
-export const eventTypeId = (orgId: string, name: string) => `${orgId}:${name}`;
+export type EventTypeInput = { name: string; description?: string; schema?: object | null; deprecated?: boolean; replaced_by?: string | null };
+export type EventTypePatchInput = Partial<Omit<EventTypeInput, 'name'>>;
+
+/** The catalog operations of the API. */
+export function eventTypeService(store: Store) {
+  async function load(orgId: OrgId, name: string): Promise<EventTypeDoc> {
+    const t = await eventTypeRepo(store, orgId).get(name);
+    if (!t) throw notFound('event type');
+    return t;
+  }
+  return {
+    get: load,
+    list: (orgId: OrgId, q: PageQuery & { includeArchived: boolean }) => eventTypeRepo(store, orgId).page(q, q.includeArchived),
+    async create(orgId: OrgId, input: EventTypeInput): Promise<EventTypeDoc> {
+      if (input.schema) checkSchema(input.schema);
+      const now = new Date();
+      try {
+        return await eventTypeRepo(store, orgId).insert({
+          name: input.name, description: input.description ?? '', schema: input.schema ? JSON.stringify(input.schema) : null,
+          deprecated: input.deprecated ?? false, replaced_by: input.replaced_by ?? null, archived: false, created_at: now, updated_at: now,
+        });
+      } catch (err) {
+        if (err instanceof DuplicateEventTypeError) throw conflict(`event type ${input.name} exists`);
+        throw err;
+      }
+    },
+    async update(orgId: OrgId, name: string, patch: EventTypePatchInput): Promise<EventTypeDoc> {
+      const t = await load(orgId, name);
+      if (patch.schema) checkSchema(patch.schema);
+      const set: Partial<EventTypeDoc> = {};
+      if (patch.description !== undefined) set.description = patch.description;
+      if (patch.schema !== undefined) set.schema = patch.schema ? JSON.stringify(patch.schema) : null;
+      if (patch.deprecated !== undefined) set.deprecated = patch.deprecated;
+      if (patch.replaced_by !== undefined) set.replaced_by = patch.replaced_by;
+      await eventTypeRepo(store, orgId).set(t.name, set);
+      return { ...t, ...set, updated_at: new Date() };
+    },
+    async archive(orgId: OrgId, name: string): Promise<void> {
+      const t = await load(orgId, name);
+      if (isBuiltin(t.name)) throw new AppError(409, 'conflict', `${t.name} is built in and cannot be archived`);
+      await eventTypeRepo(store, orgId).set(t.name, { archived: true });
+    },
+  };
+}
+
+export type EventTypeService = ReturnType<typeof eventTypeService>;

@@ -1,19 +1,15 @@
 import { healthOf, type HealthStatus } from '../domain/health.js';
+import type { OrgId, WebhookId } from '../domain/ids.js';
 import type { Store } from '../storage/mongo.js';
+import { deliveryRepo } from '../storage/repos/deliveries.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 
 /** Health of one webhook from its last 24 h of deliveries and attempts (read from MongoDB, never from Temporal). */
-export async function webhookHealth(store: Store, webhookId: string): Promise<HealthStatus> {
+export async function webhookHealth(store: Store, orgId: OrgId, webhookId: WebhookId): Promise<HealthStatus> {
   const since = new Date(Date.now() - DAY_MS);
-  const [deliveries, attempts] = await Promise.all([
-    store.c.deliveries
-      .find({ webhook_id: webhookId, created_at: { $gte: since }, attempt: { $gt: 0 } }, { projection: { status: 1, attempt: 1 } })
-      .sort({ created_at: -1 })
-      .limit(1000)
-      .toArray(),
-    store.c.attempts.find({ webhook_id: webhookId, created_at: { $gte: since } }, { projection: { error: 1 } }).sort({ created_at: -1 }).limit(5).toArray(),
-  ]);
+  const repo = deliveryRepo(store, orgId);
+  const [deliveries, attempts] = await Promise.all([repo.window(webhookId, since, { attempted: true, limit: 1000 }), repo.attempts.window(webhookId, since, 5)]);
   return healthOf(
     deliveries.map((d) => ({ succeeded: d.status === 'delivered', attempts: d.attempt })),
     attempts.map((a) => a.error === null),
@@ -25,13 +21,10 @@ export function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-export async function webhookStats(store: Store, webhookId: string, windowMs: number) {
+export async function webhookStats(store: Store, orgId: OrgId, webhookId: WebhookId, windowMs: number) {
   const since = new Date(Date.now() - windowMs);
-  const [deliveries, attempts, health] = await Promise.all([
-    store.c.deliveries.find({ webhook_id: webhookId, created_at: { $gte: since } }, { projection: { status: 1 } }).toArray(),
-    store.c.attempts.find({ webhook_id: webhookId, created_at: { $gte: since } }, { projection: { error: 1, duration_ms: 1, created_at: 1 } }).toArray(),
-    webhookHealth(store, webhookId),
-  ]);
+  const repo = deliveryRepo(store, orgId);
+  const [deliveries, attempts, health] = await Promise.all([repo.window(webhookId, since), repo.attempts.window(webhookId, since), webhookHealth(store, orgId, webhookId)]);
   const count = (s: string[]) => deliveries.filter((d) => s.includes(d.status)).length;
   const delivered = count(['delivered']);
   const failed = count(['failed']);

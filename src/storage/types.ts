@@ -1,12 +1,14 @@
 // One document shape per collection. Customer payloads and filters are stored as JSON strings: FerretDB (and
 // careful MongoDB use) forbids keys with "." or "$", and a string keeps the delivered body byte-exact.
+import type { AttemptId, DeliveryId, EventId, KeyId, OrgId, RecoveryId, WebhookId } from '../domain/ids.js';
+
 export type Role = 'admin' | 'publisher';
 
-export type OrgDoc = { _id: string; name: string; created_at: Date };
+export type OrgDoc = { _id: OrgId; name: string; created_at: Date };
 
 export type ApiKeyDoc = {
-  _id: string;
-  org_id: string;
+  _id: KeyId;
+  org_id: OrgId;
   role: Role;
   hash: string;
   prefix: string;
@@ -17,7 +19,7 @@ export type ApiKeyDoc = {
 
 export type EventTypeDoc = {
   _id: string;
-  org_id: string;
+  org_id: OrgId;
   name: string;
   description: string;
   schema: string | null;
@@ -32,8 +34,8 @@ export type WebhookStatus = 'active' | 'disabled';
 export type DisabledReason = 'user' | 'failing' | 'gone' | null;
 
 export type WebhookDoc = {
-  _id: string;
-  org_id: string;
+  _id: WebhookId;
+  org_id: OrgId;
   uid: string | null;
   url: string;
   description: string;
@@ -55,8 +57,8 @@ export type WebhookDoc = {
 };
 
 export type EventDoc = {
-  _id: string;
-  org_id: string;
+  _id: EventId;
+  org_id: OrgId;
   type: string;
   timestamp: Date;
   channels: string[] | null;
@@ -64,17 +66,17 @@ export type EventDoc = {
   body: string;
   raw: boolean;
   /** webhooks matched at publish time: the fan-out sweep finishes from this list after a crash */
-  matched: string[];
+  matched: WebhookId[];
   created_at: Date;
 };
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'paused' | 'cancelled';
 
 export type DeliveryDoc = {
-  _id: string;
-  org_id: string;
-  webhook_id: string;
-  event_id: string;
+  _id: DeliveryId;
+  org_id: OrgId;
+  webhook_id: WebhookId;
+  event_id: EventId;
   event_type: string;
   status: DeliveryStatus;
   attempt: number;
@@ -92,10 +94,10 @@ export type DeliveryDoc = {
 export type AttemptError = 'timeout' | 'connection_refused' | 'dns' | 'tls' | 'blocked_address' | 'http_status';
 
 export type AttemptDoc = {
-  _id: string;
-  org_id: string;
-  delivery_id: string;
-  webhook_id: string;
+  _id: AttemptId;
+  org_id: OrgId;
+  delivery_id: DeliveryId;
+  webhook_id: WebhookId;
   attempt: number;
   status_code: number | null;
   duration_ms: number;
@@ -105,17 +107,17 @@ export type AttemptDoc = {
 };
 
 /** A fan-out not yet finished: written before its event, deleted when every workflow has started. */
-export type OutboxDoc = { _id: string; org_id: string; created_at: Date };
+export type OutboxDoc = { _id: EventId; org_id: OrgId; created_at: Date };
 
 /** Which webhook holds a customer source's uid: keyed `<org>:<uid>`, so "one webhook per uid" is a unique _id. */
-export type WebhookUidDoc = { _id: string; org_id: string; webhook_id: string; created_at: Date };
+export type WebhookUidDoc = { _id: string; org_id: OrgId; webhook_id: WebhookId; created_at: Date };
 
-export type IdempotencyDoc = { _id: string; org_id: string; event_id: string; created_at: Date };
+export type IdempotencyDoc = { _id: string; org_id: OrgId; event_id: EventId; created_at: Date };
 
 export type RecoveryDoc = {
-  _id: string;
-  org_id: string;
-  webhook_id: string;
+  _id: RecoveryId;
+  org_id: OrgId;
+  webhook_id: WebhookId;
   since: Date;
   until: Date | null;
   status: 'running' | 'completed';
@@ -130,14 +132,14 @@ export type RecoveryDoc = {
  * the whole document, and an attempt's write could otherwise undo a concurrent pause or edit.
  */
 export type WebhookFailingDoc = {
-  _id: string;
-  org_id: string;
+  _id: WebhookId;
+  org_id: OrgId;
   since: Date;
 };
 
 /** The revision of an organization's webhooks; changes whenever any of them does (see webhook-index.ts). */
 export type WebhookRevDoc = {
-  _id: string;
+  _id: OrgId;
   rev: string;
   updated_at: Date;
 };

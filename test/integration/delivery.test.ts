@@ -3,6 +3,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { eventually, newOrg, stack, type Client } from '../support/api.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
+import { asId } from '../../src/domain/ids.js';
 
 // The delivery engine end to end: real API, real Temporal, real worker, real receiver. Retry schedules are
 // compressed per webhook (["1s","2s",…]) — the same code path as the default 1m…10h schedule, whose values
@@ -344,7 +345,7 @@ describe('outbox and rate limits', () => {
       const { body: wh } = await admin.post('/v1/webhooks', { url: r.url, events: ['case.complete'] });
       const me = (await admin.get('/v1/me')).body;
       // Exactly what the API writes before it starts workflows: the outbox entry and the event with its matches.
-      const id = `evt_SWEEP${Date.now()}`;
+      const id = asId('evt', `evt_SWEEP${Date.now()}`);
       await store.c.events.insertOne({
         _id: id, org_id: me.organization.id, type: 'case.complete', timestamp: new Date(), channels: null,
         body: JSON.stringify({ id, type: 'case.complete', timestamp: new Date().toISOString(), data: { swept: true } }),

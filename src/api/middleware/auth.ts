@@ -1,21 +1,18 @@
-import { createHash } from 'node:crypto';
 import type Koa from 'koa';
 import { forbidden, rateLimited, unauthenticated } from '../../errors.js';
-import { guard, type Store } from '../../storage/mongo.js';
-import type { Role } from '../../storage/types.js';
+import { hashKey } from '../../domain/keys.js';
 import { TokenBuckets } from '../../domain/token-bucket.js';
-
-export type Auth = { orgId: string; keyId: string; role: Role };
-
-export const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
+import type { Role } from '../../services/models.js';
+import type { Auth } from '../../services/orgs.js';
 
 const CACHE_MS = 5000;
 
 /**
- * Bearer API keys, looked up by their SHA-256 (keys are never stored). Lookups are cached for 5 s, so a revoked
- * key stops working within 5 s on every API process. Also applies the per-key rate limit (token bucket).
+ * Bearer API keys, identified by the organization service (keys are stored only as their SHA-256). Lookups are
+ * cached for 5 s by hash, so a revoked key stops working within 5 s on every API process. Also applies the
+ * per-key rate limit (token bucket).
  */
-export function authenticate(store: Store, limit: { perSecond: number; burst: number }) {
+export function authenticate(identify: (key: string) => Promise<Auth | null>, limit: { perSecond: number; burst: number }) {
   const cache = new Map<string, { auth: Auth | null; at: number }>();
   const buckets = new TokenBuckets();
 
@@ -23,8 +20,7 @@ export function authenticate(store: Store, limit: { perSecond: number; burst: nu
     const hash = hashKey(key);
     const hit = cache.get(hash);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.auth;
-    const doc = await guard(() => store.c.apiKeys.findOne({ hash }));
-    const auth = doc && !doc.revoked_at ? { orgId: doc.org_id, keyId: doc._id, role: doc.role } : null;
+    const auth = await identify(key);
     if (cache.size > 10_000) cache.clear();
     cache.set(hash, { auth, at: Date.now() });
     return auth;

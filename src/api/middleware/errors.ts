@@ -1,7 +1,7 @@
 import type Koa from 'koa';
 import { ZodError } from 'zod';
 import { AppError, UnavailableError } from '../../errors.js';
-import { isMongoUnavailable, isTransientBusy } from '../../storage/mongo.js';
+import { isMongoUnavailable, isTransientBusy } from '../../services/models.js';
 import type { Logger } from '../../log.js';
 
 export function zodDetails(err: ZodError) {

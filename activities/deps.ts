@@ -1,0 +1,16 @@
+import type { Config } from '../src/config.js';
+import type { Logger } from '../src/log.js';
+import type { Control } from '../src/services/control.js';
+import type { Recoveries } from '../src/services/recoveries.js';
+import type { Store } from '../src/storage/mongo.js';
+import type { Sender } from './http.js';
+
+/** What the activities are given by the worker (never module-level singletons). */
+export type ActivityDeps = {
+  store: Store;
+  sender: Sender;
+  config: Config;
+  log: Logger;
+  control: Control;
+  recoveries: Recoveries;
+};

@@ -1,0 +1,128 @@
+import { AppError, notFound, validationFailed } from '../../errors.js';
+import type { OrgId, WebhookId } from '../../domain/ids.js';
+import type { HealthStatus } from '../../domain/health.js';
+import type { Store } from '../../storage/mongo.js';
+import type { PageQuery } from '../../storage/page.js';
+import type { WebhookListFilter } from '../../storage/repos/webhooks.js';
+import { tenant } from '../../storage/tenant.js';
+import type { AttemptDoc, DeliveryDoc, EventDoc, RecoveryDoc, WebhookDoc } from '../../storage/types.js';
+import type { Control } from '../control.js';
+import { webhookHealth } from '../health.js';
+import type { Recoveries } from '../recoveries.js';
+import { applyFields, checkFields, newWebhook, rotation, type TargetPolicy, type WebhookInput } from './fields.js';
+
+export type WebhookWithHealth = { webhook: WebhookDoc; health: HealthStatus };
+export type RecentDelivery = { delivery: DeliveryDoc; event?: EventDoc; attempts: AttemptDoc[] };
+
+/** The webhook resource: create, register by uid, list, read, change (incl. pause/resume/recover), delete. */
+export function webhookService(deps: { store: Store; control: Control; recoveries: Recoveries; policy: TargetPolicy }) {
+  const { store, control, recoveries, policy } = deps;
+
+  async function load(orgId: OrgId, id: WebhookId): Promise<WebhookDoc> {
+    const wh = await tenant(store, orgId).webhooks.get(id);
+    if (!wh) throw notFound('webhook');
+    return wh;
+  }
+  const withHealth = async (wh: WebhookDoc): Promise<WebhookWithHealth> => ({ webhook: wh, health: await webhookHealth(store, wh.org_id, wh._id) });
+  const requireUrl = (f: WebhookInput): f is WebhookInput & { url: string } => {
+    if (f.url === undefined) throw validationFailed('url is required', [{ path: 'url', message: 'required' }]);
+    return true;
+  };
+
+  return {
+    load,
+
+    async create(orgId: OrgId, f: WebhookInput): Promise<{ webhook: WebhookDoc; deprecations: string[] }> {
+      requireUrl(f);
+      const deprecations = await checkFields(store, orgId, f, policy);
+      const wh = newWebhook(orgId, f as WebhookInput & { url: string }, policy);
+      const repo = tenant(store, orgId).webhooks;
+      if (wh.uid && !(await repo.uids.claim(wh.uid, wh._id))) {
+        await repo.uids.holder(wh.uid); // releases a stale claim for the next try
+        throw new AppError(409, 'conflict', `a webhook with uid ${wh.uid} exists; PUT /v1/webhooks/uid/${wh.uid} replaces it`);
+      }
+      await repo.insert(wh);
+      return { webhook: wh, deprecations };
+    },
+
+    /**
+     * One webhook per customer source: creates the webhook with this uid, or replaces the configuration of the
+     * one that holds it (fields left out return to their defaults; the secret stays unless given).
+     */
+    async register(orgId: OrgId, uid: string, f: WebhookInput): Promise<{ webhook: WebhookDoc; created: boolean; health: HealthStatus; deprecations: string[] }> {
+      requireUrl(f);
+      const deprecations = await checkFields(store, orgId, f, policy);
+      const repo = tenant(store, orgId).webhooks;
+      let existing = await repo.uids.holder(uid);
+      if (!existing) {
+        const wh = newWebhook(orgId, { ...(f as WebhookInput & { url: string }), uid }, policy);
+        if (await repo.uids.claim(uid, wh._id)) {
+          await repo.insert(wh);
+          return { webhook: wh, created: true, health: 'unknown', deprecations };
+        }
+        // A concurrent registration of the same uid won: this one replaces what it created.
+        for (let i = 0; i < 40 && !existing; i++) {
+          existing = await repo.uids.holder(uid);
+          if (!existing) await new Promise((r) => setTimeout(r, 50));
+        }
+        if (!existing) throw new AppError(409, 'conflict', `webhook uid ${uid} is being registered by another request; retry`);
+      }
+      const fresh = newWebhook(orgId, { ...(f as WebhookInput & { url: string }), uid }, policy);
+      const replaced: WebhookDoc = {
+        ...fresh,
+        _id: existing._id,
+        secret: f.secret ?? existing.secret,
+        previous_secret: existing.previous_secret,
+        previous_secret_expires_at: existing.previous_secret_expires_at,
+        status: existing.status,
+        disabled_reason: existing.disabled_reason,
+        created_at: existing.created_at,
+      };
+      await repo.replace(replaced);
+      return { webhook: replaced, created: false, health: await webhookHealth(store, orgId, replaced._id), deprecations };
+    },
+
+    async list(orgId: OrgId, f: WebhookListFilter, q: PageQuery): Promise<{ items: WebhookWithHealth[]; total: number }> {
+      const { docs, total } = await tenant(store, orgId).webhooks.page(f, q);
+      return { items: await Promise.all(docs.map(withHealth)), total };
+    },
+
+    /** The webhook with its 10 most recent deliveries, each with its event and attempts. */
+    async get(orgId: OrgId, id: WebhookId): Promise<WebhookWithHealth & { recent: RecentDelivery[] }> {
+      const t = tenant(store, orgId);
+      const wh = await load(orgId, id);
+      const recent = await t.deliveries.recent(wh._id, 10);
+      const [events, attempts] = await Promise.all([t.events.byIds(recent.map((d) => d.event_id)), t.deliveries.attempts.ofMany(recent.map((d) => d._id))]);
+      const eventById = new Map(events.map((e) => [e._id, e]));
+      return {
+        ...(await withHealth(wh)),
+        recent: recent.map((d) => ({ delivery: d, event: eventById.get(d.event_id), attempts: attempts.filter((a) => a.delivery_id === d._id) })),
+      };
+    },
+
+    /** PATCH: fields, then `disabled` (pause/resume), then `recover_since` (a recovery). */
+    async update(orgId: OrgId, id: WebhookId, f: WebhookInput & { disabled?: boolean; recover_since?: string }) {
+      const repo = tenant(store, orgId).webhooks;
+      const wh = await load(orgId, id);
+      const deprecations = await checkFields(store, orgId, f, policy);
+      const set = applyFields(f);
+      if (f.uid !== undefined && f.uid !== wh.uid) {
+        if (f.uid && !(await repo.uids.claim(f.uid, wh._id))) throw new AppError(409, 'conflict', `another webhook has uid ${f.uid}`);
+        if (wh.uid) await repo.uids.release(wh.uid);
+      }
+      if (f.secret) Object.assign(set, rotation(wh, f.secret));
+      await repo.set(wh._id, set);
+      let recovery: RecoveryDoc | undefined;
+      if (f.disabled === true && wh.status === 'active') await control.pause(wh, 'user');
+      if (f.disabled === false && wh.status === 'disabled') await control.resume(wh);
+      if (f.recover_since) recovery = await recoveries.start(wh, new Date(f.recover_since), null);
+      return { ...(await withHealth(await load(orgId, wh._id))), recovery, deprecations };
+    },
+
+    async remove(orgId: OrgId, id: WebhookId): Promise<void> {
+      await control.remove(await load(orgId, id));
+    },
+  };
+}
+
+export type WebhookService = ReturnType<typeof webhookService>;

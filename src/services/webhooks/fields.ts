@@ -1,0 +1,122 @@
+import { unknownEventType, validationFailed, type ErrorDetail } from '../../errors.js';
+import { compileFilter } from '../../domain/filters.js';
+import { newId, type OrgId } from '../../domain/ids.js';
+import { DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../../domain/schedule.js';
+import { generateSecret } from '../../domain/signature.js';
+import type { Store } from '../../storage/mongo.js';
+import type { WebhookDoc } from '../../storage/types.js';
+import { deprecationNote, requireLiveType } from '../event-types.js';
+
+/** What a caller may set on a webhook (POST, PUT by uid, PATCH). */
+export type WebhookInput = {
+  url?: string;
+  uid?: string | null;
+  description?: string;
+  events?: string[] | null;
+  channels?: string[] | null;
+  filter?: Record<string, unknown> | null;
+  headers?: Record<string, string>;
+  retry_schedule?: string[];
+  timeout_ms?: number;
+  rate_limit_per_s?: number | null;
+  secret?: string;
+};
+
+export type TargetPolicy = { allowHttpTargets: boolean; defaultTimeoutMs: number };
+
+/**
+ * Checks what needs more than the request schema: the URL policy (https only unless allowed, no credentials),
+ * the retry schedule, the payload filter, and that every event name is a live type of the catalog.
+ * Returns the deprecation notes of deprecated event names.
+ */
+export async function checkFields(store: Store, orgId: OrgId, f: WebhookInput, policy: TargetPolicy): Promise<string[]> {
+  const problems: ErrorDetail[] = [];
+  if (f.url !== undefined) {
+    let url: URL | null = null;
+    try {
+      url = new URL(f.url);
+    } catch {
+      problems.push({ path: 'url', message: 'must be an absolute URL' });
+    }
+    if (url) {
+      const allowed = policy.allowHttpTargets ? ['https:', 'http:'] : ['https:'];
+      if (!allowed.includes(url.protocol)) problems.push({ path: 'url', message: policy.allowHttpTargets ? 'must be an http(s) URL' : 'must be an https URL' });
+      if (url.username || url.password) problems.push({ path: 'url', message: 'must not contain credentials; use a custom header' });
+    }
+  }
+  if (f.retry_schedule) {
+    for (const p of validateSchedule(f.retry_schedule)) problems.push({ path: `retry_schedule.${p.index}`, message: p.message });
+  }
+  if (f.filter) {
+    try {
+      compileFilter(f.filter);
+    } catch (err) {
+      problems.push({ path: 'filter', message: (err as Error).message });
+    }
+  }
+  if (problems.length) throw validationFailed('the webhook is not valid', problems);
+  const deprecations: string[] = [];
+  for (const [i, name] of (f.events ?? []).entries()) {
+    if (name === '*') continue;
+    if (name.endsWith('.*')) {
+      if (!/^[A-Za-z0-9_]+([.\-][A-Za-z0-9_]+)*\.\*$/.test(name)) throw unknownEventType(name, `events.${i}`);
+      continue;
+    }
+    const { doc, deprecated } = await requireLiveType(store, orgId, name, `events.${i}`);
+    if (deprecated) deprecations.push(deprecationNote(doc));
+  }
+  return deprecations;
+}
+
+const toHeaderList = (h: Record<string, string>) => Object.entries(h).map(([name, value]) => ({ name, value }));
+
+/** The stored form of the fields a PATCH sets. */
+export function applyFields(f: WebhookInput): Partial<WebhookDoc> {
+  const out: Partial<WebhookDoc> = {};
+  if (f.url !== undefined) out.url = f.url;
+  if (f.events !== undefined) out.events = f.events && [...new Set(f.events)];
+  if (f.channels !== undefined) out.channels = f.channels;
+  if (f.filter !== undefined) out.filter = f.filter ? JSON.stringify(f.filter) : null;
+  if (f.headers !== undefined) out.headers = toHeaderList(f.headers);
+  if (f.retry_schedule !== undefined) out.retry_schedule = f.retry_schedule;
+  if (f.timeout_ms !== undefined) out.timeout_ms = f.timeout_ms;
+  if (f.rate_limit_per_s !== undefined) out.rate_limit_per_s = f.rate_limit_per_s;
+  if (f.description !== undefined) out.description = f.description;
+  if (f.uid !== undefined) out.uid = f.uid;
+  return out;
+}
+
+/** A new webhook from its input; fields left out take their defaults, the secret is generated unless given. */
+export function newWebhook(orgId: OrgId, f: WebhookInput & { url: string }, policy: TargetPolicy): WebhookDoc {
+  const now = new Date();
+  return {
+    _id: newId('wh'),
+    org_id: orgId,
+    uid: f.uid ?? null,
+    url: f.url,
+    description: f.description ?? '',
+    events: f.events ? [...new Set(f.events)] : null,
+    channels: f.channels ?? null,
+    filter: f.filter ? JSON.stringify(f.filter) : null,
+    headers: toHeaderList(f.headers ?? {}),
+    retry_schedule: f.retry_schedule ?? DEFAULT_RETRY_SCHEDULE,
+    timeout_ms: f.timeout_ms ?? policy.defaultTimeoutMs,
+    rate_limit_per_s: f.rate_limit_per_s ?? null,
+    status: 'active',
+    disabled_reason: null,
+    secret: f.secret ?? generateSecret(),
+    previous_secret: null,
+    previous_secret_expires_at: null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/** How long the previous secret keeps signing (a second signature) after a rotation. */
+export const PREVIOUS_SECRET_TTL_MS = 24 * 3600 * 1000;
+
+export const rotation = (wh: WebhookDoc, secret: string) => ({
+  secret,
+  previous_secret: wh.secret,
+  previous_secret_expires_at: new Date(Date.now() + PREVIOUS_SECRET_TTL_MS),
+});

@@ -1,0 +1,148 @@
+import type { DeliveryId, EventId, OrgId, WebhookId } from '../../domain/ids.js';
+import { isDuplicateKey, type Store } from '../mongo.js';
+import { createdBetween, findPage, type PageQuery } from '../page.js';
+import type { AttemptDoc, DeliveryDoc, DeliveryStatus } from '../types.js';
+
+export type DeliveryListFilter = { status?: DeliveryStatus; eventType?: string; since?: Date | null; until?: Date | null };
+export type DeliveryRef = Pick<DeliveryDoc, '_id' | 'webhook_id' | 'event_id'>;
+
+/** What one attempt did to its delivery (the attempt record itself is written beside it). */
+export type AttemptOutcome = {
+  status: 'pending' | 'delivered' | 'failed';
+  attempt: number;
+  statusCode: number | null;
+  error: string | null;
+  durationMs: number | null;
+  nextAttemptAt: Date | null;
+  at: Date;
+};
+
+/**
+ * The deliveries (and their attempts) of one organization. This is the only code that writes a delivery's
+ * status. Reads and writes by id use `{_id}` alone — the only filter FerretDB's SQLite backend answers without a
+ * scan — and reads check the organization here; ids passed to writes come from this organization's own reads
+ * or from the workflow input its publish created.
+ */
+export function deliveryRepo(store: Store, orgId: OrgId) {
+  const { c } = store;
+  const mine = <T extends { org_id: OrgId }>(d: T | null) => (d && d.org_id === orgId ? d : null);
+  const now = () => new Date();
+  const markCancelled = async (id: DeliveryId) => {
+    await c.deliveries.updateOne({ _id: id }, { $set: { status: 'cancelled', next_attempt_at: null, ended_at: now(), updated_at: now() } });
+  };
+  const markPaused = async (id: DeliveryId) => {
+    await c.deliveries.updateOne({ _id: id }, { $set: { status: 'paused', next_attempt_at: null, updated_at: now() } });
+  };
+
+  return {
+    async get(id: DeliveryId): Promise<DeliveryDoc | null> {
+      return mine(await c.deliveries.findOne({ _id: id }));
+    },
+    async ofEvent(eventId: EventId): Promise<DeliveryDoc[]> {
+      return (await c.deliveries.find({ event_id: eventId }).toArray()).filter((d) => d.org_id === orgId);
+    },
+    async ofEventAndWebhook(eventId: EventId, webhookId: WebhookId): Promise<DeliveryDoc | null> {
+      return mine(await c.deliveries.findOne({ event_id: eventId, webhook_id: webhookId }));
+    },
+    async recent(webhookId: WebhookId, n: number): Promise<DeliveryDoc[]> {
+      return c.deliveries.find({ webhook_id: webhookId, org_id: orgId }).sort({ created_at: -1 }).limit(n).toArray();
+    },
+    async page(webhookId: WebhookId, f: DeliveryListFilter, q: PageQuery) {
+      const filter: Record<string, unknown> = { webhook_id: webhookId, org_id: orgId, ...createdBetween(f.since, f.until) };
+      if (f.status) filter.status = f.status;
+      if (f.eventType) filter.event_type = f.eventType;
+      return findPage(c.deliveries, filter, { created_at: -1 }, q);
+    },
+    /** The deliveries of a webhook that ended failed in [since, until), oldest first (a recovery's work list). */
+    async failedBetween(webhookId: WebhookId, since: Date, until: Date | null): Promise<DeliveryDoc[]> {
+      return c.deliveries.find({ webhook_id: webhookId, org_id: orgId, status: 'failed', ...createdBetween(since, until) }).sort({ created_at: 1 }).toArray();
+    },
+    /** Inserts what is new; returns every delivery of the event afterwards if a racing fan-out inserted some. */
+    async insertMany(docs: DeliveryDoc[]): Promise<'inserted' | 'raced'> {
+      if (docs.some((d) => d.org_id !== orgId)) throw new Error('delivery of another organization');
+      try {
+        await c.deliveries.insertMany(docs, { ordered: false });
+        return 'inserted';
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        return 'raced';
+      }
+    },
+    /** Timing and payload of recent deliveries for health and stats. */
+    async window(webhookId: WebhookId, since: Date, opts: { attempted?: boolean; limit?: number } = {}) {
+      const filter: Record<string, unknown> = { webhook_id: webhookId, org_id: orgId, created_at: { $gte: since } };
+      if (opts.attempted) filter.attempt = { $gt: 0 };
+      let cursor = c.deliveries.find(filter, { projection: { status: 1, attempt: 1 } }).sort({ created_at: -1 });
+      if (opts.limit) cursor = cursor.limit(opts.limit);
+      return cursor.toArray() as Promise<Pick<DeliveryDoc, 'status' | 'attempt'>[]>;
+    },
+
+    // ---- state: the only writers of a delivery's status ----------------------------------------------------
+
+    /** The outcome of an attempt. */
+    async recordOutcome(id: DeliveryId, o: AttemptOutcome): Promise<void> {
+      await c.deliveries.updateOne({ _id: id }, {
+        $set: {
+          status: o.status, attempt: o.attempt, status_code: o.statusCode, last_error: o.error, last_duration_ms: o.durationMs,
+          next_attempt_at: o.nextAttemptAt, delivered_at: o.status === 'delivered' ? o.at : null,
+          ended_at: o.status === 'pending' ? null : o.at, updated_at: o.at,
+        },
+      });
+    },
+    markCancelled,
+    /** Held because its webhook is disabled. */
+    markPaused,
+    /** A state the workflow reached without an attempt (held by a pause signal, or cancelled), if still open. */
+    async markHeldOrCancelled(id: DeliveryId, status: 'paused' | 'cancelled'): Promise<void> {
+      const d = mine(await c.deliveries.findOne({ _id: id }));
+      if (!d || (d.status !== 'pending' && d.status !== 'paused') || d.status === status) return;
+      if (status === 'cancelled') await markCancelled(id);
+      else await markPaused(id);
+    },
+    /** Attempts again now (a retry or a recovery). */
+    async markRetrying(id: DeliveryId): Promise<void> {
+      await c.deliveries.updateOne({ _id: id }, { $set: { status: 'pending', ended_at: null, next_attempt_at: now(), updated_at: now() } });
+    },
+    /** Moves a webhook's deliveries from some states to another; returns the ones that were in `from`. */
+    async moveAll(webhookId: WebhookId, from: DeliveryStatus[], to: 'paused' | 'pending' | 'cancelled', signalled: DeliveryStatus[] = from): Promise<DeliveryRef[]> {
+      const refs = await c.deliveries.find({ webhook_id: webhookId, org_id: orgId, status: { $in: signalled } }, { projection: { webhook_id: 1, event_id: 1 } }).toArray();
+      const set: Record<string, unknown> = { status: to, updated_at: now() };
+      if (to !== 'pending') set.next_attempt_at = null;
+      if (to === 'cancelled') set.ended_at = now();
+      await c.deliveries.updateMany({ webhook_id: webhookId, org_id: orgId, status: { $in: from } }, { $set: set });
+      return refs;
+    },
+
+    // ---- attempts --------------------------------------------------------------------------------------------
+
+    attempts: {
+      async of(deliveryId: DeliveryId): Promise<AttemptDoc[]> {
+        return (await c.attempts.find({ delivery_id: deliveryId }).sort({ attempt: 1 }).toArray()).filter((a) => a.org_id === orgId);
+      },
+      async ofMany(ids: DeliveryId[]): Promise<AttemptDoc[]> {
+        return (await c.attempts.find({ delivery_id: { $in: ids } }).sort({ attempt: 1 }).toArray()).filter((a) => a.org_id === orgId);
+      },
+      /** Records an attempt once: a retried activity (worker died after the insert) does not record it twice. */
+      async record(a: AttemptDoc): Promise<void> {
+        if (a.org_id !== orgId) throw new Error('attempt of another organization');
+        try {
+          await c.attempts.insertOne(a);
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+        }
+      },
+      async window(webhookId: WebhookId, since: Date, limit?: number) {
+        let cursor = c.attempts.find({ webhook_id: webhookId, org_id: orgId, created_at: { $gte: since } }, { projection: { error: 1, duration_ms: 1, created_at: 1 } }).sort({ created_at: -1 });
+        if (limit) cursor = cursor.limit(limit);
+        return cursor.toArray() as Promise<Pick<AttemptDoc, 'error' | 'duration_ms' | 'created_at'>[]>;
+      },
+    },
+  };
+}
+
+export type DeliveryRepo = ReturnType<typeof deliveryRepo>;
+
+/** The organization a delivery belongs to (for callers that know only its id, such as older workflow runs). */
+export async function deliveryOwner(store: Store, id: DeliveryId): Promise<OrgId | null> {
+  return (await store.c.deliveries.findOne({ _id: id }))?.org_id ?? null;
+}

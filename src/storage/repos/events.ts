@@ -1,0 +1,93 @@
+import type { EventId, OrgId } from '../../domain/ids.js';
+import { isDuplicateKey, type Store } from '../mongo.js';
+import { createdBetween, findPage, type PageQuery } from '../page.js';
+import type { EventDoc, OutboxDoc } from '../types.js';
+
+/** An idempotency key (or client id) is honoured this long. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
+
+export class DuplicateEventError extends Error {
+  constructor(readonly eventId: EventId) {
+    super(`event ${eventId} already exists`);
+  }
+}
+
+/**
+ * The events of one organization, with their idempotency keys and the fan-out outbox. Events never change after
+ * they are stored. Reads by id use `{_id}` alone and check the organization here.
+ */
+export function eventRepo(store: Store, orgId: OrgId) {
+  const { c } = store;
+  const keyId = (key: string) => `${orgId}:${key}`;
+
+  return {
+    async get(id: EventId): Promise<EventDoc | null> {
+      const e = await c.events.findOne({ _id: id });
+      return e && e.org_id === orgId ? e : null;
+    },
+    async byIds(ids: EventId[]): Promise<EventDoc[]> {
+      return (await c.events.find({ _id: { $in: ids } }).toArray()).filter((e) => e.org_id === orgId);
+    },
+    async page(f: { type?: string; since?: Date | null; until?: Date | null }, q: PageQuery) {
+      const filter: Record<string, unknown> = { org_id: orgId, ...createdBetween(f.since, f.until) };
+      if (f.type) filter.type = f.type;
+      return findPage(c.events, filter, { created_at: -1 }, q);
+    },
+    /**
+     * Stores an event. With matched webhooks, its outbox entry goes first: once the event exists, something is sure
+     * to finish its fan-out. Throws DuplicateEventError if the id exists.
+     */
+    async insert(event: EventDoc): Promise<void> {
+      if (event.org_id !== orgId) throw new Error('event of another organization');
+      try {
+        if (event.matched.length > 0) await c.outbox.insertOne({ _id: event._id, org_id: orgId, created_at: event.created_at });
+        await c.events.insertOne(event);
+      } catch (err) {
+        if (isDuplicateKey(err)) throw new DuplicateEventError(event._id);
+        throw err;
+      }
+    },
+
+    idempotency: {
+      /** The event id a key names, if used within the window. */
+      async lookup(key: string): Promise<EventId | null> {
+        const rec = await c.idempotency.findOne({ _id: keyId(key) });
+        return rec && Date.now() - rec.created_at.getTime() <= IDEMPOTENCY_WINDOW_MS ? rec.event_id : null;
+      },
+      /** Claims the key for `eventId`; returns the event id that owns it (ours, or a racing request's). */
+      async claim(key: string, eventId: EventId): Promise<EventId> {
+        const _id = keyId(key);
+        try {
+          await c.idempotency.insertOne({ _id, org_id: orgId, event_id: eventId, created_at: new Date() });
+          return eventId;
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+        }
+        const rec = await c.idempotency.findOne({ _id });
+        if (rec && Date.now() - rec.created_at.getTime() <= IDEMPOTENCY_WINDOW_MS) return rec.event_id;
+        // The key was used more than 24 h ago: it is free again.
+        await c.idempotency.updateOne({ _id }, { $set: { event_id: eventId, created_at: new Date() } });
+        return eventId;
+      },
+    },
+
+    outbox: {
+      async pending(id: EventId): Promise<boolean> {
+        return (await c.outbox.findOne({ _id: id })) !== null;
+      },
+      async done(id: EventId): Promise<void> {
+        await c.outbox.deleteOne({ _id: id });
+      },
+    },
+  };
+}
+
+export type EventRepo = ReturnType<typeof eventRepo>;
+
+/**
+ * Fan-outs not yet finished, of every organization (the sweep's work list). The outbox holds only fan-outs in
+ * progress, so this reads little whatever the number of events.
+ */
+export async function unfinishedFanouts(store: Store, limit = 1000): Promise<OutboxDoc[]> {
+  return store.c.outbox.find({}).limit(limit).toArray();
+}

@@ -1,0 +1,141 @@
+import type { OrgId, WebhookId } from '../../domain/ids.js';
+import { ulid } from '../../domain/ids.js';
+import { isDuplicateKey, type Store } from '../mongo.js';
+import { findPage, type PageQuery } from '../page.js';
+import type { WebhookDoc } from '../types.js';
+
+export type WebhookListFilter = { status?: 'active' | 'disabled'; uid?: string; event?: string };
+export type WebhookFields = Partial<Omit<WebhookDoc, '_id' | 'org_id' | 'created_at'>>;
+
+/** A claim on a customer source's uid older than this, whose webhook never appeared, is released. */
+const STALE_CLAIM_MS = 60_000;
+
+/**
+ * The webhooks of one organization. Lookups by id read `{_id}` alone (the only filter FerretDB's SQLite backend
+ * answers without a scan) and check the organization here, so another organization's webhook is never returned.
+ * Every change writes a new revision of the organization's webhooks (see services/webhook-index.ts).
+ */
+export function webhookRepo(store: Store, orgId: OrgId) {
+  const { c } = store;
+  const uidKey = (uid: string) => `${orgId}:${uid}`;
+
+  async function get(id: WebhookId): Promise<WebhookDoc | null> {
+    const wh = await c.webhooks.findOne({ _id: id });
+    return wh && wh.org_id === orgId ? wh : null;
+  }
+
+  /**
+   * Records that the organization's webhooks changed. A random token rather than a counter: FerretDB applies
+   * `$inc` as read-modify-write, so two concurrent changes could both write the same count. Best effort: caches
+   * also reload after a minute.
+   */
+  async function changed(): Promise<void> {
+    const set = { $set: { rev: ulid(), updated_at: new Date() } };
+    try {
+      try {
+        await c.webhookRevs.updateOne({ _id: orgId }, set, { upsert: true });
+      } catch (err) {
+        // FerretDB upserts as find-then-insert: a concurrent first change of the organization inserted it.
+        if (!isDuplicateKey(err)) throw err;
+        await c.webhookRevs.updateOne({ _id: orgId }, set);
+      }
+    } catch {
+      // the change itself is stored
+    }
+  }
+
+  return {
+    get,
+    changed,
+    async revision(): Promise<string> {
+      return (await c.webhookRevs.findOne({ _id: orgId }))?.rev ?? 'initial';
+    },
+    async active(): Promise<WebhookDoc[]> {
+      return c.webhooks.find({ org_id: orgId, status: 'active' }).toArray();
+    },
+    async byIds(ids: WebhookId[]): Promise<WebhookDoc[]> {
+      return (await c.webhooks.find({ _id: { $in: ids } }).toArray()).filter((w) => w.org_id === orgId);
+    },
+    async page(f: WebhookListFilter, q: PageQuery) {
+      const filter: Record<string, unknown> = { org_id: orgId };
+      if (f.status) filter.status = f.status;
+      if (f.uid) filter.uid = f.uid;
+      if (f.event) filter.$or = [{ events: null }, { events: f.event }, { events: '*' }, { events: `${f.event.split('.')[0]}.*` }];
+      return findPage(c.webhooks, filter, { created_at: -1 }, q);
+    },
+    async insert(wh: WebhookDoc): Promise<void> {
+      if (wh.org_id !== orgId) throw new Error('webhook of another organization');
+      await c.webhooks.insertOne(wh);
+      await changed();
+    },
+    async replace(wh: WebhookDoc): Promise<void> {
+      if (wh.org_id !== orgId) throw new Error('webhook of another organization');
+      await c.webhooks.replaceOne({ _id: wh._id, org_id: orgId }, wh);
+      await changed();
+    },
+    async set(id: WebhookId, fields: WebhookFields): Promise<void> {
+      await c.webhooks.updateOne({ _id: id, org_id: orgId }, { $set: { ...fields, updated_at: new Date() } });
+      await changed();
+    },
+    /** Disables the webhook only if it is still active; false if something else changed it first. */
+    async disableIfActive(id: WebhookId, reason: 'gone' | 'failing'): Promise<boolean> {
+      const res = await c.webhooks.updateOne({ _id: id, org_id: orgId, status: 'active' }, { $set: { status: 'disabled', disabled_reason: reason, updated_at: new Date() } });
+      if (res.modifiedCount > 0) await changed();
+      return res.modifiedCount > 0;
+    },
+    async remove(wh: WebhookDoc): Promise<void> {
+      await c.webhooks.deleteOne({ _id: wh._id, org_id: orgId });
+      await changed();
+      await c.webhookFailing.deleteOne({ _id: wh._id });
+      if (wh.uid) await c.webhookUids.deleteOne({ _id: uidKey(wh.uid) });
+    },
+
+    /** "One webhook per customer source": the uid is claimed by a document keyed `<org>:<uid>` (a unique _id). */
+    uids: {
+      /** The webhook holding a uid. A claim left by a request that died before inserting its webhook is released. */
+      async holder(uid: string): Promise<WebhookDoc | null> {
+        const claim = await c.webhookUids.findOne({ _id: uidKey(uid) });
+        if (!claim) return null;
+        const wh = await get(claim.webhook_id);
+        if (!wh && Date.now() - claim.created_at.getTime() > STALE_CLAIM_MS) await c.webhookUids.deleteOne({ _id: claim._id });
+        return wh;
+      },
+      /** false if another webhook (or a request creating one right now) holds the uid. */
+      async claim(uid: string, webhookId: WebhookId): Promise<boolean> {
+        try {
+          await c.webhookUids.insertOne({ _id: uidKey(uid), org_id: orgId, webhook_id: webhookId, created_at: new Date() });
+          return true;
+        } catch (err) {
+          if (isDuplicateKey(err)) return false;
+          throw err;
+        }
+      },
+      async release(uid: string): Promise<void> {
+        await c.webhookUids.deleteOne({ _id: uidKey(uid) });
+      },
+    },
+
+    /**
+     * Since when a webhook's attempts have failed without a success. Kept apart from the webhook document so
+     * that attempts never write the webhook: FerretDB applies updates as read-modify-write of the whole document,
+     * and an attempt's write could otherwise undo a concurrent pause or edit.
+     */
+    failing: {
+      async since(id: WebhookId): Promise<Date | null> {
+        return (await c.webhookFailing.findOne({ _id: id }))?.since ?? null;
+      },
+      async start(id: WebhookId, since: Date): Promise<void> {
+        try {
+          await c.webhookFailing.insertOne({ _id: id, org_id: orgId, since });
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err; // a concurrent attempt started the clock first
+        }
+      },
+      async clear(id: WebhookId): Promise<void> {
+        await c.webhookFailing.deleteOne({ _id: id });
+      },
+    },
+  };
+}
+
+export type WebhookRepo = ReturnType<typeof webhookRepo>;
