@@ -314,7 +314,7 @@ export async function startBalancer({ port, backends }) {
  * Starts the whole cluster profile. `ports` may fix the public ones (api, temporal, ui, mongo); the rest are
  * free ports. Returns the processes (in start order), the URLs, and the env the API and workers run with.
  */
-export async function startCluster({ dataDir, logDir, ports = {}, env: extraEnv = {}, apis = 2, workers = 2, ui = true, track = (p) => p }) {
+export async function startCluster({ dataDir, logDir, ports = {}, env: extraEnv = {}, apis = 2, workers = 2, ui = true, compiled = false, track = (p) => p }) {
   const p = {
     pg: ports.pg ?? await freePort(), temporal: ports.temporal ?? await freePort(), ui: ports.ui ?? await freePort(),
     mongo: ports.mongo ?? await freePort(), api: ports.api ?? 0,
@@ -347,9 +347,9 @@ export async function startCluster({ dataDir, logDir, ports = {}, env: extraEnv 
     ...extraEnv,
   };
   const apiProcs = [];
-  for (let i = 1; i <= apis; i++) apiProcs.push(add(await startApi({ env, logDir, name: `api-${i}` })));
+  for (let i = 1; i <= apis; i++) apiProcs.push(add(await startApi({ env, logDir, name: `api-${i}`, compiled })));
   const workerProcs = [];
-  for (let i = 1; i <= workers; i++) workerProcs.push(add(await startWorker({ env, logDir, name: `worker-${i}` })));
+  for (let i = 1; i <= workers; i++) workerProcs.push(add(await startWorker({ env, logDir, name: `worker-${i}`, compiled })));
   const balancer = add(await startBalancer({ port: p.api, backends: apiProcs }));
   return {
     procs, postgres, temporal, ferret, ui: uiProc, apis: apiProcs, workers: workerProcs, balancer, env,

@@ -104,9 +104,15 @@ export async function startFerret({ port, dataDir, logDir }) {
 // HOOKRELAY_CPU_PROF=<dir> writes a V8 CPU profile of the API and the worker there when they exit (bench analysis).
 const tsx = ['--import', 'tsx', ...(process.env.HOOKRELAY_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HOOKRELAY_CPU_PROF}`] : [])];
 
+/**
+ * How to run one of hookrelay's processes: compiled (`npm run build` → dist/, what `npm start` and production
+ * run) or from source through tsx (tests, bench, development).
+ */
+const entry = (name, compiled) => (compiled ? [join(root, 'dist/src', `${name}.js`)] : [...tsx, join(root, 'src', `${name}.ts`)]);
+
 /** API process; resolves once it listens (it reports its port over IPC, so PORT=0 works). */
-export async function startApi({ env, logDir, name = 'api' }) {
-  const proc = launch(name, process.execPath, [...tsx, join(root, 'src/main.ts')], { env, logDir, ipc: true });
+export async function startApi({ env, logDir, name = 'api', compiled = false }) {
+  const proc = launch(name, process.execPath, entry('main', compiled), { env, logDir, ipc: true });
   const port = await new Promise((res, rej) => {
     const t = setTimeout(() => rej(new Error(`${name} did not start within 60 s; see ${logDir}/${name}.log`)), 60_000);
     proc.child.on('message', (m) => {
@@ -120,8 +126,8 @@ export async function startApi({ env, logDir, name = 'api' }) {
   return Object.assign(proc, { port, url: `http://127.0.0.1:${port}` });
 }
 
-export async function startWorker({ env, logDir, name = 'worker' }) {
-  const proc = launch(name, process.execPath, [...tsx, join(root, 'src/worker.ts')], { env, logDir, ipc: true });
+export async function startWorker({ env, logDir, name = 'worker', compiled = false }) {
+  const proc = launch(name, process.execPath, entry('worker', compiled), { env, logDir, ipc: true });
   await new Promise((res, rej) => {
     const t = setTimeout(() => rej(new Error(`${name} did not start within 120 s; see ${logDir}/${name}.log`)), 120_000);
     proc.child.on('message', (m) => {

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from './stack.js';
 import { CLUSTER, startCluster } from './cluster.js';
+import { build, bundleFile, buildIsStale } from './build.js';
 
 const dataDir = process.env.HOOKRELAY_DATA_DIR ?? join(root, '.data', 'cluster');
 const logDir = join(dataDir, 'logs');
@@ -36,14 +37,20 @@ process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
 try {
+  if (buildIsStale()) {
+    console.log('hookrelay cluster: building (npm run build)…');
+    await build();
+  }
   console.log('hookrelay cluster: starting PostgreSQL, Temporal server, FerretDB, 2 APIs and 2 workers…');
   const env = {
     ADMIN_KEY: adminKey,
+    // Production runs the compiled code, the prebuilt workflow bundle and the SDK's worker defaults.
+    WORKFLOW_BUNDLE_PATH: bundleFile,
     // Production rules apply (https:// targets resolving to public addresses only) unless relaxed explicitly:
     ...(process.env.ALLOW_HTTP_TARGETS ? { ALLOW_HTTP_TARGETS: process.env.ALLOW_HTTP_TARGETS } : {}),
     ...(process.env.ALLOW_PRIVATE_TARGETS ? { ALLOW_PRIVATE_TARGETS: process.env.ALLOW_PRIVATE_TARGETS } : {}),
   };
-  cluster = await startCluster({ dataDir, logDir, ports, env });
+  cluster = await startCluster({ dataDir, logDir, ports, env, compiled: true });
   console.log(`
 hookrelay cluster is running (production mode: https:// targets that resolve to public addresses only)
 

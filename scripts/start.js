@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, startApi, startFerret, startTemporal, startWorker } from './stack.js';
+import { build, bundleFile, buildIsStale } from './build.js';
 
 const dataDir = process.env.HOOKRELAY_DATA_DIR ?? join(root, '.data');
 const logDir = join(dataDir, 'logs');
@@ -23,6 +24,11 @@ process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
 try {
+  // npm start runs what production runs: the compiled code and the prebuilt workflow bundle.
+  if (buildIsStale()) {
+    console.log('hookrelay: building (npm run build)…');
+    await build();
+  }
   console.log('hookrelay: starting Temporal dev server and FerretDB…');
   const [temporal, ferret] = await Promise.all([
     startTemporal({ port: ports.temporal, uiPort: ports.ui, dbFile: join(dataDir, 'temporal.db'), logDir }),
@@ -36,11 +42,14 @@ try {
     MONGODB_URL: `mongodb://127.0.0.1:${ports.mongo}/`,
     TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
     TEMPORAL_UI_URL: `http://127.0.0.1:${ports.ui}`,
+    WORKFLOW_BUNDLE_PATH: bundleFile,
+    // The embedded single-machine profile runs the measured worker fast path (docs/performance.md).
+    WORKER_FAST_PATH: process.env.WORKER_FAST_PATH ?? 'true',
   };
   console.log('hookrelay: starting API and worker…');
-  const api = await startApi({ env, logDir });
+  const api = await startApi({ env, logDir, compiled: true });
   started.push(api);
-  const worker = await startWorker({ env, logDir });
+  const worker = await startWorker({ env, logDir, compiled: true });
   started.push(worker);
 
   const keyFile = join(dataDir, 'admin-key');

@@ -25,6 +25,8 @@ const schema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(2000),
+  WORKER_FAST_PATH: bool.optional(),
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   FANOUT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
   FANOUT_SWEEP_AGE_MS: z.coerce.number().int().min(0).default(15_000),
   DEFAULT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
@@ -58,6 +60,10 @@ function toConfig(env: z.infer<typeof schema>) {
       maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentWorkflowTasks: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+      /** Workflows on the main thread without the SDK's deadlock watchdog and stack-trace hook (src/worker-vm.ts). */
+      fastPath: env.WORKER_FAST_PATH ?? false,
+      /** A workflow bundle built ahead (npm run build); without it the worker bundles at start. */
+      bundlePath: env.WORKFLOW_BUNDLE_PATH,
     },
     fanoutSweep: { intervalMs: env.FANOUT_SWEEP_INTERVAL_MS, ageMs: env.FANOUT_SWEEP_AGE_MS },
     defaultTimeoutMs: env.DEFAULT_TIMEOUT_MS,

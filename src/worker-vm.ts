@@ -1,5 +1,25 @@
+import { createRequire } from 'node:module';
 import vm from 'node:vm';
 import { globalHandlers } from '@temporalio/worker/lib/workflow/vm-shared.js';
+
+// The worker's fast path (WORKER_FAST_PATH, off by default; on in the embedded single-machine stack): workflows
+// on the main thread (`debugMode`), without a watchdog thread per sandbox call, without the per-promise
+// stack-trace hook. It touches SDK internals; it was measured and verified with exactly this SDK version, and
+// test/unit/worker-fast-path.test.ts fails when the version or the internals change.
+export const FAST_PATH_SDK_VERSION = '1.24.0';
+
+/** Why the fast path cannot be used with the installed SDK, or null if it can. */
+export function fastPathUnavailable(): string | null {
+  const version = (createRequire(import.meta.url)('@temporalio/worker/package.json') as { version: string }).version;
+  if (version !== FAST_PATH_SDK_VERSION) return `@temporalio/worker is ${version}; the fast path was verified with ${FAST_PATH_SDK_VERSION}`;
+  const handlers = globalHandlers as unknown as Record<string, unknown>;
+  for (const field of ['install', 'stopPromiseHook']) {
+    if (typeof handlers?.[field] !== 'function') return `SDK internals changed: globalHandlers.${field} is not a function`;
+  }
+  if (!('promiseHookInstalled' in handlers) || !('installed' in handlers)) return 'SDK internals changed: globalHandlers lacks installed/promiseHookInstalled';
+  if (typeof vm.Script.prototype.runInContext !== 'function') return 'node:vm Script#runInContext is missing';
+  return null;
+}
 
 /**
  * Temporal's workflow sandbox enters the workflow's V8 context through `vm.Script#runInContext` with a timeout

@@ -10,7 +10,7 @@ import { createControl } from './services/control.js';
 import { createRecoveries } from './services/recoveries.js';
 import { createActivities } from '../activities/index.js';
 import { createSender } from '../activities/http.js';
-import { skipNoopVmWatchdog, stopPromiseStackTraces } from './worker-vm.js';
+import { fastPathUnavailable, skipNoopVmWatchdog, stopPromiseStackTraces } from './worker-vm.js';
 
 // The worker process: runs delivery and recovery workflows and their activities.
 const config = loadConfig();
@@ -32,9 +32,11 @@ async function connect(): Promise<NativeConnection> {
  * (measured: 93 → 207 MB after bundling and a full GC). A short-lived child bundles instead.
  */
 function bundleWorkflowsInChild(): Promise<string> {
-  const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+  // From source (tsx) the modules are .ts; compiled (dist/) they are .js.
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  const workflowsPath = fileURLToPath(new URL(`../workflows/index.${ext}`, import.meta.url));
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(new URL('./bundle-child.ts', import.meta.url)), [workflowsPath], {
+    const child = fork(fileURLToPath(new URL(`./bundle-child.${ext}`, import.meta.url)), [workflowsPath], {
       execArgv: process.execArgv.filter((a) => !a.startsWith('--cpu-prof')),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -57,25 +59,37 @@ async function main() {
   const sender = createSender({ allowPrivateTargets: config.allowPrivateTargets });
   if (config.allowPrivateTargets) log.warn('private and loopback webhook targets are allowed (ALLOW_PRIVATE_TARGETS)');
 
-  const [connection, code] = await Promise.all([connect(), bundleWorkflowsInChild()]);
-  skipNoopVmWatchdog();
+  const bundlePath = config.worker.bundlePath;
+  const [connection, workflowBundle] = await Promise.all([
+    connect(),
+    bundlePath ? { codePath: bundlePath } : bundleWorkflowsInChild().then((code) => ({ code })),
+  ]);
+  let fastPath = config.worker.fastPath;
+  const unavailable = fastPath ? fastPathUnavailable() : null;
+  if (unavailable) {
+    // A worker on the SDK's defaults is slower but correct; one that refused to start would deliver nothing.
+    log.warn({ reason: unavailable }, 'WORKER_FAST_PATH ignored: running workflows with the SDK defaults');
+    fastPath = false;
+  }
+  if (fastPath) skipNoopVmWatchdog();
   const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowBundle: { code },
+    workflowBundle,
     activities: createActivities({ store, sender, config, log, control, recoveries }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
-    // Workflows on the main thread, without the per-call watchdog thread (see worker-vm.ts): measured in bench.
-    debugMode: true,
+    // Fast path: workflows on the main thread, without the per-call watchdog thread (see worker-vm.ts). Without
+    // it: the SDK's defaults (workflows in a worker thread, deadlock detection, stack traces in the Web UI).
+    debugMode: fastPath,
     // On SIGTERM/SIGINT: stop polling, let running attempts finish for up to 20 s; what does not finish is retried
     // by Temporal on another worker (at-least-once, same webhook-id).
     shutdownGraceTime: '20s',
   });
-  if (!stopPromiseStackTraces()) log.warn('could not stop the SDK per-promise stack-trace hook (SDK internals changed?)');
-  log.info({ taskQueue: config.temporal.taskQueue }, 'worker started');
+  if (fastPath && !stopPromiseStackTraces()) log.warn('could not stop the SDK per-promise stack-trace hook (SDK internals changed?)');
+  log.info({ taskQueue: config.temporal.taskQueue, fastPath, prebuiltBundle: !!bundlePath }, 'worker started');
   if (process.send) process.send({ type: 'ready' });
   await worker.run();
   await Promise.allSettled([sender.close(), store.close(), temporal.close(), connection.close()]);

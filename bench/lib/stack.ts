@@ -62,6 +62,8 @@ export async function startBenchStack(onProc: (p: Proc) => void): Promise<BenchS
       LOG_LEVEL: 'warn',
       API_RATE_LIMIT_PER_S: '1000000',
       API_RATE_LIMIT_BURST: '1000000',
+      // As npm start runs it; BENCH_WORKER_FAST_PATH=false measures the SDK defaults.
+      WORKER_FAST_PATH: process.env.BENCH_WORKER_FAST_PATH ?? 'true',
     };
     const api = track((await startApi({ env, logDir })) as Proc) as Proc & { url: string };
     track((await startWorker({ env, logDir })) as Proc);

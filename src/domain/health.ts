@@ -1,4 +1,4 @@
-// Health of a webhook from its last 24 h of deliveries (rules in ARCHITECTURE.md).
+// Health of a webhook from its last 24 h of deliveries (rules in docs/architecture.md, "Health").
 export type HealthStatus = 'healthy' | 'degraded' | 'failing' | 'unknown';
 
 export type DeliveryOutcome = {

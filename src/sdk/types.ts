@@ -1,4 +1,4 @@
-// The API's shapes as the SDK sees them (mirroring the zod schemas in src/api/*.schema.ts and API.md).
+// The API's shapes as the SDK sees them (mirroring the zod schemas in src/api/*.schema.ts and docs/api.md).
 export type Role = 'admin' | 'publisher';
 export type HealthStatus = 'healthy' | 'degraded' | 'failing' | 'unknown';
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'paused' | 'cancelled';

@@ -4,7 +4,7 @@ import { client, eventually, newOrg, stack, testStore, type Client } from '../su
 import { createWebhookIndex } from '../../src/services/webhook-index.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 
-// The REST contract of API.md: shapes, statuses and every error code, against the real stack.
+// The REST contract of docs/api.md: shapes, statuses and every error code, against the real stack.
 let admin: Client;
 let publisher: Client;
 let other: Client;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, eventually, newOrg, stack } from '../support/api.js';
+import { client, eventually, newOrg, stack, quietFor } from '../support/api.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 // @ts-expect-error plain JS module shared with npm start
 import { startApi, startWorker } from '../../scripts/stack.js';
@@ -45,7 +45,7 @@ describe('auto-disable', () => {
     expect(note).toMatchObject({ type: 'webhook.disabled', data: { webhook_id: failing.id, reason: 'failing' } });
     expect(operational.id).toBeTruthy();
     const sent = bad.received.length;
-    await new Promise((r) => setTimeout(r, 2000));
+    await quietFor(2000);
     expect(bad.received.length).toBe(sent);
   });
 });

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
-import { eventually, newOrg, stack, type Client } from '../support/api.js';
+import { clockAdvances, eventually, newOrg, quietFor, stack, type Client } from '../support/api.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 import { asId } from '../../src/domain/ids.js';
 
 // The delivery engine end to end: real API, real Temporal, real worker, real receiver. Retry schedules are
 // compressed per webhook (["1s","2s",…]) — the same code path as the default 1m…10h schedule, whose values
-// are covered by test/unit/schedule.test.ts.
+// are covered by test/unit/domain.test.ts ("retry schedule") and run for real, on a time-skipping server, in test/workflows/.
 let admin: Client;
 let rcv: Receiver;
 
@@ -128,7 +128,7 @@ describe('retry schedule', () => {
         return x?.status === 'failed' && x;
       });
       expect(d.attempt).toBe(1);
-      await new Promise((ok) => setTimeout(ok, 1500));
+      await quietFor(1500);
       expect(r.received).toHaveLength(1);
     } finally {
       await r.close();
@@ -175,7 +175,7 @@ describe('pause, resume, recover, delete', () => {
       await r.waitFor(1);
       expect((await admin.patch(`/v1/webhooks/${wh.id}`, { disabled: true })).body.status).toBe('disabled');
       failing = false;
-      await new Promise((ok) => setTimeout(ok, 4000));
+      await quietFor(4000);
       expect(r.received).toHaveLength(1);
       const [held] = await deliveriesOf(wh.id);
       expect(held.status).toBe('paused');
@@ -199,9 +199,9 @@ describe('pause, resume, recover, delete', () => {
       const { body: wh } = await admin.post('/v1/webhooks', { url: r.url, events: ['sync.completed'], retry_schedule: [] });
       const old = await admin.post('/v1/events', { type: 'sync.completed', data: { n: 'old' } });
       await eventually(async () => (await deliveriesOf(wh.id)).every((d) => d.status === 'failed') && (await deliveriesOf(wh.id)).length === 1);
-      await new Promise((ok) => setTimeout(ok, 50));
+      await clockAdvances(50);
       const since = new Date().toISOString();
-      await new Promise((ok) => setTimeout(ok, 50));
+      await clockAdvances(50);
       const a = await admin.post('/v1/events', { type: 'sync.completed', data: { n: 'a' } });
       const b = await admin.post('/v1/events', { type: 'sync.completed', data: { n: 'b' } });
       await eventually(async () => {
@@ -246,7 +246,7 @@ describe('pause, resume, recover, delete', () => {
       // A manual retry that fails again is exactly one more attempt.
       expect((await admin.post(`/v1/deliveries/${d.id}/retry`)).status).toBe(202);
       await eventually(async () => (await admin.get(`/v1/deliveries/${d.id}`)).body.attempts.length === 2);
-      await new Promise((ok) => setTimeout(ok, 1500));
+      await quietFor(1500);
       const again = (await admin.get(`/v1/deliveries/${d.id}`)).body;
       expect(again).toMatchObject({ status: 'failed', attempt: 2 });
       expect(r.received).toHaveLength(2);
@@ -280,7 +280,7 @@ describe('pause, resume, recover, delete', () => {
       await r.waitFor(1);
       const [d] = await deliveriesOf(wh.id);
       expect((await admin.del(`/v1/webhooks/${wh.id}`)).status).toBe(204);
-      await new Promise((ok) => setTimeout(ok, 3500));
+      await quietFor(3500);
       expect(r.received).toHaveLength(1);
       const ev = (await admin.get(`/v1/events/${pub.body.id}`)).body;
       expect(ev.deliveries.find((x: any) => x.id === d.id).status).toBe('cancelled');
@@ -302,7 +302,7 @@ describe('publish', () => {
     const byId2 = await admin.post('/v1/events', { type: 'case.complete', data: { n: 2 }, id: 'order-77' });
     expect(byId2.body.id).toBe(byId1.body.id);
     await rcv.waitFor(before + 2);
-    await new Promise((ok) => setTimeout(ok, 1000));
+    await quietFor(1000);
     expect(rcv.received.length).toBe(before + 2);
     expect((await deliveriesOf(wh.id)).length).toBe(2);
     await admin.del(`/v1/webhooks/${wh.id}`);

@@ -8,8 +8,18 @@ import { startReceiver, type Receiver } from '../support/receiver.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 // What an operator does: open the Temporal Web UI, filter by webhook id, see the delivery workflows.
-// Chromium comes from Debian's package (scripts/ensure.js installs it).
-describe.skipIf(!existsSync(CHROMIUM))('Temporal Web UI', () => {
+// Chromium comes from Debian's package (scripts/ensure.js installs it). In CI a missing Chromium is a failure,
+// not a skip: a page test that silently does not run would look green.
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && !process.env.CI) console.warn(`ui.test: ${CHROMIUM} not found; the Temporal UI test is skipped (it fails under CI=true)`);
+
+describe.runIf(!haveChromium && !!process.env.CI)('Temporal Web UI (CI)', () => {
+  it('has Chromium to test with', () => {
+    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: scripts/ensure.js installs Debian's chromium package`).toBe(true);
+  });
+});
+
+describe.skipIf(!haveChromium)('Temporal Web UI', () => {
   let browser: Browser;
   let admin: Client;
   let rcv: Receiver;

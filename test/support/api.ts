@@ -68,3 +68,14 @@ export async function eventually<T>(fn: () => Promise<T | undefined | null | fal
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Waits on purpose, to show that nothing happens during `ms` (no request arrives, no state changes). The only
+ * fixed waits in the suite; everything that waits for something to happen uses eventually().
+ */
+export async function quietFor(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Lets the clock move on by `ms`, so that timestamps before and after differ (e.g. a recover_since boundary). */
+export const clockAdvances = quietFor;

@@ -66,6 +66,8 @@ export default async function setup(project: TestProject) {
     FANOUT_SWEEP_AGE_MS: '2000',
     API_RATE_LIMIT_PER_S: '1000',
     API_RATE_LIMIT_BURST: '5000',
+    // The embedded profile runs the worker fast path, as npm start does; the cluster profile runs the SDK defaults.
+    WORKER_FAST_PATH: 'true',
   };
   const api = track(await startApi({ env, logDir })) as Proc & { url: string };
   track(await startWorker({ env, logDir }));
