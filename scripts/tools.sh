@@ -117,6 +117,35 @@ install_postgresql() {
   fi
 }
 
+# Temporal's Java time-skipping test server (workflow tests run the real 24 h schedule in seconds): its jars from
+# Maven Central through mvn, and a launcher that @temporalio/testing starts as an existing-path server.
+JAVA_TEST_SERVER_VERSION=1.31.0
+install_java_test_server() {
+  local dir="$tools/temporal-test-server"
+  if [ -x "$dir/run" ] && [ "$(cat "$dir/version" 2>/dev/null)" = "$JAVA_TEST_SERVER_VERSION" ]; then
+    echo "tools: temporal-test-server $JAVA_TEST_SERVER_VERSION already in $dir"; return
+  fi
+  if ! command -v mvn >/dev/null || ! command -v java >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      echo "tools: installing maven and a JDK (Debian packages) for the workflow tests…"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven default-jdk-headless >/dev/null
+    else
+      echo "tools: mvn and java are needed for the workflow tests' time-skipping server" >&2; exit 1
+    fi
+  fi
+  echo "tools: fetching temporal-test-server $JAVA_TEST_SERVER_VERSION (Java, time-skipping) with mvn…"
+  rm -rf "$dir"; mkdir -p "$dir"
+  mvn -q -B -f "$root/scripts/temporal-test-server/pom.xml" dependency:copy-dependencies -DoutputDirectory="$dir/lib" >/dev/null
+  cat > "$dir/run" <<'RUN'
+#!/usr/bin/env bash
+# Started by @temporalio/testing with: <port> --enable-time-skipping
+exec java -Xss4m -cp "$(dirname "$0")/lib/*" io.temporal.testserver.TestServer "$@"
+RUN
+  chmod +x "$dir/run"
+  echo "$JAVA_TEST_SERVER_VERSION" > "$dir/version"
+  echo "tools: temporal-test-server $JAVA_TEST_SERVER_VERSION ready"
+}
+
 # Built side by side: each spends most of its time fetching modules and linking.
 install_temporal & t=$!
 install_ferretdb & f=$!
@@ -130,4 +159,6 @@ install_postgresql & p=$!
 wait $s || status=1
 wait $u || status=1
 wait $p || status=1
+# After PostgreSQL: both may need apt-get, which runs one at a time.
+install_java_test_server || status=1
 exit $status

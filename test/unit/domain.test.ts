@@ -102,15 +102,3 @@ describe('addresses and errors', () => {
     expect(() => parseConfig({ PORT: 'abc' })).toThrow();
   });
 });
-
-describe('workflow code stays deterministic', () => {
-  it('imports nothing that touches Node, MongoDB, Koa or the worker', async () => {
-    const { readdirSync, readFileSync } = await import('node:fs');
-    const files = readdirSync('workflows').map((f) => readFileSync(`workflows/${f}`, 'utf8'));
-    for (const src of files) {
-      for (const line of src.split('\n').filter((l) => /^import /.test(l) && !/^import type/.test(l))) {
-        expect(line).not.toMatch(/node:|mongodb|koa|@temporalio\/(worker|client|activity)|undici|activities\//);
-      }
-    }
-  });
-});

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DEFAULT_RETRY_SCHEDULE, scheduleToMs } from '../../src/domain/schedule.js';
+import { asId } from '../../src/domain/ids.js';
+import type { DeliveryInput, DeliveryState, DeliverResult } from '../../workflows/types.js';
+import { maybeRecord, scriptedDeliver, timeSkippingEnv, worker } from './env.js';
+
+// workflows/delivery.ts on a real Temporal server (the Java time-skipping test server), with the attempt
+// activity replaced by a script. The real default schedule — 1m, 5m, 15m, 1h, 4h, 8h, 10h — runs in seconds.
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  env = await timeSkippingEnv();
+}, 120_000);
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const DEFAULT_MS = scheduleToMs(DEFAULT_RETRY_SCHEDULE);
+let n = 0;
+function input(scheduleMs = DEFAULT_MS): DeliveryInput {
+  n++;
+  return {
+    orgId: asId('org', 'org_T'), webhookId: asId('wh', `wh_T${n}`), eventId: asId('evt', `evt_T${n}`), deliveryId: asId('dlv', `dlv_T${n}`),
+    eventType: 'case.complete', scheduleMs, attemptsBefore: 0, body: '{"id":"evt_T"}',
+  };
+}
+// The activity decides the delay (schedule, Retry-After); the double answers with the schedule's next delay.
+const retryWith = (scheduleMs: number[], k: number): DeliverResult => ({ outcome: 'retry', delayMs: scheduleMs[k] });
+
+async function run(name: string, answers: DeliverResult[], opts: { input?: DeliveryInput; during?: (h: Awaited<ReturnType<TestWorkflowEnvironment['client']['workflow']['start']>>, s: ReturnType<typeof scriptedDeliver>) => Promise<void> } = {}) {
+  const script = scriptedDeliver(answers);
+  const taskQueue = `wf-${name}-${n}`;
+  const w = await worker(env, taskQueue, script.activities);
+  const inp = opts.input ?? input();
+  const result = await w.runUntil(async () => {
+    const handle = await env.client.workflow.start('deliveryWorkflow', { taskQueue, workflowId: `delivery/${inp.webhookId}/${inp.eventId}`, args: [inp] });
+    if (opts.during) await opts.during(handle, script);
+    return (await handle.result()) as DeliveryState;
+  });
+  const history = await env.client.workflow.getHandle(`delivery/${inp.webhookId}/${inp.eventId}`).fetchHistory();
+  await maybeRecord(name, history);
+  return { result, script };
+}
+
+describe('deliveryWorkflow on the time-skipping server', () => {
+  it('delivered: one attempt, attempt number 1, ends delivered', async () => {
+    const { result, script } = await run('delivered', [{ outcome: 'delivered' }]);
+    expect(result).toMatchObject({ status: 'delivered', attempt: 1 });
+    expect(script.calls.map((c) => c.req.attempt)).toEqual([1]);
+  });
+
+  it('retried on the real default schedule: attempts at 0, 1m, 6m, 21m, 1h21m, 5h21m, 13h21m, 23h21m', async () => {
+    const answers = [...DEFAULT_MS.map((_, k) => retryWith(DEFAULT_MS, k)), { outcome: 'delivered' } as DeliverResult];
+    const { result, script } = await run('retried', answers);
+    expect(result).toMatchObject({ status: 'delivered', attempt: 8 });
+    expect(script.calls.map((c) => c.req.attempt)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // elapsedSinceFirstMs is workflow time: each wait lasted exactly its delay (durable timers, skipped clock).
+    const cumulative = DEFAULT_MS.reduce<number[]>((acc, d) => [...acc, acc[acc.length - 1] + d], [0]);
+    const elapsed = script.calls.map((c) => c.req.elapsedSinceFirstMs);
+    elapsed.forEach((e, i) => {
+      expect(e).toBeGreaterThanOrEqual(cumulative[i]);
+      expect(e).toBeLessThan(cumulative[i] + 5_000);
+    });
+    expect(cumulative[7]).toBe((1 + 5 + 15 + 60 + 240 + 480 + 600) * 60_000);
+  }, 60_000);
+
+  it('failed: the activity says the schedule is exhausted after the eighth attempt', async () => {
+    const answers = [...DEFAULT_MS.map((_, k) => retryWith(DEFAULT_MS, k)), { outcome: 'failed' } as DeliverResult];
+    const { result, script } = await run('failed', answers);
+    expect(result).toMatchObject({ status: 'failed', attempt: 8 });
+    expect(script.calls).toHaveLength(8);
+  }, 60_000);
+
+  it('paused during a retry wait, resumed: holds without attempting, then continues with the next attempt number', async () => {
+    const { result, script } = await run('paused-resumed', [retryWith(DEFAULT_MS, 0), { outcome: 'delivered' }], {
+      during: async (handle, s) => {
+        while (s.calls.length < 1) await new Promise((r) => setTimeout(r, 20));
+        await handle.signal('pause');
+        // While paused, time passes (an hour of workflow time) and nothing is attempted.
+        await env.sleep('1h');
+        expect(s.calls).toHaveLength(1);
+        expect((await handle.query('status')) as DeliveryState).toMatchObject({ paused: true });
+        await handle.signal('resume');
+      },
+    });
+    expect(result).toMatchObject({ status: 'delivered', attempt: 2 });
+    expect(script.calls.map((c) => c.req.attempt)).toEqual([1, 2]);
+    expect(script.marks).toContainEqual(expect.objectContaining({ status: 'paused' }));
+  }, 60_000);
+
+  it('cancelled (webhook deleted) during a retry wait: no further attempt, recorded cancelled', async () => {
+    const { result, script } = await run('cancelled', [retryWith(DEFAULT_MS, 0), { outcome: 'delivered' }], {
+      during: async (handle, s) => {
+        while (s.calls.length < 1) await new Promise((r) => setTimeout(r, 20));
+        await handle.signal('cancel');
+      },
+    });
+    expect(result).toMatchObject({ status: 'cancelled', attempt: 1 });
+    expect(script.calls).toHaveLength(1);
+    expect(script.marks).toContainEqual(expect.objectContaining({ status: 'cancelled' }));
+  });
+
+  it('held while the webhook is disabled: waits for resume without burning an attempt', async () => {
+    const { result, script } = await run('held-resumed', [{ outcome: 'held' }, { outcome: 'delivered' }], {
+      during: async (handle, s) => {
+        while (s.calls.length < 1) await new Promise((r) => setTimeout(r, 20));
+        await env.sleep('30m');
+        expect(s.calls).toHaveLength(1);
+        await handle.signal('resume');
+      },
+    });
+    expect(result).toMatchObject({ status: 'delivered', attempt: 1 });
+    expect(script.calls.map((c) => c.req.attempt)).toEqual([1, 1]);
+  });
+
+  it('retryNow cuts a 4 h wait short', async () => {
+    const schedule = [4 * 3600_000];
+    const { result, script } = await run('retry-now', [retryWith(schedule, 0), { outcome: 'delivered' }], {
+      input: input(schedule),
+      during: async (handle, s) => {
+        while (s.calls.length < 1) await new Promise((r) => setTimeout(r, 20));
+        await handle.signal('retryNow');
+      },
+    });
+    expect(result).toMatchObject({ status: 'delivered', attempt: 2 });
+    expect(script.calls[1].req.elapsedSinceFirstMs).toBeLessThan(3600_000);
+  });
+});
