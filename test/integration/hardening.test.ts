@@ -136,4 +136,34 @@ describe('request bodies', () => {
   });
 });
 
-afterAll(() => undefined);
+describe('one tenant cannot stall the API with a regular expression', () => {
+  it('^(a+)+$ in a filter and in a schema pattern: publishes answer fast and /healthz stays fast', async () => {
+    expect((await admin.post('/v1/event-types', { name: 'redos.check', schema: { type: 'object', properties: { s: { type: 'string', pattern: '^(a+)+$' } } } })).status).toBe(201);
+    expect((await admin.post('/v1/webhooks', { url: 'http://127.0.0.1:9/never', events: ['redos.check'], filter: { 'data.s': { $regex: '^(a+)+$' } }, retry_schedule: [] })).status).toBe(201);
+    for (const n of [28, 40, 5000]) {
+      const s = `${'a'.repeat(n)}!`;
+      const health = (async () => {
+        const t = performance.now();
+        await fetch(`${stack().apiUrl}/healthz`);
+        return performance.now() - t;
+      })();
+      const t0 = performance.now();
+      const res = await admin.post('/v1/events', { type: 'redos.check', data: { s } });
+      const ms = performance.now() - t0;
+      expect(res.status, JSON.stringify(res.body)).toBe(400); // the schema's pattern does not match: a clean 400
+      expect(ms, `publish with ${n} characters took ${ms} ms`).toBeLessThan(500);
+      expect(await health).toBeLessThan(500);
+    }
+    // A value that matches passes the schema and is matched by the filter (RE2 has the same semantics here).
+    const ok = await admin.post('/v1/events', { type: 'redos.check', data: { s: 'a'.repeat(5000) } });
+    expect(ok.status).toBe(202);
+    expect(ok.body.deliveries).toBe(1);
+  });
+
+  it('patterns RE2 cannot run in linear time are refused when saved', async () => {
+    const t = await admin.post('/v1/event-types', { name: 'redos.backref', schema: { type: 'string', pattern: '^(a)\\1$' } });
+    expect400(t, 'schema.pattern');
+    const w = await admin.post('/v1/webhooks', { url: 'https://hooks.example.com/x', events: ['order.paid'], filter: { 'data.s': { $regex: '(?=x)' } } });
+    expect400(w, 'filter');
+  });
+});
