@@ -1,6 +1,7 @@
 // `npm start`: the whole service on the embedded default. Temporal dev server (+ Web UI) and FerretDB keep their
 // data under .data/, so a second start finds it again. A process that dies is restarted; Ctrl-C stops everything.
-import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, startApi, startFerret, startTemporal, startWorker } from './stack.js';
 import { build, bundleFile, buildIsStale } from './build.js';
@@ -68,7 +69,12 @@ try {
     supervise('temporal', () => startTemporal({ port: ports.temporal, uiPort: ports.ui, dbFile: join(dataDir, 'temporal.db'), logDir })),
     supervise('ferretdb', () => startFerret({ port: ports.mongo, dataDir: join(dataDir, 'ferretdb'), logDir })),
   ]);
+  // Webhook secrets are sealed at rest with a key kept beside the data (made once, mode 0600).
+  const encryptionKeyFile = join(dataDir, 'encryption-key');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (!existsSync(encryptionKeyFile)) writeFileSync(encryptionKeyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
   const env = {
+    HOOKRELAY_ENCRYPTION_KEY_FILE: process.env.HOOKRELAY_ENCRYPTION_KEY_FILE ?? encryptionKeyFile,
     HOOKRELAY_ENV: process.env.HOOKRELAY_ENV ?? 'development',
     HOOKRELAY_DATA_DIR: dataDir,
     PORT: String(ports.api),

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { loadConfig } from './config.js';
+import { createSealer } from './domain/seal.js';
 import { createLogger } from './log.js';
 import { ensureIndexes, openStore } from './storage/mongo.js';
 import { openTemporal } from './temporal.js';
@@ -41,7 +42,7 @@ async function prepareDatabase(store: Awaited<ReturnType<typeof openStore>>) {
 }
 
 async function main() {
-  const store = await openStore(config.mongo.url, config.mongo.db);
+  const store = await openStore(config.mongo.url, config.mongo.db, createSealer(config.encryptionKeys));
   const temporal = openTemporal(config);
   const services = createServices({ config, log, store, temporal });
   const { publisher } = services;

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newOrg, stack, type Client } from '../support/api.js';
+import { newOrg, stack, testStore, type Client } from '../support/api.js';
+import { openStore } from '../../src/storage/mongo.js';
+import { createSealer, generateKey, keyId, parseKey } from '../../src/domain/seal.js';
+import { resealAllWebhookSecrets, webhookRepo } from '../../src/storage/repos/webhooks.js';
+import { asId } from '../../src/domain/ids.js';
 
 // Bad input gets a 4xx in the API's error shape and changes nothing: validated whole, before the first effect.
 let admin: Client;
@@ -133,6 +137,45 @@ describe('request bodies', () => {
     const ok = await admin.post('/v1/webhooks', { url: 'HTTPS://Hooks.Example.COM:443/in', events: ['order.paid'] });
     expect(ok.status).toBe(201);
     expect(ok.body.url).toBe('https://hooks.example.com/in');
+  });
+});
+
+describe('webhook secrets are sealed at rest', () => {
+  it('the stored secret (and the previous one after a rotation) is ciphertext; the API still shows and signs with the plaintext', async () => {
+    const secret = `whsec_${Buffer.from('a-known-secret-of-32-bytes-long!').toString('base64')}`;
+    const wh = await admin.post('/v1/webhooks', { url: 'https://hooks.example.com/sealed', events: ['order.paid'], secret });
+    expect(wh.status).toBe(201);
+    const raw = async () => (await testStore()).c.webhooks.findOne({ _id: wh.body.id });
+    const stored = await raw();
+    expect(stored!.secret).toMatch(/^enc:v1:/);
+    expect(JSON.stringify(stored)).not.toContain(secret.slice(6));
+    expect((await admin.get(`/v1/webhooks/${wh.body.id}?include_secret=true`)).body.secret).toBe(secret);
+    const rotated = await admin.post(`/v1/webhooks/${wh.body.id}/rotate-secret`, {});
+    const after = await raw();
+    expect(after!.secret).toMatch(/^enc:v1:/);
+    expect(after!.previous_secret).toMatch(/^enc:v1:/);
+    expect(JSON.stringify(after)).not.toContain(rotated.body.secret.slice(6));
+  });
+
+  it('after a key rotation, reseal moves every secret to the new key; the old key can then go', async () => {
+    // A database of its own: the running API keeps the suite's key.
+    const k1 = parseKey(generateKey());
+    const k2 = parseKey(generateKey());
+    const db = `reseal_${Date.now()}`;
+    const before = await openStore(stack().mongoUrl, db, createSealer([k1]));
+    const org = asId('org', 'org_RESEAL');
+    const repo = webhookRepo(before, org);
+    const doc = { _id: asId('wh', 'wh_RESEAL'), org_id: org, uid: null, url: 'https://x.example/', description: '', events: null, channels: null, filter: null, headers: [], retry_schedule: [], timeout_ms: 1000, rate_limit_per_s: null, status: 'active' as const, disabled_reason: null, secret: 'whsec_one', previous_secret: 'whsec_zero', previous_secret_expires_at: new Date(), created_at: new Date(), updated_at: new Date() };
+    await repo.insert(doc);
+    const ring = await openStore(stack().mongoUrl, db, createSealer([k2, k1]));
+    expect(await resealAllWebhookSecrets(ring)).toEqual({ resealed: 1, total: 1 });
+    expect(await resealAllWebhookSecrets(ring)).toEqual({ resealed: 0, total: 1 });
+    const onlyNew = await openStore(stack().mongoUrl, db, createSealer([k2]));
+    const opened = await webhookRepo(onlyNew, org).get(doc._id);
+    expect(opened).toMatchObject({ secret: 'whsec_one', previous_secret: 'whsec_zero' });
+    expect(createSealer([k2]).keyIdOf((await onlyNew.c.webhooks.findOne({ _id: doc._id }))!.secret)).toBe(keyId(k2));
+    await before.db.dropDatabase();
+    for (const s of [before, ring, onlyNew]) await s.close();
   });
 });
 
