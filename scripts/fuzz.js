@@ -28,7 +28,7 @@ try {
   const adminKey = `hrk_${randomBytes(20).toString('hex')}`;
   const env = {
     HOOKRELAY_ENV: 'test', PORT: '0', MONGODB_URL: `mongodb://127.0.0.1:${mp}/`, TEMPORAL_ADDRESS: `127.0.0.1:${tp}`,
-    ADMIN_KEY: adminKey, API_RATE_LIMIT_PER_S: '100000', API_RATE_LIMIT_BURST: '100000', LOG_LEVEL: 'warn',
+    ADMIN_KEY: adminKey, HOOKRELAY_ENCRYPTION_KEY: randomBytes(32).toString('base64'), API_RATE_LIMIT_PER_S: '100000', API_RATE_LIMIT_BURST: '100000', LOG_LEVEL: 'warn',
   };
   const api = await startApi({ env, logDir });
   procs.push(api);

@@ -2,7 +2,7 @@
 // Shared by `npm start`, the test suite and the benchmark. Plain JS so it runs before TypeScript tooling.
 import { spawn } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
-import { mkdirSync, openSync } from 'node:fs';
+import { chmodSync, mkdirSync, openSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,8 +40,11 @@ export async function waitForPort(port, timeoutMs = 60_000, host = '127.0.0.1') 
 
 /** A child process whose output goes to a log file; stop() sends SIGTERM then SIGKILL. */
 export function launch(name, cmd, args, { env = {}, logDir, cwd = root, ipc = false } = {}) {
-  mkdirSync(logDir, { recursive: true });
-  const out = openSync(join(logDir, `${name}.log`), 'a');
+  mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  // Logs may hold request details: readable by their owner only.
+  const file = join(logDir, `${name}.log`);
+  const out = openSync(file, 'a', 0o600);
+  chmodSync(file, 0o600);
   const child = spawn(cmd, args, {
     cwd,
     env: { ...process.env, ...env },

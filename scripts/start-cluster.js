@@ -23,6 +23,9 @@ const ports = {
 const keyFile = join(dataDir, 'admin-key');
 if (!existsSync(keyFile)) writeFileSync(keyFile, `hrk_${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
 const adminKey = process.env.ADMIN_KEY ?? readFileSync(keyFile, 'utf8').trim();
+// Production seals webhook secrets at rest: the key is made once beside the data (mode 0600).
+const encryptionKeyFile = join(dataDir, 'encryption-key');
+if (!existsSync(encryptionKeyFile)) writeFileSync(encryptionKeyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
 
 let cluster = null;
 let stopping = false;
@@ -44,6 +47,7 @@ try {
   console.log('hookrelay cluster: starting PostgreSQL, Temporal server, FerretDB, 2 APIs and 2 workers…');
   const env = {
     ADMIN_KEY: adminKey,
+    HOOKRELAY_ENCRYPTION_KEY_FILE: process.env.HOOKRELAY_ENCRYPTION_KEY_FILE ?? encryptionKeyFile,
     // Production runs the compiled code, the prebuilt workflow bundle and the SDK's worker defaults.
     WORKFLOW_BUNDLE_PATH: bundleFile,
     // Production rules apply (https:// targets resolving to public addresses only) unless relaxed explicitly:

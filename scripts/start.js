@@ -1,6 +1,7 @@
 // `npm start`: the whole service on the embedded default. Temporal dev server (+ Web UI) and FerretDB keep their
-// data under .data/, so a second start finds it again. Ctrl-C stops everything this started.
-import { existsSync, readFileSync } from 'node:fs';
+// data under .data/, so a second start finds it again. A process that dies is restarted; Ctrl-C stops everything.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, startApi, startFerret, startTemporal, startWorker } from './stack.js';
 import { build, bundleFile, buildIsStale } from './build.js';
@@ -14,11 +15,45 @@ const ports = {
   mongo: Number(process.env.FERRETDB_PORT ?? 27017),
 };
 const started = [];
+let stopping = false;
 
 async function stopAll(code = 0) {
+  if (stopping) return;
+  stopping = true;
   console.log('\nhookrelay: stopping…');
   for (const p of [...started].reverse()) await p.stop().catch(() => {});
   process.exit(code);
+}
+
+/**
+ * Keeps one process of the stack running: when it exits (crash, kill -9, OOM) it is started again after a
+ * backoff that doubles from 1 s to 30 s and starts over once the process has stayed up for a minute. Only Ctrl-C
+ * (or SIGTERM) stops the stack.
+ */
+async function supervise(name, start) {
+  const slot = { proc: await start() };
+  started.push({ name, stop: () => slot.proc.stop(), get pid() { return slot.proc.pid; } });
+  (async () => {
+    let backoffMs = 1000;
+    for (;;) {
+      const upSince = Date.now();
+      const { code, signal } = await slot.proc.exited;
+      if (stopping) return;
+      if (Date.now() - upSince > 60_000) backoffMs = 1000;
+      console.error(`hookrelay: ${name} exited (${signal ?? `code ${code}`}); restarting in ${backoffMs / 1000} s — see ${logDir}/${name}.log`);
+      await new Promise((r) => setTimeout(r, backoffMs));
+      backoffMs = Math.min(backoffMs * 2, 30_000);
+      if (stopping) return;
+      try {
+        slot.proc = await start();
+        console.error(`hookrelay: ${name} is running again (pid ${slot.proc.pid})`);
+      } catch (err) {
+        console.error(`hookrelay: ${name} did not start: ${err.message}`);
+        slot.proc = { exited: Promise.resolve({ code: 1, signal: null }), stop: async () => {}, pid: 0 };
+      }
+    }
+  })();
+  return slot;
 }
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
@@ -30,12 +65,16 @@ try {
     await build();
   }
   console.log('hookrelay: starting Temporal dev server and FerretDB…');
-  const [temporal, ferret] = await Promise.all([
-    startTemporal({ port: ports.temporal, uiPort: ports.ui, dbFile: join(dataDir, 'temporal.db'), logDir }),
-    startFerret({ port: ports.mongo, dataDir: join(dataDir, 'ferretdb'), logDir }),
+  await Promise.all([
+    supervise('temporal', () => startTemporal({ port: ports.temporal, uiPort: ports.ui, dbFile: join(dataDir, 'temporal.db'), logDir })),
+    supervise('ferretdb', () => startFerret({ port: ports.mongo, dataDir: join(dataDir, 'ferretdb'), logDir })),
   ]);
-  started.push(temporal, ferret);
+  // Webhook secrets are sealed at rest with a key kept beside the data (made once, mode 0600).
+  const encryptionKeyFile = join(dataDir, 'encryption-key');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (!existsSync(encryptionKeyFile)) writeFileSync(encryptionKeyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
   const env = {
+    HOOKRELAY_ENCRYPTION_KEY_FILE: process.env.HOOKRELAY_ENCRYPTION_KEY_FILE ?? encryptionKeyFile,
     HOOKRELAY_ENV: process.env.HOOKRELAY_ENV ?? 'development',
     HOOKRELAY_DATA_DIR: dataDir,
     PORT: String(ports.api),
@@ -47,10 +86,8 @@ try {
     WORKER_FAST_PATH: process.env.WORKER_FAST_PATH ?? 'true',
   };
   console.log('hookrelay: starting API and worker…');
-  const api = await startApi({ env, logDir, compiled: true });
-  started.push(api);
-  const worker = await startWorker({ env, logDir, compiled: true });
-  started.push(worker);
+  await supervise('api', () => startApi({ env, logDir, compiled: true }));
+  await supervise('worker', () => startWorker({ env, logDir, compiled: true }));
 
   const keyFile = join(dataDir, 'admin-key');
   const key = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '(see the first start\'s output)';
@@ -64,13 +101,8 @@ hookrelay is running (${env.HOOKRELAY_ENV} mode${env.HOOKRELAY_ENV === 'developm
   Admin API key  ${key}   (organization "default"; also in ${keyFile})
   Logs           ${logDir}
 
-Ctrl-C stops everything.`);
-
-  // If any part dies, say so and stop the rest rather than leave a half-running stack.
-  await Promise.race(started.map((p) => p.exited.then((r) => ({ p, r }))));
-  const dead = started.find((p) => !p.running);
-  console.error(`hookrelay: ${dead?.name} exited; see ${logDir}/${dead?.name}.log`);
-  await stopAll(1);
+A process that dies is restarted (with a backoff); Ctrl-C stops everything.`);
+  if (process.send) process.send({ type: 'running', pids: Object.fromEntries(started.map((p) => [p.name, p.pid])) });
 } catch (err) {
   console.error(`hookrelay: ${err.message}`);
   await stopAll(1);

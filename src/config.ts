@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseKey } from './domain/seal.js';
 
 // The only reader of process.env. Every variable is documented in README's configuration table.
 const bool = z
@@ -32,7 +34,30 @@ const schema = z.object({
   DEFAULT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   AUTO_DISABLE_AFTER_MS: z.coerce.number().int().min(1000).default(5 * 24 * 3600 * 1000),
   ADMIN_KEY: z.string().regex(/^hrk_[A-Za-z0-9]{20,}$/).optional(),
+  HOOKRELAY_ENCRYPTION_KEY: z.string().optional(),
+  HOOKRELAY_ENCRYPTION_KEYS_OLD: z.string().optional(),
+  HOOKRELAY_ENCRYPTION_KEY_FILE: z.string().optional(),
+}).superRefine((env, ctx) => {
+  try {
+    const keys = encryptionKeys(env);
+    if (keys.length === 0 && env.HOOKRELAY_ENV === 'production') {
+      ctx.addIssue({ code: 'custom', path: ['HOOKRELAY_ENCRYPTION_KEY'], message: 'production needs an encryption key for secrets at rest: HOOKRELAY_ENCRYPTION_KEY or HOOKRELAY_ENCRYPTION_KEY_FILE (32 bytes, base64; `openssl rand -base64 32`)' });
+    }
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', path: ['HOOKRELAY_ENCRYPTION_KEY'], message: (err as Error).message });
+  }
 });
+
+/**
+ * The key ring for secrets at rest, current key first: HOOKRELAY_ENCRYPTION_KEY (+ HOOKRELAY_ENCRYPTION_KEYS_OLD,
+ * comma-separated, still accepted for reading), or HOOKRELAY_ENCRYPTION_KEY_FILE (one key per line, current first).
+ */
+function encryptionKeys(env: { HOOKRELAY_ENCRYPTION_KEY?: string; HOOKRELAY_ENCRYPTION_KEYS_OLD?: string; HOOKRELAY_ENCRYPTION_KEY_FILE?: string }): Buffer[] {
+  const lines: string[] = [];
+  if (env.HOOKRELAY_ENCRYPTION_KEY) lines.push(env.HOOKRELAY_ENCRYPTION_KEY, ...(env.HOOKRELAY_ENCRYPTION_KEYS_OLD ?? '').split(','));
+  else if (env.HOOKRELAY_ENCRYPTION_KEY_FILE) lines.push(...readFileSync(env.HOOKRELAY_ENCRYPTION_KEY_FILE, 'utf8').split('\n'));
+  return lines.map((l) => l.trim()).filter(Boolean).map(parseKey);
+}
 
 export type Config = ReturnType<typeof toConfig>;
 
@@ -69,6 +94,8 @@ function toConfig(env: z.infer<typeof schema>) {
     defaultTimeoutMs: env.DEFAULT_TIMEOUT_MS,
     autoDisableAfterMs: env.AUTO_DISABLE_AFTER_MS,
     adminKey: env.ADMIN_KEY,
+    /** Secrets at rest: current key first. Empty only outside production (secrets then stay in plaintext). */
+    encryptionKeys: encryptionKeys(env),
   };
 }
 

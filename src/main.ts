@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { loadConfig } from './config.js';
+import { createSealer } from './domain/seal.js';
 import { createLogger } from './log.js';
 import { ensureIndexes, openStore } from './storage/mongo.js';
 import { openTemporal } from './temporal.js';
@@ -19,11 +20,17 @@ async function prepareDatabase(store: Awaited<ReturnType<typeof openStore>>) {
       await ensureIndexes(store);
       const created = await bootstrap(store, config.adminKey);
       if (created) {
-        log.info({ org: created.org._id }, 'created organization "default" with an admin key (printed once on stdout)');
-        console.log(`\nhookrelay: admin API key of organization "default" (shown once): ${created.key}\n`);
-        if (config.dataDir && config.env !== 'production') {
+        // The key never goes to the log. An operator-supplied ADMIN_KEY is never printed; a generated one is
+        // written to the data dir outside production (npm start shows it from there), else printed once on stdout.
+        if (config.adminKey) {
+          log.info({ org: created.org._id }, 'created organization "default" with the admin key from ADMIN_KEY');
+        } else if (config.dataDir && config.env !== 'production') {
           mkdirSync(config.dataDir, { recursive: true });
           writeFileSync(join(config.dataDir, 'admin-key'), `${created.key}\n`, { mode: 0o600 });
+          log.info({ org: created.org._id, file: join(config.dataDir, 'admin-key') }, 'created organization "default"; its admin key is in the data dir');
+        } else {
+          log.info({ org: created.org._id }, 'created organization "default" with an admin key (printed once on stdout)');
+          console.log(`\nhookrelay: admin API key of organization "default" (shown once): ${created.key}\n`);
         }
       }
       return;
@@ -35,7 +42,7 @@ async function prepareDatabase(store: Awaited<ReturnType<typeof openStore>>) {
 }
 
 async function main() {
-  const store = await openStore(config.mongo.url, config.mongo.db);
+  const store = await openStore(config.mongo.url, config.mongo.db, createSealer(config.encryptionKeys));
   const temporal = openTemporal(config);
   const services = createServices({ config, log, store, temporal });
   const { publisher } = services;

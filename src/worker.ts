@@ -2,6 +2,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig } from './config.js';
+import { createSealer } from './domain/seal.js';
 import { createLogger } from './log.js';
 import { openStore } from './storage/mongo.js';
 import { openTemporal } from './temporal.js';
@@ -51,7 +52,7 @@ function bundleWorkflowsInChild(): Promise<string> {
 }
 
 async function main() {
-  const store = await openStore(config.mongo.url, config.mongo.db);
+  const store = await openStore(config.mongo.url, config.mongo.db, createSealer(config.encryptionKeys));
   const temporal = openTemporal(config);
   const publisher = createPublisher({ store, temporal, log });
   const control = createControl({ store, temporal, log, publisher });

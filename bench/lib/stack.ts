@@ -59,6 +59,7 @@ export async function startBenchStack(onProc: (p: Proc) => void): Promise<BenchS
       TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
       TEMPORAL_TASK_QUEUE: 'hookrelay-bench',
       ADMIN_KEY: adminKey,
+      HOOKRELAY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       LOG_LEVEL: 'warn',
       API_RATE_LIMIT_PER_S: '1000000',
       API_RATE_LIMIT_BURST: '1000000',
@@ -88,7 +89,7 @@ async function startClusterBenchStack(onProc: (p: Proc) => void): Promise<BenchS
   const cluster = await startCluster({
     dataDir, logDir, ui: false,
     env: {
-      ADMIN_KEY: adminKey, ALLOW_HTTP_TARGETS: 'true', ALLOW_PRIVATE_TARGETS: 'true', LOG_LEVEL: 'warn',
+      ADMIN_KEY: adminKey, HOOKRELAY_ENCRYPTION_KEY: randomBytes(32).toString('base64'), ALLOW_HTTP_TARGETS: 'true', ALLOW_PRIVATE_TARGETS: 'true', LOG_LEVEL: 'warn',
       MONGODB_DB: 'hookrelay_bench', API_RATE_LIMIT_PER_S: '1000000', API_RATE_LIMIT_BURST: '1000000',
     },
     track: (p: Proc) => {

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { asId } from '../domain/ids.js';
-import { z } from './openapi.js';
+import { checkRange, rfc3339, z } from './openapi.js';
 import { pageQuery, paginate, route } from './route.js';
 import { deliveryOut } from './presenters.js';
 import { DeliveryOut, IdParams } from './webhooks.schema.js';
@@ -39,11 +39,12 @@ export function deliveriesRouter(deps: ApiDeps, auth: AuthFn): Router {
       ...pageQuery,
       status: z.enum(['pending', 'delivered', 'failed', 'paused', 'cancelled']).optional(),
       event: z.string().optional(),
-      since: z.string().datetime({ offset: true }).optional(),
-      until: z.string().datetime({ offset: true }).optional(),
+      since: rfc3339().optional(),
+      until: rfc3339().optional(),
     }).strict(),
     responses: { 200: z.object({ data: z.array(DeliveryOut), pagination: z.object({ page: z.number(), per_page: z.number(), total: z.number(), has_more: z.boolean() }) }) },
     handler: async (_ctx, { params: p, query, auth: a }) => {
+      checkRange(query);
       const filter = {
         status: query.status, eventType: query.event,
         since: query.since ? new Date(query.since) : null, until: query.until ? new Date(query.until) : null,

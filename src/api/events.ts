@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { asId } from '../domain/ids.js';
-import { z, registry } from './openapi.js';
+import { checkRange, registry, rfc3339, z } from './openapi.js';
 import { pageQuery, paginate, route } from './route.js';
 import { deliveryOut, eventOut } from './presenters.js';
 import { DeliveryOut } from './webhooks.schema.js';
@@ -14,7 +14,7 @@ const EventIn = registry.register(
       data: z.unknown().refine((d) => d !== undefined, 'data is required').openapi({ type: 'object' }),
       id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\-]+$/).optional().openapi({ description: 'your id for this event: the same id within 24 h is published once' }),
       channels: z.array(z.string().min(1).max(128)).max(10).optional(),
-      timestamp: z.string().datetime({ offset: true }).optional(),
+      timestamp: rfc3339().optional(),
       raw: z.boolean().optional().openapi({ description: 'send data as the whole body instead of the {id, type, timestamp, data} envelope' }),
     })
     .strict(),
@@ -52,11 +52,11 @@ export function eventsRouter(deps: ApiDeps, auth: AuthFn): Router {
 
   route(router, auth, {
     method: 'post', path: '/v1/events/batch', role: 'any', tag: 'events',
-    summary: 'Publish up to 500 events; all are validated before any is stored',
+    summary: 'Publish up to 500 events; all are validated before any is stored. With an idempotency-key header (or ids on the events) a retry stores nothing twice',
     body: z.object({ events: z.array(EventIn).min(1).max(500) }).strict(),
     responses: { 202: z.object({ data: z.array(Published) }) },
     handler: async (ctx, { body, auth: a }) => {
-      const { results, deprecations } = await publisher.publishBatch(a.orgId, body.events as never);
+      const { results, deprecations } = await publisher.publishBatch(a.orgId, body.events as never, ctx.get('idempotency-key') || undefined);
       if (deprecations.length) ctx.set('deprecation', [...new Set(deprecations)].join('; '));
       ctx.status = 202;
       return { data: results };
@@ -68,11 +68,12 @@ export function eventsRouter(deps: ApiDeps, auth: AuthFn): Router {
     query: z.object({
       ...pageQuery,
       type: z.string().optional(),
-      since: z.string().datetime({ offset: true }).optional(),
-      until: z.string().datetime({ offset: true }).optional(),
+      since: rfc3339().optional(),
+      until: rfc3339().optional(),
     }).strict(),
     responses: { 200: z.object({ data: z.array(EventOut), pagination: z.object({ page: z.number(), per_page: z.number(), total: z.number(), has_more: z.boolean() }) }) },
     handler: async (_ctx, { query, auth: a }) => {
+      checkRange(query);
       const range = { since: query.since ? new Date(query.since) : null, until: query.until ? new Date(query.until) : null };
       const { docs, total } = await deliveries.listEvents(a.orgId, { type: query.type, ...range }, query);
       return paginate(docs.map(eventOut), query.page, query.per_page, total);

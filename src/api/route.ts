@@ -72,7 +72,9 @@ export function route<B extends ZodTypeAny, Q extends ZodTypeAny, P extends ZodT
   router[spec.method](koaPath, auth(spec.role), async (ctx) => {
     const params = spec.params ? spec.params.parse(ctx.params) : {};
     const query = spec.query ? spec.query.parse(ctx.query) : {};
-    const body = spec.body ? spec.body.parse(ctx.state.body ?? {}) : undefined;
+    // The body is read only now, after auth: an unauthenticated request never has its body read.
+    const raw = spec.body ? await (ctx.state.readBody as () => Promise<unknown>)() : undefined;
+    const body = spec.body ? spec.body.parse(raw ?? {}) : undefined;
     // guard: a lost database connection anywhere below becomes the API's 503 (the request had no effect).
     const result = await guard(() => spec.handler(ctx as never, { body, query, params, auth: ctx.state.auth } as never));
     if (result !== undefined) ctx.body = result;

@@ -1,10 +1,13 @@
-import { registry, z } from './openapi.js';
+import { registry, rfc3339, UNTIL_AFTER_SINCE, untilAfterSince, z } from './openapi.js';
 
 const RESERVED_HEADER = /^(webhook-.*|content-type|content-length|host|user-agent|transfer-encoding|connection)$/i;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+// An HTTP field value: visible ASCII, spaces and tabs, and obs-text; no NUL, CR, LF or other control characters.
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
 export const Headers = z
-  .record(z.string().max(4096).regex(/^[^\r\n]*$/, 'header values may not contain line breaks'))
+  .record(z.string().max(4096).regex(HEADER_VALUE, 'header values may not contain control characters (NUL, CR, LF, …)'))
   .superRefine((h, ctx) => {
     for (const name of Object.keys(h)) {
       if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is not a valid header name` });
@@ -17,7 +20,11 @@ export const Headers = z
 const eventNames = z.array(z.string().min(1).max(130)).max(256);
 
 const fields = {
-  url: z.string().max(2048).openapi({ example: 'https://example.com/webhooks' }),
+  url: z
+    .string()
+    .max(2048)
+    .regex(/^[^\x00-\x20\x7f]+$/, 'must not contain spaces or control characters')
+    .openapi({ example: 'https://example.com/webhooks' }),
   events: eventNames.nullable().optional().openapi({ description: 'event types, "*" or "prefix.*"; null = every type' }),
   channels: z.array(z.string().min(1).max(128)).max(64).nullable().optional(),
   filter: z.record(z.unknown()).nullable().optional().openapi({ description: 'MongoDB-style query on the envelope {id, type, timestamp, channels, data}' }),
@@ -40,7 +47,7 @@ export const WebhookPatch = registry.register(
       url: fields.url.optional(),
       secret: fields.secret,
       disabled: z.boolean().optional(),
-      recover_since: z.string().datetime({ offset: true }).optional(),
+      recover_since: rfc3339().optional(),
     })
     .strict()
     .refine((b) => b.recover_since === undefined || b.disabled === false, {
@@ -123,7 +130,7 @@ export const WebhookOut = registry.register(
 
 export const RecoverIn = registry.register(
   'RecoverIn',
-  z.object({ since: z.string().datetime({ offset: true }), until: z.string().datetime({ offset: true }).optional() }).strict(),
+  z.object({ since: rfc3339(), until: rfc3339().optional() }).strict().refine(untilAfterSince, UNTIL_AFTER_SINCE),
 );
 
 export const RotateIn = registry.register('RotateSecretIn', z.object({ secret: fields.secret }).strict());

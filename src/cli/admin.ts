@@ -1,16 +1,26 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseConfig } from '../config.js';
 import { openStore, ensureIndexes } from '../storage/mongo.js';
 import { createKey, createOrg, getOrg, revokeKey } from '../services/orgs.js';
 import { asId } from '../domain/ids.js';
+import { createSealer } from '../domain/seal.js';
+import { resealWebhookSecrets } from '../services/secrets.js';
 import type { Role } from '../services/models.js';
 import { fail, print } from './output.js';
 
 // Organization and key administration talks to MongoDB directly (MONGODB_URL / MONGODB_DB), like the API does:
 // it is how an operator gets the first key of a new organization.
 async function withStore<T>(fn: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
-  const config = parseConfig(process.env);
-  const store = await openStore(config.mongo.url, config.mongo.db);
+  // Beside a local `npm start`, its data dir's encryption key is the default (like its admin key for the API).
+  const localKey = join(process.cwd(), '.data', 'encryption-key');
+  const config = parseConfig({
+    HOOKRELAY_ENV: 'development',
+    ...(existsSync(localKey) && !process.env.HOOKRELAY_ENCRYPTION_KEY ? { HOOKRELAY_ENCRYPTION_KEY_FILE: localKey } : {}),
+    ...process.env,
+  });
+  const store = await openStore(config.mongo.url, config.mongo.db, createSealer(config.encryptionKeys));
   try {
     await ensureIndexes(store);
     return await fn(store);
@@ -51,5 +61,14 @@ export function adminCommands(program: Command) {
       const ok = await withStore((s) => revokeKey(s, asId('key', id)));
       if (!ok) fail(`key ${id} not found or already revoked`);
       print(program, { id, revoked: true }, `revoked ${id}`);
+    });
+
+  const secrets = program.command('secrets').description('webhook signing secrets at rest (talks to MongoDB directly)');
+  secrets
+    .command('reseal')
+    .description('seal every webhook secret with the current encryption key (after a key rotation); safe to repeat')
+    .action(async () => {
+      const result = await withStore((s) => resealWebhookSecrets(s));
+      print(program, result, `resealed ${result.resealed} of ${result.total} webhooks with the current key`);
     });
 }

@@ -1,6 +1,7 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { AppError, conflict, notFound, unknownEventType, validationFailed } from '../errors.js';
+import { compileRegex } from '../domain/filters.js';
 import type { OrgId } from '../domain/ids.js';
 import type { Store } from '../storage/mongo.js';
 import type { PageQuery } from '../storage/page.js';
@@ -13,7 +14,24 @@ export const BUILTIN_EVENT_TYPES = [
   { name: 'webhook.disabled', description: 'Sent to the organization\'s operational webhooks when a webhook is disabled automatically.' },
 ];
 
-const ajv = new (Ajv as unknown as typeof Ajv.default)({ allErrors: true, strict: false });
+/**
+ * `pattern` and `patternProperties` of customers' schemas run on RE2 (linear time), like filter regexes: a schema
+ * with `^(a+)+$` cannot stall the API. A pattern RE2 cannot compile makes the schema invalid (400 when saved).
+ */
+const re2Engine = Object.assign(
+  (pattern: string, flags: string) => {
+    const re = compileRegex(pattern, flags.replace('u', ''));
+    // ajv keys compiled patterns by toString(): each pattern must name itself, or all would share the first.
+    return { test: (s: string) => re.matcher(s).find(), toString: () => `/${pattern}/${flags}` };
+  },
+  { code: 'hookrelay re2' },
+);
+
+/** Limits on a customer's JSON Schema: validating an event must stay cheap whatever the schema. */
+const MAX_SCHEMA_BYTES = 64 * 1024;
+const MAX_SCHEMA_DEPTH = 32;
+
+const ajv = new (Ajv as unknown as typeof Ajv.default)({ allErrors: true, strict: false, code: { regExp: re2Engine as never } });
 (addFormats as unknown as typeof addFormats.default)(ajv);
 const validators = new Map<string, ValidateFunction>();
 
@@ -27,13 +45,52 @@ export function compileSchema(schema: object): ValidateFunction {
   return v;
 }
 
-/** Throws unless the JSON Schema itself is valid. */
+/** Throws unless the JSON Schema itself is valid, within the size and depth limits, and its patterns run on RE2. */
 export function checkSchema(schema: object): void {
+  const text = JSON.stringify(schema);
+  if (text.length > MAX_SCHEMA_BYTES) throw validationFailed(`schema is larger than ${MAX_SCHEMA_BYTES / 1024} KiB`, [{ path: 'schema', message: 'too large' }]);
+  if (depthOf(schema) > MAX_SCHEMA_DEPTH) throw validationFailed(`schema nests deeper than ${MAX_SCHEMA_DEPTH} levels`, [{ path: 'schema', message: 'too deep' }]);
+  // Patterns are checked here first, so the error names where the unsupported pattern is.
+  for (const { path, pattern } of patternsOf(schema)) {
+    try {
+      compileRegex(pattern);
+    } catch (err) {
+      throw validationFailed('schema has a pattern that is not supported', [{ path: `schema${path}`, message: (err as Error).message }]);
+    }
+  }
   try {
     compileSchema(schema);
   } catch (err) {
     throw validationFailed('schema is not a valid JSON Schema', [{ path: 'schema', message: (err as Error).message }]);
   }
+}
+
+/** Every `pattern` value and `patternProperties` key of a schema, with where it is. */
+function patternsOf(schema: unknown): { path: string; pattern: string }[] {
+  const out: { path: string; pattern: string }[] = [];
+  const stack: [unknown, string][] = [[schema, '']];
+  while (stack.length) {
+    const [x, path] = stack.pop()!;
+    if (x === null || typeof x !== 'object') continue;
+    for (const [k, v] of Object.entries(x)) {
+      if (k === 'pattern' && typeof v === 'string') out.push({ path: `${path}.pattern`, pattern: v });
+      if (k === 'patternProperties' && v && typeof v === 'object') for (const p of Object.keys(v)) out.push({ path: `${path}.patternProperties`, pattern: p });
+      stack.push([v, `${path}.${k}`]);
+    }
+  }
+  return out;
+}
+
+function depthOf(v: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[v, 0]];
+  while (stack.length) {
+    const [x, d] = stack.pop()!;
+    if (x === null || typeof x !== 'object') continue;
+    max = Math.max(max, d + 1);
+    for (const c of Object.values(x)) stack.push([c, d + 1]);
+  }
+  return max;
 }
 
 export async function ensureBuiltinEventTypes(store: Store, orgId: OrgId): Promise<void> {

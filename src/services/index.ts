@@ -20,7 +20,7 @@ export function createServices(deps: { config: Config; log: Logger; store: Store
   const publisher = createPublisher({ store, temporal, log });
   const control = createControl({ store, temporal, log, publisher });
   const recoveries = createRecoveries({ store, temporal, control });
-  const webhooks = webhookService({ store, control, recoveries, policy: { allowHttpTargets: config.allowHttpTargets, defaultTimeoutMs: config.defaultTimeoutMs } });
+  const webhooks = webhookService({ store, control, recoveries, policy: { allowHttpTargets: config.allowHttpTargets, allowPrivateTargets: config.allowPrivateTargets, defaultTimeoutMs: config.defaultTimeoutMs } });
   return {
     publisher,
     control,

@@ -1,4 +1,4 @@
-import { AppError, conflict, UnavailableError } from '../errors.js';
+import { AppError, conflict, UnavailableError, validationFailed } from '../errors.js';
 import { newId, type EventId, type OrgId } from '../domain/ids.js';
 import { channelsMatch, compileStoredFilter, eventTypeMatches, type Envelope } from '../domain/filters.js';
 import { guard, type Store } from '../storage/mongo.js';
@@ -107,11 +107,23 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
     });
   }
 
-  /** All-or-nothing: every event is validated before any is stored. */
-  async function publishBatch(orgId: OrgId, inputs: PublishInput[]): Promise<{ results: PublishResult[]; deprecations: string[] }> {
+  /**
+   * All-or-nothing validation: every event is validated before any is stored. Storing is safe to retry: an
+   * element is recognised by its client `id`, or by the batch's idempotency key and its index, and is then
+   * answered from what was stored, never stored twice.
+   */
+  async function publishBatch(orgId: OrgId, inputs: PublishInput[], idempotencyKey?: string): Promise<{ results: PublishResult[]; deprecations: string[] }> {
     return guard(async () => {
       const t = tenant(store, orgId);
       const deprecations: string[] = [];
+      // Two elements with one client id would make one event answer for both: refused before anything is stored.
+      const seen = new Map<string, number>();
+      for (const [i, input] of inputs.entries()) {
+        if (!input.id) continue;
+        const first = seen.get(input.id);
+        if (first !== undefined) throw validationFailed('two events of the batch have the same id', [{ path: `events.${i}.id`, message: `same id as events.${first}` }]);
+        seen.set(input.id, i);
+      }
       for (const [i, input] of inputs.entries()) {
         const d = await check(orgId, input, `events.${i}.`);
         if (d) deprecations.push(d);
@@ -121,14 +133,15 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
       const results: PublishResult[] = new Array(inputs.length);
       await eachLimit([...inputs.keys()], 8, async (i) => {
         const input = inputs[i];
-        if (input.id) {
-          const existing = await idempotentExisting(orgId, `id:${input.id}`);
+        const key = input.id ? `id:${input.id}` : idempotencyKey ? `key:${idempotencyKey}#${i}` : null;
+        if (key) {
+          const existing = await idempotentExisting(orgId, key);
           if (existing?.event) {
             results[i] = await finishExisting(existing.event);
             return;
           }
         }
-        const eventId = input.id ? await t.events.idempotency.claim(`id:${input.id}`, newId('evt')) : newId('evt');
+        const eventId = key ? await t.events.idempotency.claim(key, newId('evt')) : newId('evt');
         const stored = await t.events.get(eventId);
         const { event, webhooks } = stored ? { event: stored, webhooks: undefined } : await persist(orgId, eventId, input);
         results[i] = resultOf(event);

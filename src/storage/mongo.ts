@@ -1,5 +1,6 @@
 import { MongoClient, MongoError, type Db } from 'mongodb';
 import { UnavailableError } from '../errors.js';
+import { createSealer, type Sealer } from '../domain/seal.js';
 import type {
   ApiKeyDoc, AttemptDoc, DeliveryDoc, EventDoc, EventTypeDoc, IdempotencyDoc, OrgDoc, OutboxDoc, WebhookUidDoc, RecoveryDoc, WebhookDoc, WebhookFailingDoc, WebhookRevDoc,
 } from './types.js';
@@ -57,13 +58,21 @@ function retrying<T extends object>(collection: T): T {
   });
 }
 
-export type Store = { client: MongoClient; db: Db; c: Collections; close(): Promise<void>; ping(): Promise<void> };
+export type Store = {
+  client: MongoClient;
+  db: Db;
+  c: Collections;
+  /** Seals and opens secrets at rest (repos/webhooks.ts); without keys it leaves them as they are. */
+  sealer: Sealer;
+  close(): Promise<void>;
+  ping(): Promise<void>;
+};
 
 /**
  * Connects lazily: the driver reconnects by itself, so a MongoDB restart heals without restarting the process.
  * Short server selection keeps a request from hanging when the database is gone (it answers 503 instead).
  */
-export async function openStore(url: string, dbName: string): Promise<Store> {
+export async function openStore(url: string, dbName: string, sealer: Sealer = createSealer([])): Promise<Store> {
   const client = new MongoClient(url, {
     serverSelectionTimeoutMS: 2500,
     connectTimeoutMS: 2500,
@@ -75,6 +84,7 @@ export async function openStore(url: string, dbName: string): Promise<Store> {
     client,
     db,
     c: collections(db),
+    sealer,
     close: () => client.close(),
     ping: async () => {
       await db.command({ ping: 1 });

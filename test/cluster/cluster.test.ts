@@ -26,7 +26,11 @@ let restarted: ReturnType<typeof spawn> | null = null;
 afterAll(async () => {
   await rcv.close();
   // The Temporal server this file restarted is its own to stop (the global teardown knows only the first).
-  restarted?.kill('SIGTERM');
+  if (restarted && restarted.exitCode === null) {
+    const exited = new Promise((r) => restarted!.once('exit', r));
+    restarted.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  }
 });
 
 const alive = (pid: number) => {

@@ -104,7 +104,8 @@ describe('SSRF guard (private targets not allowed)', () => {
   beforeAll(async () => {
     const logDir = join(stack().logDir, 'ssrf');
     const env = { ...stack().env, TEMPORAL_TASK_QUEUE: 'ssrf', ALLOW_PRIVATE_TARGETS: 'false', ALLOW_HTTP_TARGETS: 'true' };
-    api = await startApi({ env, logDir });
+    // This API accepts private targets (so the webhooks exist); its worker does not: the send-time guard is tested.
+    api = await startApi({ env: { ...env, ALLOW_PRIVATE_TARGETS: 'true' }, logDir });
     worker = await startWorker({ env, logDir });
     rcv = await startReceiver();
   });
@@ -144,7 +145,7 @@ describe('SSRF guard (private targets not allowed)', () => {
     expect(rcv.received).toHaveLength(0);
   });
 
-  it('an API in production mode refuses http:// URLs at create time and stores nothing', async () => {
+  it('an API in production mode refuses http:// and non-public targets at create time and stores nothing', async () => {
     const { ALLOW_HTTP_TARGETS: _h, ALLOW_PRIVATE_TARGETS: _p, ...base } = stack().env;
     const prodApi = await startApi({ env: { ...base, HOOKRELAY_ENV: 'production', TEMPORAL_TASK_QUEUE: 'ssrf-prod' }, logDir: join(stack().logDir, 'ssrf'), name: 'api-production' });
     try {
@@ -155,8 +156,15 @@ describe('SSRF guard (private targets not allowed)', () => {
       expect(res.status).toBe(400);
       expect(res.body.error.details).toContainEqual({ path: 'url', message: 'must be an https URL' });
       expect((await admin.get('/v1/webhooks')).body.pagination.total).toBe(0);
-      // https is accepted (delivery to it is another matter: the SSRF guard checks the address at send time).
-      expect((await admin.post('/v1/webhooks', { url: 'https://hooks.example.com/in', events: ['probe'] })).status).toBe(201);
+      // Loopback, private and metadata addresses are refused when the webhook is saved, literal or by name.
+      for (const url of ['https://127.0.0.1/hook', 'https://localhost/hook', 'https://[::1]/hook', 'https://10.1.2.3/hook', 'https://169.254.169.254/latest', 'https://[::ffff:127.0.0.1]/x']) {
+        const r = await admin.post('/v1/webhooks', { url, events: ['probe'] });
+        expect(r.status, url).toBe(400);
+        expect(r.body.error.details[0].message).toMatch(/not a public address/);
+      }
+      expect((await admin.get('/v1/webhooks')).body.pagination.total).toBe(0);
+      // A public IP literal passes (delivery to it is still checked by the worker's SSRF guard at connection time).
+      expect((await admin.post('/v1/webhooks', { url: 'https://93.184.215.14/in', events: ['probe'] })).status).toBe(201);
     } finally {
       await prodApi.stop();
     }

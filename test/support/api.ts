@@ -1,5 +1,6 @@
 import { inject } from 'vitest';
 import { openStore, type Store } from '../../src/storage/mongo.js';
+import { createSealer, parseKey } from '../../src/domain/seal.js';
 import { createKey, createOrg } from '../../src/services/orgs.js';
 import type { Role } from '../../src/storage/types.js';
 
@@ -40,7 +41,8 @@ export type Client = ReturnType<typeof client>;
 
 let store: Store | null = null;
 export async function testStore(): Promise<Store> {
-  store ??= await openStore(stack().mongoUrl, stack().mongoDb);
+  const key = stack().env.HOOKRELAY_ENCRYPTION_KEY;
+  store ??= await openStore(stack().mongoUrl, stack().mongoDb, createSealer(key ? [parseKey(key)] : []));
   return store;
 }
 

@@ -43,6 +43,7 @@ export default async function setup(project: TestProject) {
   const adminKey = `hrk_${randomBytes(24).toString('hex')}`;
   const env = {
     ADMIN_KEY: adminKey,
+    HOOKRELAY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     ALLOW_HTTP_TARGETS: 'true',
     ALLOW_PRIVATE_TARGETS: 'true',
     LOG_LEVEL: 'info',

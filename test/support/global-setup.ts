@@ -61,6 +61,8 @@ export default async function setup(project: TestProject) {
     TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
     TEMPORAL_TASK_QUEUE: 'hookrelay-test',
     ADMIN_KEY: adminKey,
+    // Webhook secrets are sealed at rest in the suite too (AES-256-GCM, src/domain/seal.ts).
+    HOOKRELAY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'info',
     FANOUT_SWEEP_INTERVAL_MS: '1000',
     FANOUT_SWEEP_AGE_MS: '2000',

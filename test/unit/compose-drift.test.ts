@@ -65,10 +65,15 @@ describe('docker-compose.yml and the cluster profile agree', () => {
     expect(env.ALLOW_HTTP_TARGETS).toBeUndefined();
     expect(env.ALLOW_PRIVATE_TARGETS).toBeUndefined();
     // The environment compose gives the processes parses (placeholders filled in as compose would).
-    const filled = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{[^}]*:-([^}]*)\}/g, '$1').replace(/\$\{[^}]*\}/g, `hrk_${'a'.repeat(24)}`)]));
+    // Required variables (${X:?…}) get a valid value of their kind, as an operator would give them.
+    const required: Record<string, string> = { HOOKRELAY_ADMIN_KEY: `hrk_${'a'.repeat(24)}`, HOOKRELAY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') };
+    const filled = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)
+      .replace(/\$\{[^}]*:-([^}]*)\}/g, '$1')
+      .replace(/\$\{(\w+):\?[^}]*\}/g, (_m, name: string) => required[name] ?? '')]));
     const config = parseConfig(filled);
     expect(config.temporal.taskQueue).toBe(CLUSTER.taskQueue);
     expect(config.allowHttpTargets).toBe(false);
     expect(config.allowPrivateTargets).toBe(false);
+    expect(config.encryptionKeys).toHaveLength(1);
   });
 });

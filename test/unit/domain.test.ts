@@ -96,9 +96,13 @@ describe('addresses and errors', () => {
     expect(a < b).toBe(true);
   });
   it('config: production is strict, development relaxed, bad values refused', () => {
-    expect(parseConfig({ HOOKRELAY_ENV: 'production' })).toMatchObject({ allowHttpTargets: false, allowPrivateTargets: false, port: 3000 });
-    expect(parseConfig({ HOOKRELAY_ENV: 'development' })).toMatchObject({ allowHttpTargets: true, allowPrivateTargets: true });
-    expect(parseConfig({ HOOKRELAY_ENV: 'production', ALLOW_PRIVATE_TARGETS: 'true' }).allowPrivateTargets).toBe(true);
+    const key = Buffer.alloc(32, 3).toString('base64');
+    expect(parseConfig({ HOOKRELAY_ENV: 'production', HOOKRELAY_ENCRYPTION_KEY: key })).toMatchObject({ allowHttpTargets: false, allowPrivateTargets: false, port: 3000 });
+    expect(parseConfig({ HOOKRELAY_ENV: 'development' })).toMatchObject({ allowHttpTargets: true, allowPrivateTargets: true, encryptionKeys: [] });
+    expect(parseConfig({ HOOKRELAY_ENV: 'production', HOOKRELAY_ENCRYPTION_KEY: key, ALLOW_PRIVATE_TARGETS: 'true' }).allowPrivateTargets).toBe(true);
     expect(() => parseConfig({ PORT: 'abc' })).toThrow();
+    // Production seals secrets at rest: no key, or a key of the wrong size, refuses to start.
+    expect(() => parseConfig({ HOOKRELAY_ENV: 'production' })).toThrow(/encryption key/);
+    expect(() => parseConfig({ HOOKRELAY_ENV: 'development', HOOKRELAY_ENCRYPTION_KEY: 'short' })).toThrow(/32 bytes/);
   });
 });

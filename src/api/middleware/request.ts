@@ -16,31 +16,59 @@ export function requestId(): Koa.Middleware {
   };
 }
 
-/** Reads a JSON body with a size limit: 413 past it, 415 for anything but JSON, 400 for malformed JSON. */
+/** Deepest nesting of arrays and objects a request body may have. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * The first place where `value` nests deeper than `max` levels, or null. Iterative: a body nested 10,000 levels
+ * is answered 400, never a stack overflow.
+ */
+export function tooDeep(value: unknown, max = MAX_JSON_DEPTH): string | null {
+  const stack: { v: unknown; depth: number; path: string }[] = [{ v: value, depth: 0, path: '' }];
+  while (stack.length) {
+    const { v, depth, path } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return path || '(body)';
+    for (const [k, child] of Object.entries(v)) stack.push({ v: child, depth: depth + 1, path: path ? `${path}.${k}` : k });
+  }
+  return null;
+}
+
+/**
+ * Prepares a lazy JSON body reader (ctx.state.readBody): a route reads the body only after authenticating the
+ * caller, so an unauthenticated request is answered 401 without its body being read. The reader enforces the
+ * size limit (413), the media type (415), valid JSON, a JSON value that is not null, and the nesting limit (400).
+ */
 export function jsonBody(limitFor: (path: string) => number): Koa.Middleware {
   return async (ctx, next) => {
-    if (!['POST', 'PUT', 'PATCH'].includes(ctx.method)) return next();
-    const limit = limitFor(ctx.path);
-    const declared = Number(ctx.get('content-length') || 0);
-    if (declared > limit) throw payloadTooLarge(limit);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of ctx.req) {
-      size += (chunk as Buffer).length;
-      if (size > limit) throw payloadTooLarge(limit);
-      chunks.push(chunk as Buffer);
-    }
-    const text = Buffer.concat(chunks).toString('utf8');
-    if (text.trim() === '') {
-      ctx.state.body = undefined;
-      return next();
-    }
-    if (!ctx.is('application/json', 'application/*+json')) throw unsupportedMediaType();
-    try {
-      ctx.state.body = JSON.parse(text);
-    } catch (err) {
-      throw validationFailed('request body is not valid JSON', [{ path: '(body)', message: (err as Error).message }]);
-    }
+    let read: Promise<unknown> | null = null;
+    ctx.state.readBody = () => (read ??= readJson(ctx, limitFor(ctx.path)));
     return next();
   };
+}
+
+async function readJson(ctx: Koa.Context, limit: number): Promise<unknown> {
+  if (!['POST', 'PUT', 'PATCH'].includes(ctx.method)) return undefined;
+  const declared = Number(ctx.get('content-length') || 0);
+  if (declared > limit) throw payloadTooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw payloadTooLarge(limit);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') return undefined;
+  if (!ctx.is('application/json', 'application/*+json')) throw unsupportedMediaType();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw validationFailed('request body is not valid JSON', [{ path: '(body)', message: (err as Error).message }]);
+  }
+  if (body === null) throw validationFailed('request body must be a JSON object', [{ path: '(body)', message: 'null is not an object' }]);
+  const deep = tooDeep(body);
+  if (deep) throw validationFailed(`request body nests deeper than ${MAX_JSON_DEPTH} levels`, [{ path: deep, message: `nested deeper than ${MAX_JSON_DEPTH} levels` }]);
+  return body;
 }

@@ -1,4 +1,7 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { unknownEventType, validationFailed, type ErrorDetail } from '../../errors.js';
+import { isPublicAddress } from '../../domain/addresses.js';
 import { compileFilter } from '../../domain/filters.js';
 import { newId, type OrgId } from '../../domain/ids.js';
 import { DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../../domain/schedule.js';
@@ -22,7 +25,24 @@ export type WebhookInput = {
   secret?: string;
 };
 
-export type TargetPolicy = { allowHttpTargets: boolean; defaultTimeoutMs: number };
+export type TargetPolicy = { allowHttpTargets: boolean; allowPrivateTargets: boolean; defaultTimeoutMs: number };
+
+/**
+ * Without ALLOW_PRIVATE_TARGETS, a URL whose host is, or resolves to, a loopback, private or otherwise non-public
+ * address is refused when the webhook is saved (the worker's SSRF guard still checks every connection, since
+ * DNS answers change). A name that does not resolve now is left to that check.
+ */
+async function nonPublicTarget(url: URL): Promise<string | null> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host)) return isPublicAddress(host) ? null : host;
+  let addresses: { address: string }[];
+  try {
+    addresses = await lookup(host, { all: true, verbatim: true });
+  } catch {
+    return null;
+  }
+  return addresses.find((a) => !isPublicAddress(a.address))?.address ?? null;
+}
 
 /**
  * Checks what needs more than the request schema: the URL policy (https only unless allowed, no credentials),
@@ -42,6 +62,10 @@ export async function checkFields(store: Store, orgId: OrgId, f: WebhookInput, p
       const allowed = policy.allowHttpTargets ? ['https:', 'http:'] : ['https:'];
       if (!allowed.includes(url.protocol)) problems.push({ path: 'url', message: policy.allowHttpTargets ? 'must be an http(s) URL' : 'must be an https URL' });
       if (url.username || url.password) problems.push({ path: 'url', message: 'must not contain credentials; use a custom header' });
+      if (!policy.allowPrivateTargets && problems.length === 0) {
+        const blocked = await nonPublicTarget(url);
+        if (blocked) problems.push({ path: 'url', message: `resolves to ${blocked}, which is not a public address` });
+      }
     }
   }
   if (f.retry_schedule) {
@@ -68,12 +92,15 @@ export async function checkFields(store: Store, orgId: OrgId, f: WebhookInput, p
   return deprecations;
 }
 
+/** The WHATWG form of a URL (lower-case scheme and host, default port dropped, path percent-encoded). */
+const normalizeUrl = (u: string) => new URL(u).href;
+
 const toHeaderList = (h: Record<string, string>) => Object.entries(h).map(([name, value]) => ({ name, value }));
 
 /** The stored form of the fields a PATCH sets. */
 export function applyFields(f: WebhookInput): Partial<WebhookDoc> {
   const out: Partial<WebhookDoc> = {};
-  if (f.url !== undefined) out.url = f.url;
+  if (f.url !== undefined) out.url = normalizeUrl(f.url);
   if (f.events !== undefined) out.events = f.events && [...new Set(f.events)];
   if (f.channels !== undefined) out.channels = f.channels;
   if (f.filter !== undefined) out.filter = f.filter ? JSON.stringify(f.filter) : null;
@@ -93,7 +120,7 @@ export function newWebhook(orgId: OrgId, f: WebhookInput & { url: string }, poli
     _id: newId('wh'),
     org_id: orgId,
     uid: f.uid ?? null,
-    url: f.url,
+    url: normalizeUrl(f.url),
     description: f.description ?? '',
     events: f.events ? [...new Set(f.events)] : null,
     channels: f.channels ?? null,

@@ -17,11 +17,12 @@ const STALE_CLAIM_MS = 60_000;
  */
 export function webhookRepo(store: Store, orgId: OrgId) {
   const { c } = store;
+  const sealed = sealFields(store);
   const uidKey = (uid: string) => `${orgId}:${uid}`;
 
   async function get(id: WebhookId): Promise<WebhookDoc | null> {
     const wh = await c.webhooks.findOne({ _id: id });
-    return wh && wh.org_id === orgId ? wh : null;
+    return wh && wh.org_id === orgId ? sealed.open(wh) : null;
   }
 
   /**
@@ -51,30 +52,31 @@ export function webhookRepo(store: Store, orgId: OrgId) {
       return (await c.webhookRevs.findOne({ _id: orgId }))?.rev ?? 'initial';
     },
     async active(): Promise<WebhookDoc[]> {
-      return c.webhooks.find({ org_id: orgId, status: 'active' }).toArray();
+      return (await c.webhooks.find({ org_id: orgId, status: 'active' }).toArray()).map(sealed.open);
     },
     async byIds(ids: WebhookId[]): Promise<WebhookDoc[]> {
-      return (await c.webhooks.find({ _id: { $in: ids } }).toArray()).filter((w) => w.org_id === orgId);
+      return (await c.webhooks.find({ _id: { $in: ids } }).toArray()).filter((w) => w.org_id === orgId).map(sealed.open);
     },
     async page(f: WebhookListFilter, q: PageQuery) {
       const filter: Record<string, unknown> = { org_id: orgId };
       if (f.status) filter.status = f.status;
       if (f.uid) filter.uid = f.uid;
       if (f.event) filter.$or = [{ events: null }, { events: f.event }, { events: '*' }, { events: `${f.event.split('.')[0]}.*` }];
-      return findPage(c.webhooks, filter, { created_at: -1 }, q);
+      const page = await findPage(c.webhooks, filter, { created_at: -1 }, q);
+      return { ...page, docs: page.docs.map(sealed.open) };
     },
     async insert(wh: WebhookDoc): Promise<void> {
       if (wh.org_id !== orgId) throw new Error('webhook of another organization');
-      await c.webhooks.insertOne(wh);
+      await c.webhooks.insertOne(sealed.seal(wh));
       await changed();
     },
     async replace(wh: WebhookDoc): Promise<void> {
       if (wh.org_id !== orgId) throw new Error('webhook of another organization');
-      await c.webhooks.replaceOne({ _id: wh._id, org_id: orgId }, wh);
+      await c.webhooks.replaceOne({ _id: wh._id, org_id: orgId }, sealed.seal(wh));
       await changed();
     },
     async set(id: WebhookId, fields: WebhookFields): Promise<void> {
-      await c.webhooks.updateOne({ _id: id, org_id: orgId }, { $set: { ...fields, updated_at: new Date() } });
+      await c.webhooks.updateOne({ _id: id, org_id: orgId }, { $set: { ...sealed.seal(fields), updated_at: new Date() } });
       await changed();
     },
     /** Disables the webhook only if it is still active; false if something else changed it first. */
@@ -139,3 +141,44 @@ export function webhookRepo(store: Store, orgId: OrgId) {
 }
 
 export type WebhookRepo = ReturnType<typeof webhookRepo>;
+
+/** The signing secrets of a webhook document, sealed on the way in and opened on the way out. */
+function sealFields(store: Store) {
+  const { sealer } = store;
+  return {
+    seal<T extends Partial<WebhookDoc>>(doc: T): T {
+      const out = { ...doc };
+      if (typeof out.secret === 'string') out.secret = sealer.seal(out.secret);
+      if (typeof out.previous_secret === 'string') out.previous_secret = sealer.seal(out.previous_secret);
+      return out;
+    },
+    open(doc: WebhookDoc): WebhookDoc {
+      return {
+        ...doc,
+        secret: sealer.open(doc.secret),
+        previous_secret: doc.previous_secret === null ? null : sealer.open(doc.previous_secret),
+      };
+    },
+  };
+}
+
+/**
+ * Seals every webhook secret again with the current key (after a key rotation, or to seal secrets stored before
+ * encryption was configured). Needs every key a stored secret was sealed with. Returns how many changed.
+ */
+export async function resealAllWebhookSecrets(store: Store): Promise<{ resealed: number; total: number }> {
+  const { c, sealer } = store;
+  if (!sealer.enabled) throw new Error('no encryption key is configured');
+  let resealed = 0;
+  let total = 0;
+  for await (const wh of c.webhooks.find({}, { projection: { secret: 1, previous_secret: 1 } })) {
+    total++;
+    const stale = (v: string | null) => v !== null && sealer.keyIdOf(v) !== sealer.currentKeyId;
+    if (!stale(wh.secret) && !stale(wh.previous_secret)) continue;
+    const set: Partial<WebhookDoc> = { secret: sealer.seal(sealer.open(wh.secret)) };
+    if (wh.previous_secret !== null) set.previous_secret = sealer.seal(sealer.open(wh.previous_secret));
+    await c.webhooks.updateOne({ _id: wh._id }, { $set: set });
+    resealed++;
+  }
+  return { resealed, total };
+}
