@@ -1,4 +1,4 @@
-import { newId, type EventId } from '../src/domain/ids.js';
+import { attemptId, type EventId } from '../src/domain/ids.js';
 import { TokenBuckets } from '../src/domain/token-bucket.js';
 import { nextDelay, parseRetryAfter } from '../src/domain/schedule.js';
 import { signatureHeader } from '../src/domain/signature.js';
@@ -73,6 +73,12 @@ export function createDeliver(deps: ActivityDeps) {
       'webhook-timestamp': String(timestamp),
       'webhook-signature': signatureHeader(secretsOf(wh, now), event._id, timestamp, event.body),
     });
+    // The record goes first: if this worker dies once the request has left, the log still shows it was sent.
+    const id = attemptId(req.deliveryId, req.attempt);
+    await t.deliveries.attempts.begin({
+      _id: id, org_id: wh.org_id, delivery_id: req.deliveryId, webhook_id: wh._id, attempt: req.attempt,
+      status_code: null, duration_ms: 0, error: null, response_body: null, created_at: now,
+    });
     const result = await sender.send(wh.url, headers, event.body, wh.timeout_ms);
     const ok = result.error === null;
 
@@ -88,10 +94,7 @@ export function createDeliver(deps: ActivityDeps) {
     const end = new Date();
     // The attempt and the delivery state are independent documents: write both at once.
     await Promise.all([
-      t.deliveries.attempts.record({
-        _id: newId('att'), org_id: wh.org_id, delivery_id: req.deliveryId, webhook_id: wh._id, attempt: req.attempt,
-        status_code: result.statusCode, duration_ms: result.durationMs, error: result.error, response_body: result.responseBody, created_at: now,
-      }),
+      t.deliveries.attempts.finish(id, { status_code: result.statusCode, duration_ms: result.durationMs, error: result.error, response_body: result.responseBody }),
       t.deliveries.recordOutcome(req.deliveryId, {
         status: outcome.outcome === 'retry' ? 'pending' : (outcome.outcome as 'delivered' | 'failed'),
         attempt: req.attempt,

@@ -34,6 +34,8 @@ export function attemptOut(a: AttemptDoc) {
     error: a.error,
     response_body: a.response_body,
     created_at: a.created_at.toISOString(),
+    sends: a.sends ?? 1,
+    in_flight: a.in_flight ?? false,
   };
 }
 

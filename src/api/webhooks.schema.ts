@@ -66,6 +66,8 @@ export const AttemptOut = registry.register(
     error: z.enum(['timeout', 'connection_refused', 'dns', 'tls', 'blocked_address', 'http_status']).nullable(),
     response_body: z.string().nullable(),
     created_at: z.string(),
+    sends: z.number().int().openapi({ description: 'how many times this request left hookrelay: more than 1 when a worker died after sending and the attempt ran again (same webhook-id)' }),
+    in_flight: z.boolean().openapi({ description: 'the request has been sent (or is being sent) and its outcome is not recorded yet' }),
   }),
 );
 

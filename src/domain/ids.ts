@@ -38,3 +38,9 @@ export const newId = <P extends IdPrefix>(prefix: P, now?: number) => `${prefix}
  * kind the caller expects. It is not checked: a wrong id simply finds nothing in its tenant's data.
  */
 export const asId = <P extends IdPrefix>(_prefix: P, id: string) => id as Id<P>;
+
+/**
+ * The id of one attempt of a delivery: derived, so that the same attempt run again (a worker died after sending)
+ * finds its own record by `_id` and counts the second send instead of losing it.
+ */
+export const attemptId = (deliveryId: Id<'dlv'>, attempt: number) => `att_${deliveryId.slice(4)}_${attempt}` as Id<'att'>;

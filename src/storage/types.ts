@@ -104,6 +104,13 @@ export type AttemptDoc = {
   error: AttemptError | null;
   response_body: string | null;
   created_at: Date;
+  /**
+   * How many times this attempt's request left hookrelay: 1, or more when a worker died after sending and the
+   * attempt ran again (same attempt number, same webhook-id). Absent on records from before it was counted (1).
+   */
+  sends?: number;
+  /** Written before the request is sent, cleared when its outcome is recorded. */
+  in_flight?: boolean;
 };
 
 /** A fan-out not yet finished: written before its event, deleted when every workflow has started. */

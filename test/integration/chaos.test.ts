@@ -93,7 +93,18 @@ describe('durability', () => {
     for (const r of rcv.received) expect(JSON.parse(r.body).id).toBe(r.headers['webhook-id']);
     for (const id of ids) expect(seen.get(id)).toBeGreaterThanOrEqual(2);
     const repeats = [...seen.values()].reduce((a, n) => a + n - 2, 0);
-    console.log(`chaos: ${ids.length} events, ${rcv.received.length} requests, ${repeats} repeated after the kills`);
+    // The delivery log accounts for every request that reached the receiver: each attempt's record counts its
+    // sends, including the second send of an attempt whose worker was killed after sending.
+    let logged = 0;
+    for (const d of all) {
+      const full = (await admin.get(`/v1/deliveries/${d.id}`)).body;
+      const sends = full.attempts.reduce((a: number, x: any) => a + x.sends, 0);
+      expect(sends, `delivery ${d.id}`).toBeGreaterThanOrEqual(seen.get(d.event_id)!);
+      expect(full.attempts.every((x: any) => !x.in_flight)).toBe(true);
+      logged += sends;
+    }
+    expect(logged).toBeGreaterThanOrEqual(rcv.received.length);
+    console.log(`chaos: ${ids.length} events, ${rcv.received.length} requests received, ${logged} sends in the delivery log, ${repeats} repeated after the kills`);
   }, 180_000);
 });
 

@@ -25,6 +25,8 @@ export async function sendTest(
     const d = await t.deliveries.get(deliveryId);
     if (d && (d.attempt > 0 || d.status !== 'pending' || Date.now() > deadline)) {
       const [event, attempts] = await Promise.all([t.events.get(d.event_id), t.deliveries.attempts.of(d._id)]);
+      // The delivery's state and its attempt's outcome are written side by side: wait for both.
+      if (attempts.some((a) => a.in_flight) && Date.now() <= deadline) continue;
       return { delivery: d, event: event ?? undefined, attempts };
     }
     await new Promise((r) => setTimeout(r, 50));

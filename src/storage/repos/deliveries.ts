@@ -122,17 +122,27 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
       async ofMany(ids: DeliveryId[]): Promise<AttemptDoc[]> {
         return (await c.attempts.find({ delivery_id: { $in: ids } }).sort({ attempt: 1 }).toArray()).filter((a) => a.org_id === orgId);
       },
-      /** Records an attempt once: a retried activity (worker died after the insert) does not record it twice. */
-      async record(a: AttemptDoc): Promise<void> {
+      /**
+       * Before the request leaves: the attempt's record, in flight. If the record exists, this attempt already ran
+       * (a worker died after it began, perhaps after sending): the send is counted, so the log accounts for every
+       * request that left hookrelay. By `_id` (derived from delivery and attempt number), so no scan on FerretDB.
+       */
+      async begin(a: AttemptDoc): Promise<void> {
         if (a.org_id !== orgId) throw new Error('attempt of another organization');
         try {
-          await c.attempts.insertOne(a);
+          await c.attempts.insertOne({ ...a, sends: 1, in_flight: true });
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
+          await c.attempts.updateOne({ _id: a._id }, { $inc: { sends: 1 }, $set: { in_flight: true } });
         }
       },
+      /** The outcome of the request begun by begin(). */
+      async finish(id: AttemptDoc['_id'], r: Pick<AttemptDoc, 'status_code' | 'duration_ms' | 'error' | 'response_body'>): Promise<void> {
+        await c.attempts.updateOne({ _id: id }, { $set: { ...r, in_flight: false } });
+      },
       async window(webhookId: WebhookId, since: Date, limit?: number) {
-        let cursor = c.attempts.find({ webhook_id: webhookId, org_id: orgId, created_at: { $gte: since } }, { projection: { error: 1, duration_ms: 1, created_at: 1 } }).sort({ created_at: -1 });
+        // Requests still in flight have no outcome yet: health and latency count finished attempts only.
+        let cursor = c.attempts.find({ webhook_id: webhookId, org_id: orgId, created_at: { $gte: since }, in_flight: { $ne: true } }, { projection: { error: 1, duration_ms: 1, created_at: 1 } }).sort({ created_at: -1 });
         if (limit) cursor = cursor.limit(limit);
         return cursor.toArray() as Promise<Pick<AttemptDoc, 'error' | 'duration_ms' | 'created_at'>[]>;
       },

@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { client, eventually, stack } from '../support/api.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
+// @ts-expect-error plain JS module shared with npm start
+import { freePort, startApi, startFerret, startTemporal, startWorker } from '../../scripts/stack.js';
+
+type Proc = { pid: number; stop(): Promise<void>; kill(signal?: string): Promise<unknown>; url?: string };
+
+// Nothing acknowledged is lost, whatever dies: while events are published (each with its idempotency key,
+// retried until acknowledged), kill -9 hits the worker, the API, FerretDB and the Temporal server in turn, each
+// restarted on its own data. Afterwards every acknowledged event has reached the receiver, every copy carries its
+// event id, and the delivery log accounts for every request received. This file runs its own stack.
+describe('chaos: kill -9 of each part in turn under load', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hookrelay-chaos-all-'));
+  const logDir = join(stack().logDir, 'chaos-all');
+  const procs: Record<'temporal' | 'ferretdb' | 'api' | 'worker', Proc> = {} as never;
+  let ports: { temporal: number; mongo: number; api: number };
+  let env: Record<string, string>;
+  let rcv: Receiver;
+
+  const start = {
+    temporal: () => startTemporal({ port: ports.temporal, dbFile: join(dir, 'temporal.db'), logDir, headless: true }),
+    ferretdb: () => startFerret({ port: ports.mongo, dataDir: join(dir, 'ferretdb'), logDir }),
+    api: () => startApi({ env, logDir }),
+    worker: () => startWorker({ env, logDir }),
+  };
+
+  beforeAll(async () => {
+    ports = { temporal: await freePort(), mongo: await freePort(), api: await freePort() };
+    env = {
+      ...stack().env, PORT: String(ports.api), TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`, MONGODB_URL: `mongodb://127.0.0.1:${ports.mongo}/`,
+      TEMPORAL_TASK_QUEUE: 'chaos-all', MONGODB_DB: 'hookrelay_chaos',
+    };
+    procs.temporal = await start.temporal();
+    procs.ferretdb = await start.ferretdb();
+    procs.api = await start.api();
+    procs.worker = await start.worker();
+    rcv = await startReceiver(() => ({ status: 200, delayMs: 20 }));
+  }, 180_000);
+
+  afterAll(async () => {
+    await rcv?.close();
+    for (const p of [procs.worker, procs.api, procs.ferretdb, procs.temporal]) await p?.stop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('every acknowledged event is delivered, every copy carries its event id, the log accounts for every request', async () => {
+    const apiUrl = `http://127.0.0.1:${ports.api}`;
+    // This stack's own database: its API created organization "default" with the suite's ADMIN_KEY.
+    const setup = client(env.ADMIN_KEY, apiUrl);
+    expect((await setup.post('/v1/event-types', { name: 'chaos.tick' })).status).toBe(201);
+    const wh = await setup.post('/v1/webhooks', { url: rcv.url, events: ['chaos.tick'], retry_schedule: ['1s', '2s', '3s', '5s', '5s', '10s', '10s', '10s'] });
+    expect(wh.status).toBe(201);
+
+    const acked = new Map<string, string>(); // idempotency key → event id
+    let stop = false;
+    const publisher = (async () => {
+      for (let i = 0; i < 300 && !stop; i++) {
+        const key = `tick-${i}`;
+        for (let tries = 0; !acked.has(key) && tries < 400; tries++) {
+          try {
+            const res = await setup.post('/v1/events', { type: 'chaos.tick', data: { i } }, { 'idempotency-key': key });
+            if (res.status === 202) acked.set(key, res.body.id);
+            else await new Promise((r) => setTimeout(r, 100));
+          } catch {
+            await new Promise((r) => setTimeout(r, 100)); // the API is down: the same key again
+          }
+        }
+      }
+    })();
+
+    // kill -9 each part in turn while the publisher runs, and start it again on the same data.
+    for (const name of ['worker', 'api', 'ferretdb', 'temporal'] as const) {
+      const before = acked.size;
+      await eventually(() => Promise.resolve(acked.size >= before + 20), 60_000, 50);
+      await procs[name].kill('SIGKILL');
+      procs[name] = await start[name]();
+    }
+    await publisher;
+    stop = true;
+    expect(acked.size).toBe(300);
+
+    const ids = new Set(acked.values());
+    const seen = new Map<string, number>();
+    await eventually(() => {
+      seen.clear();
+      for (const r of rcv.received) seen.set(String(r.headers['webhook-id']), (seen.get(String(r.headers['webhook-id'])) ?? 0) + 1);
+      return Promise.resolve([...ids].every((id) => seen.has(id)));
+    }, 120_000, 500);
+    for (const r of rcv.received) expect(JSON.parse(r.body).id).toBe(r.headers['webhook-id']);
+    expect([...seen.keys()].every((id) => ids.has(id))).toBe(true);
+
+    // The log: every delivery delivered, and its attempts' sends cover every request the receiver got.
+    const deliveries: any[] = [];
+    for (let page = 1; ; page++) {
+      const res = await setup.get(`/v1/webhooks/${wh.body.id}/deliveries?per_page=100&page=${page}`);
+      deliveries.push(...res.body.data);
+      if (!res.body.pagination.has_more) break;
+    }
+    expect(deliveries).toHaveLength(300);
+    let logged = 0;
+    for (const d of deliveries) {
+      const full = await eventually(async () => {
+        const x = (await setup.get(`/v1/deliveries/${d.id}`)).body;
+        return x.status === 'delivered' && x.attempts.every((a: any) => !a.in_flight) && x;
+      }, 60_000, 200);
+      const sends = full.attempts.reduce((a: number, x: any) => a + x.sends, 0);
+      expect(sends, `delivery ${d.id}`).toBeGreaterThanOrEqual(seen.get(d.event_id)!);
+      logged += sends;
+    }
+    console.log(`chaos-all: 300 events acknowledged, ${rcv.received.length} requests received, ${logged} sends logged`);
+  }, 240_000);
+});
