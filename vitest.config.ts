@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // test/cluster/ runs on the cluster profile only (vitest.cluster.config.ts).
-    exclude: ['test/cluster/**', '**/node_modules/**'],
+    exclude: ['test/cluster/**', 'test/logs/**', '**/node_modules/**'],
     globalSetup: ['test/support/global-setup.ts'],
     // Two cores and one shared stack: files run one after another, tests inside a file in order.
     fileParallelism: false,

@@ -18,16 +18,28 @@ const profileArg = argv.find((a) => a.startsWith('--profile='));
 const rest = argv.filter((a) => a !== profileArg);
 const profiles = profileArg ? profileArg.slice('--profile='.length).split(',') : rest.length ? ['embedded'] : ['embedded', 'cluster'];
 const configs = { embedded: 'vitest.config.ts', cluster: 'vitest.cluster.config.ts' };
+// The whole suite keeps every process's log until the end, and then checks them (test/logs/): no API key and
+// no signing secret in any log, every log file readable by its owner only.
+const wholeSuite = rest.length === 0 && !process.env.HOOKRELAY_TEST_LOG_DIR;
+const logsRoot = wholeSuite ? mkdtempSync(join(tmpdir(), 'hookrelay-test-logs-')) : null;
 let status = 0;
+const run = (name, config, env) => {
+  const args = ['vitest', 'run', '--config', config, ...reporters(name), ...rest];
+  const res = spawnSync('npx', args, { cwd: root, stdio: 'inherit', env: { ...process.env, HOOKRELAY_PID_DIR: pidDir, ...env } });
+  if (res.status !== 0) status = res.status ?? 1;
+};
 for (const profile of profiles) {
   if (!configs[profile]) {
     console.error(`test: unknown profile ${profile} (embedded, cluster)`);
     process.exit(2);
   }
   console.log(`\ntest: ${profile} profile (${configs[profile]})`);
-  const args = ['vitest', 'run', '--config', configs[profile], ...reporters(profile), ...rest];
-  const res = spawnSync('npx', args, { cwd: root, stdio: 'inherit', env: { ...process.env, HOOKRELAY_PID_DIR: pidDir } });
-  if (res.status !== 0) status = res.status ?? 1;
+  run(profile, configs[profile], logsRoot ? { HOOKRELAY_TEST_LOG_DIR: join(logsRoot, profile) } : {});
+}
+if (logsRoot) {
+  console.log('\ntest: the logs of the whole suite (vitest.logs.config.ts)');
+  run('logs', 'vitest.logs.config.ts', { HOOKRELAY_LOG_SCAN_DIR: logsRoot });
+  rmSync(logsRoot, { recursive: true, force: true });
 }
 let leftovers = 0;
 for (const pid of readdirSync(pidDir)) {

@@ -78,6 +78,7 @@ export default async function setup(project: TestProject) {
   });
   return async () => {
     await cluster.stop();
-    if (!process.env.HOOKRELAY_TEST_LOG_DIR) rmSync(dataDir, { recursive: true, force: true });
+    // Logs kept elsewhere (HOOKRELAY_TEST_LOG_DIR) outlive the data dir; the data dir always goes.
+    rmSync(dataDir, { recursive: true, force: true });
   };
 }

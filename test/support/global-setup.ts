@@ -90,6 +90,7 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     for (const p of procs.reverse()) await p.stop().catch(() => {});
-    if (!process.env.HOOKRELAY_TEST_LOG_DIR) rmSync(dataDir, { recursive: true, force: true });
+    // Logs kept elsewhere (HOOKRELAY_TEST_LOG_DIR) outlive the data dir; the data dir always goes.
+    rmSync(dataDir, { recursive: true, force: true });
   };
 }
