@@ -24,12 +24,20 @@ export const MAX_JSON_DEPTH = 64;
  * is answered 400, never a stack overflow.
  */
 export function tooDeep(value: unknown, max = MAX_JSON_DEPTH): string | null {
-  const stack: { v: unknown; depth: number; path: string }[] = [{ v: value, depth: 0, path: '' }];
+  // Each entry keeps its parent and key; the path is built only for the one node that is too deep.
+  type Node = { v: unknown; depth: number; parent: Node | null; key: string };
+  const stack: Node[] = [{ v: value, depth: 0, parent: null, key: '' }];
   while (stack.length) {
-    const { v, depth, path } = stack.pop()!;
+    const node = stack.pop()!;
+    const { v, depth } = node;
     if (v === null || typeof v !== 'object') continue;
-    if (depth >= max) return path || '(body)';
-    for (const [k, child] of Object.entries(v)) stack.push({ v: child, depth: depth + 1, path: path ? `${path}.${k}` : k });
+    if (depth >= max) {
+      const keys: string[] = [];
+      for (let n: Node | null = node; n && n.parent; n = n.parent) keys.unshift(n.key);
+      return keys.join('.') || '(body)';
+    }
+    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) stack.push({ v: v[i], depth: depth + 1, parent: node, key: String(i) });
+    else for (const k in v) stack.push({ v: (v as Record<string, unknown>)[k], depth: depth + 1, parent: node, key: k });
   }
   return null;
 }
