@@ -45,7 +45,12 @@ const alive = (pid: number) => {
 async function publishMany(n: number, tag: string) {
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
-    const res = await admin.post('/v1/events', { type: 'order.paid', data: { tag, i } }, { 'idempotency-key': `${tag}-${i}` });
+    // A 503 means "no effect, retry" (e.g. an API process that has not yet seen the Temporal server come back):
+    // retried with the same idempotency key, as a client would.
+    const res = await eventually(async () => {
+      const r = await admin.post('/v1/events', { type: 'order.paid', data: { tag, i } }, { 'idempotency-key': `${tag}-${i}` });
+      return r.status === 503 ? null : r;
+    }, 30_000, 200);
     expect(res.status, JSON.stringify(res.body)).toBe(202);
     ids.push(res.body.id);
   }
@@ -109,7 +114,8 @@ describe('cluster profile: two workers, two API processes, a real Temporal serve
     restarted = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', out, out] });
     const pidDir = process.env.HOOKRELAY_PID_DIR;
     if (pidDir && restarted.pid) writeFileSync(join(pidDir, String(restarted.pid)), '');
-    await eventually(async () => (await fetch(`${stack().apiUrl}/readyz`)).status === 200, 90_000, 500);
+    // Every API process sees the Temporal server again.
+    for (const url of cluster.apiUrls) await eventually(async () => (await fetch(`${url}/readyz`)).status === 200, 90_000, 500);
     const after = await publishMany(10, 'restart-temporal-b');
     await allDelivered(wh.id, [...before, ...after], 90_000);
     rcv.setResponder((_n, req) => {
