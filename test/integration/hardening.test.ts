@@ -96,6 +96,20 @@ describe('a batch is all or nothing', () => {
     expect(await total('/v1/events')).toBe(before);
   });
 
+  it('a publish retried after a crash between its outbox entry and its event is stored and delivered (not a 409)', async () => {
+    // What a request that died half-way leaves: its key claimed for an event id, the outbox entry, no event.
+    const store = await testStore();
+    const me = (await admin.get('/v1/me')).body;
+    const key = `crash-${Date.now()}`;
+    const eventId = `evt_CRASH${Date.now()}`;
+    await store.c.idempotency.insertOne({ _id: `${me.organization.id}:key:${key}`, org_id: me.organization.id, event_id: eventId as never, created_at: new Date() });
+    await store.c.outbox.insertOne({ _id: eventId as never, org_id: me.organization.id, created_at: new Date() });
+    const res = await admin.post('/v1/events', { type: 'order.paid', data: { retried: true } }, { 'idempotency-key': key });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    expect(res.body.id).toBe(eventId);
+    expect((await admin.get(`/v1/events/${eventId}`)).body.deliveries).toHaveLength(1);
+  });
+
   it('the same batch sent twice stores each element once (ids make a retry safe)', async () => {
     const tag = Date.now();
     const events = Array.from({ length: 5 }, (_, i) => ({ type: 'order.paid', data: { i }, id: `retry-${tag}-${i}` }));

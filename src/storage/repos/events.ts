@@ -39,8 +39,16 @@ export function eventRepo(store: Store, orgId: OrgId) {
      */
     async insert(event: EventDoc): Promise<void> {
       if (event.org_id !== orgId) throw new Error('event of another organization');
+      if (event.matched.length > 0) {
+        try {
+          await c.outbox.insertOne({ _id: event._id, org_id: orgId, created_at: event.created_at });
+        } catch (err) {
+          // An entry for this very event id exists: an earlier request with the same idempotency key died between
+          // the two writes (ids come from the key's claim, so the id is the same logical event). Its entry serves.
+          if (!isDuplicateKey(err)) throw err;
+        }
+      }
       try {
-        if (event.matched.length > 0) await c.outbox.insertOne({ _id: event._id, org_id: orgId, created_at: event.created_at });
         await c.events.insertOne(event);
       } catch (err) {
         if (isDuplicateKey(err)) throw new DuplicateEventError(event._id);
