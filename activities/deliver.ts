@@ -2,6 +2,7 @@ import { attemptId, type EventId } from '../src/domain/ids.js';
 import { TokenBuckets } from '../src/domain/token-bucket.js';
 import { nextDelay, parseRetryAfter } from '../src/domain/schedule.js';
 import { signatureHeader } from '../src/domain/signature.js';
+import { createHealthRecorder } from '../src/services/health.js';
 import { tenant, type Tenant } from '../src/storage/tenant.js';
 import type { EventDoc, WebhookDoc } from '../src/storage/types.js';
 import type { DeliverRequest, DeliverResult } from '../workflows/types.js';
@@ -26,6 +27,7 @@ export function createDeliver(deps: ActivityDeps) {
   // `rate_limit_per_s` per webhook, per worker process.
   const limiter = new TokenBuckets();
   const events = new EventCache();
+  const health = createHealthRecorder(store, log);
 
   async function loadEvent(t: Tenant, id: EventId): Promise<Pick<EventDoc, '_id' | 'body'> | null> {
     const cached = events.get(id);
@@ -92,8 +94,9 @@ export function createDeliver(deps: ActivityDeps) {
         : { outcome: 'retry', delayMs: delay };
 
     const end = new Date();
-    // The attempt and the delivery state are independent documents: write both at once.
+    // The attempt, the delivery state and the webhook's health summary are independent documents: write them at once.
     await Promise.all([
+      health.record(wh.org_id, wh._id, { ok, at: end }),
       t.deliveries.attempts.finish(id, { status_code: result.statusCode, duration_ms: result.durationMs, error: result.error, response_body: result.responseBody }),
       t.deliveries.recordOutcome(req.deliveryId, {
         status: outcome.outcome === 'retry' ? 'pending' : (outcome.outcome as 'delivered' | 'failed'),

@@ -2,7 +2,8 @@
 // loopback ports, runs the scenarios, writes bench/results/<date-time>.json and prints a markdown table.
 //
 //   BENCH_SCALE=0.1        scales durations and counts (1 = the full run, ~10–15 min on 2 cores)
-//   BENCH_SCENARIOS=direct,steady,burst,failing,fanout   which scenarios (in this order)
+//   BENCH_SCENARIOS=direct,steady,burst,failing,fanout,list   which scenarios (in this order)
+//   BENCH_LIST=100,100000  webhooks and deliveries of the list scenario (GET /v1/webhooks?per_page=100)
 //   BENCH_MAX_MINUTES=25   hard limit for the whole run; loops stop and the stack is stopped after it
 //   BENCH_FANOUT=1,10,100  webhook counts of the fanout scenario
 //   BENCH_STEADY_RATES=10,50,100  publish rates (events/s) of the steady scenario
@@ -20,12 +21,13 @@ import { ReceiverSet, type Receiver } from './lib/receivers.js';
 import { Sampler, type ProcUsage } from './lib/procstat.js';
 import { percentiles, perSecond, round, sleep, type Percentiles } from './lib/stats.js';
 import { PROFILE, startBenchStack, type BenchStack } from './lib/stack.js';
+import { seedDeliveries } from './lib/seed.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 
 const SCALE = Math.min(10, Math.max(0.01, Number(process.env.BENCH_SCALE ?? 1) || 1));
-const ALL = ['direct', 'steady', 'burst', 'failing', 'fanout'] as const;
+const ALL = ['direct', 'steady', 'burst', 'failing', 'fanout', 'list'] as const;
 type ScenarioName = (typeof ALL)[number];
 const SELECTED: ScenarioName[] = (process.env.BENCH_SCENARIOS ?? ALL.join(','))
   .split(',')
@@ -44,6 +46,7 @@ let STACK_PROCS = ['api', 'worker', 'temporal', 'ferretdb'];
 /** Table columns: each sums the processes whose name starts with it (api-1 + api-2, temporal-server, …). */
 const CPU_GROUPS = ['api', 'worker', 'temporal', 'ferretdb', 'postgresql', 'bench'];
 /** Publish rates of the steady scenario: below capacity, and the issue's 50 and 100 events/s. */
+const [LIST_WEBHOOKS, LIST_DELIVERIES] = (process.env.BENCH_LIST ?? '100,100000').split(',').map(Number);
 const STEADY_RATES = (process.env.BENCH_STEADY_RATES ?? '10,50,100').split(',').map(Number).filter((n) => n > 0 && n <= 10_000);
 
 /** Scaled count or duration, never below `min`. */
@@ -599,6 +602,48 @@ function table(): string {
 
 // ---------------------------------------------------------------------------------------------------------
 
+/**
+ * Listing webhooks while the database holds many deliveries: LIST_WEBHOOKS webhooks, LIST_DELIVERIES deliveries
+ * (each with one finished attempt, 90 % succeeded) written straight into MongoDB and summed into each webhook's
+ * health summary by the worker's own code; then GET /v1/webhooks?per_page=100 repeatedly, idle.
+ */
+async function list(): Promise<void> {
+  const set = await receiverSet();
+  const [rcv] = await set.add(1, 'list');
+  await api!.eventType('bench.list');
+  const ids: string[] = [];
+  for (let i = 0; i < LIST_WEBHOOKS; i++) ids.push(await api!.webhook(rcv.url, ['bench.list']));
+  const t0 = performance.now();
+  const seeded = await seedDeliveries(stack!.env.MONGODB_URL, stack!.env.MONGODB_DB, ids, LIST_DELIVERIES);
+  log(`list: ${seeded.deliveries} deliveries and ${seeded.attempts} attempts written in ${round((performance.now() - t0) / 1000, 1)} s`);
+  const requests = sc(30, 5);
+  const end = sampler.begin();
+  const ms: number[] = [];
+  let health: Record<string, number> = {};
+  for (let i = 0; i < requests && alive(); i++) {
+    const a = performance.now();
+    const r = await api!.call<{ data: { health_status: string }[] }>('GET', '/v1/webhooks?per_page=100', undefined, 600_000);
+    ms.push(performance.now() - a);
+    if (r.status !== 200) throw new Error(`GET /v1/webhooks → ${r.status}`);
+    health = {};
+    for (const w of r.body.data) health[w.health_status] = (health[w.health_status] ?? 0) + 1;
+  }
+  const w = end();
+  await teardown(ids, set);
+  rows.push({
+    scenario: 'list',
+    variant: `GET /v1/webhooks?per_page=100, ${LIST_WEBHOOKS} webhooks, ${LIST_DELIVERIES.toLocaleString('en-US')} deliveries`,
+    events: ms.length, deliveriesExpected: 0, delivered: 0, deliveriesPerS: 0,
+    latencyMs: percentiles(ms),
+    cpuMsPerDelivery: 0,
+    wallS: round(w.wallMs / 1000),
+    procs: w.procs,
+    extra: { requests: ms.length, responseMs: percentiles(ms), health, seeded },
+    notes: ['latency column: response time of the list request (idle stack)'],
+  });
+  log(`list: ${ms.length} requests, p50 ${round(percentiles(ms)?.p50 ?? 0)} ms, health ${JSON.stringify(health)}`);
+}
+
 type Variant = { scenario: ScenarioName; label: string; run: () => Promise<void>; needsStack: boolean };
 
 function variants(): Variant[] {
@@ -609,6 +654,7 @@ function variants(): Variant[] {
     if (name === 'burst') for (const m of ['single', 'batch'] as const) out.push({ scenario: name, label: `burst ${m}`, run: () => burst(m), needsStack: true });
     if (name === 'failing') for (const f of [false, true]) out.push({ scenario: name, label: `failing ${f ? 'on' : 'off'}`, run: () => failing(f), needsStack: true });
     if (name === 'fanout') for (const n of FANOUT) out.push({ scenario: name, label: `fanout ${n}`, run: () => fanout(n), needsStack: true });
+    if (name === 'list') out.push({ scenario: name, label: 'list', run: list, needsStack: true });
   }
   return out;
 }

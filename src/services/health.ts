@@ -1,20 +1,62 @@
-import { healthOf, type HealthStatus } from '../domain/health.js';
+import { addOutcomes, healthOf, type HealthStatus, type Outcome } from '../domain/health.js';
 import type { OrgId, WebhookId } from '../domain/ids.js';
+import type { Logger } from '../log.js';
 import type { Store } from '../storage/mongo.js';
 import { deliveryRepo } from '../storage/repos/deliveries.js';
+import { webhookRepo } from '../storage/repos/webhooks.js';
 
-const DAY_MS = 24 * 3600 * 1000;
-
-/** Health of one webhook from its last 24 h of deliveries and attempts (read from MongoDB, never from Temporal). */
+/**
+ * Health of one webhook from its hourly summary (one read by `{_id}`; never its deliveries, so a list of webhooks
+ * costs one small read per webhook on the page however many deliveries there are).
+ */
 export async function webhookHealth(store: Store, orgId: OrgId, webhookId: WebhookId): Promise<HealthStatus> {
-  const since = new Date(Date.now() - DAY_MS);
-  const repo = deliveryRepo(store, orgId);
-  const [deliveries, attempts] = await Promise.all([repo.window(webhookId, since, { attempted: true, limit: 1000 }), repo.attempts.window(webhookId, since, 5)]);
-  return healthOf(
-    deliveries.map((d) => ({ succeeded: d.status === 'delivered', attempts: d.attempt })),
-    attempts.map((a) => a.error === null),
-  );
+  return healthOf(await webhookRepo(store, orgId).health.get(webhookId), new Date());
 }
+
+/**
+ * Keeps each webhook's health summary up to date from the attempts this process makes. Writes are serialized per
+ * webhook and coalesced: while one write is in flight, outcomes that arrive wait and go together in the next one,
+ * so a busy webhook costs one read and one write per round trip, not per attempt. `record` resolves once its
+ * outcome is stored. Several worker processes write with read-modify-write; on FerretDB (whose updates are not
+ * atomic) two writes for the same webhook at the same instant can lose one's outcomes — health is a summary, the
+ * delivery log is the record.
+ */
+export function createHealthRecorder(store: Store, log: Logger) {
+  type Slot = { orgId: OrgId; waiting: { o: Outcome; done: () => void }[]; writing: boolean };
+  const slots = new Map<WebhookId, Slot>();
+
+  async function drain(id: WebhookId, slot: Slot): Promise<void> {
+    slot.writing = true;
+    while (slot.waiting.length > 0) {
+      const batch = slot.waiting.splice(0);
+      try {
+        const repo = webhookRepo(store, slot.orgId).health;
+        const now = new Date();
+        const prev = await repo.get(id);
+        const next = addOutcomes(prev ?? { hours: [], recent: [] }, batch.map((b) => b.o), now);
+        await repo.put({ _id: id, org_id: slot.orgId, ...next, updated_at: now });
+      } catch (err) {
+        // The summary is not the record of the attempts (those are stored apart): log and go on.
+        log.warn({ webhook: id, err: (err as Error).message }, 'health summary not updated');
+      }
+      for (const b of batch) b.done();
+    }
+    slot.writing = false;
+    slots.delete(id);
+  }
+
+  return {
+    record(orgId: OrgId, webhookId: WebhookId, o: Outcome): Promise<void> {
+      let slot = slots.get(webhookId);
+      if (!slot) slots.set(webhookId, (slot = { orgId, waiting: [], writing: false }));
+      const done = new Promise<void>((resolve) => slot.waiting.push({ o, done: resolve }));
+      if (!slot.writing) void drain(webhookId, slot);
+      return done;
+    },
+  };
+}
+
+export type HealthRecorder = ReturnType<typeof createHealthRecorder>;
 
 export function percentile(sorted: number[], p: number): number | null {
   if (sorted.length === 0) return null;

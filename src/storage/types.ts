@@ -144,6 +144,22 @@ export type WebhookFailingDoc = {
   since: Date;
 };
 
+/**
+ * A webhook's recent attempt outcomes, summed by the hour: what its health is read from, so that listing webhooks
+ * reads one small document per webhook and never its deliveries (FerretDB would scan them). Written by the worker
+ * after attempts (services/health.ts), never by the API; kept apart from the webhook document for the same reason as
+ * WebhookFailingDoc.
+ */
+export type WebhookHealthDoc = {
+  _id: WebhookId;
+  org_id: OrgId;
+  /** Finished attempts per hour (`at` = the start of the hour), the last 24 h, newest first. */
+  hours: { at: Date; ok: number; failed: number }[];
+  /** The most recent finished attempts, newest first (at most 10). */
+  recent: { ok: boolean; at: Date }[];
+  updated_at: Date;
+};
+
 /** The revision of an organization's webhooks; changes whenever any of them does (see webhook-index.ts). */
 export type WebhookRevDoc = {
   _id: OrgId;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_RETRY_SCHEDULE, nextDelay, parseRetryAfter, scheduleToMs, validateSchedule, RETRY_WINDOW_MS } from '../../src/domain/schedule.js';
 import { formatDuration, parseDuration } from '../../src/domain/durations.js';
 import { channelsMatch, eventTypeMatches, filterMatches } from '../../src/domain/filters.js';
-import { healthOf } from '../../src/domain/health.js';
+import { addOutcomes, healthOf } from '../../src/domain/health.js';
 import { isPublicAddress } from '../../src/domain/addresses.js';
 import { newId } from '../../src/domain/ids.js';
 import { classify } from '../../activities/http.js';
@@ -65,13 +65,27 @@ describe('matching', () => {
 });
 
 describe('health', () => {
-  const d = (succeeded: boolean) => ({ succeeded, attempts: 1 });
-  it('unknown without attempts; healthy at ≥ 95 % or last 5 attempts ok; failing when the last 10 all failed', () => {
-    expect(healthOf([], [])).toBe('unknown');
-    expect(healthOf(Array(20).fill(d(true)), [true])).toBe('healthy');
-    expect(healthOf([...Array(5).fill(d(true)), ...Array(5).fill(d(false))], [true, true, true, true, true])).toBe('healthy');
-    expect(healthOf([d(false), d(true), d(true)], [false, true, true])).toBe('degraded');
-    expect(healthOf([...Array(10).fill(d(false)), ...Array(10).fill(d(true))], Array(5).fill(false))).toBe('failing');
+  const now = new Date('2026-11-24T12:30:00Z');
+  const ago = (min: number) => new Date(now.getTime() - min * 60_000);
+  const run = (...oks: boolean[]) => oks.map((ok, i) => ({ ok, at: ago(oks.length - i) })); // oldest first, one a minute
+  const of = (...oks: boolean[]) => addOutcomes({ hours: [], recent: [] }, run(...oks), now);
+  it('unknown without attempts; healthy at ≥ 95 % or the last 5 ok; failing when the latest (up to 10) all failed', () => {
+    expect(healthOf(null, now)).toBe('unknown');
+    expect(healthOf(of(), now)).toBe('unknown');
+    expect(healthOf(of(...Array(20).fill(true)), now)).toBe('healthy');
+    expect(healthOf(of(...Array(5).fill(false), ...Array(5).fill(true)), now)).toBe('healthy');
+    expect(healthOf(of(true, true, false), now)).toBe('degraded');
+    expect(healthOf(of(...Array(10).fill(true), ...Array(10).fill(false)), now)).toBe('failing');
+    expect(healthOf(of(false), now)).toBe('failing');
+  });
+  it('sums by the hour, keeps the latest 10 outcomes, and forgets what is older than 24 h', () => {
+    const s = addOutcomes({ hours: [], recent: [] }, [{ ok: false, at: ago(25 * 60) }, ...run(...Array(30).fill(true))], now);
+    expect(s.recent).toHaveLength(10);
+    expect(s.hours.reduce((n, h) => n + h.ok, 0)).toBe(30);
+    expect(s.hours.every((h) => h.failed === 0)).toBe(true); // the failure 25 h ago is dropped
+    const later = new Date(now.getTime() + 26 * 3600_000);
+    expect(healthOf(s, later)).toBe('unknown');
+    expect(addOutcomes(s, [], later).hours).toEqual([]);
   });
 });
 

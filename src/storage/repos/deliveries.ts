@@ -68,13 +68,10 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
         return 'raced';
       }
     },
-    /** Timing and payload of recent deliveries for health and stats. */
-    async window(webhookId: WebhookId, since: Date, opts: { attempted?: boolean; limit?: number } = {}) {
-      const filter: Record<string, unknown> = { webhook_id: webhookId, org_id: orgId, created_at: { $gte: since } };
-      if (opts.attempted) filter.attempt = { $gt: 0 };
-      let cursor = c.deliveries.find(filter, { projection: { status: 1, attempt: 1 } }).sort({ created_at: -1 });
-      if (opts.limit) cursor = cursor.limit(opts.limit);
-      return cursor.toArray() as Promise<Pick<DeliveryDoc, 'status' | 'attempt'>[]>;
+    /** The states of a webhook's deliveries since a time (its statistics). */
+    async window(webhookId: WebhookId, since: Date) {
+      const filter = { webhook_id: webhookId, org_id: orgId, created_at: { $gte: since } };
+      return c.deliveries.find(filter, { projection: { status: 1, attempt: 1 } }).toArray() as Promise<Pick<DeliveryDoc, 'status' | 'attempt'>[]>;
     },
 
     // ---- state: the only writers of a delivery's status ----------------------------------------------------
@@ -140,11 +137,10 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
       async finish(id: AttemptDoc['_id'], r: Pick<AttemptDoc, 'status_code' | 'duration_ms' | 'error' | 'response_body'>): Promise<void> {
         await c.attempts.updateOne({ _id: id }, { $set: { ...r, in_flight: false } });
       },
-      async window(webhookId: WebhookId, since: Date, limit?: number) {
-        // Requests still in flight have no outcome yet: health and latency count finished attempts only.
-        let cursor = c.attempts.find({ webhook_id: webhookId, org_id: orgId, created_at: { $gte: since }, in_flight: { $ne: true } }, { projection: { error: 1, duration_ms: 1, created_at: 1 } }).sort({ created_at: -1 });
-        if (limit) cursor = cursor.limit(limit);
-        return cursor.toArray() as Promise<Pick<AttemptDoc, 'error' | 'duration_ms' | 'created_at'>[]>;
+      async window(webhookId: WebhookId, since: Date) {
+        // Requests still in flight have no outcome yet: statistics count finished attempts only.
+        const filter = { webhook_id: webhookId, org_id: orgId, created_at: { $gte: since }, in_flight: { $ne: true } };
+        return c.attempts.find(filter, { projection: { error: 1, duration_ms: 1, created_at: 1 } }).toArray() as Promise<Pick<AttemptDoc, 'error' | 'duration_ms' | 'created_at'>[]>;
       },
     },
   };

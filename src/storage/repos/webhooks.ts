@@ -2,7 +2,7 @@ import type { OrgId, WebhookId } from '../../domain/ids.js';
 import { ulid } from '../../domain/ids.js';
 import { isDuplicateKey, type Store } from '../mongo.js';
 import { findPage, type PageQuery } from '../page.js';
-import type { WebhookDoc } from '../types.js';
+import type { WebhookDoc, WebhookHealthDoc } from '../types.js';
 
 export type WebhookListFilter = { status?: 'active' | 'disabled'; uid?: string; event?: string };
 export type WebhookFields = Partial<Omit<WebhookDoc, '_id' | 'org_id' | 'created_at'>>;
@@ -89,6 +89,7 @@ export function webhookRepo(store: Store, orgId: OrgId) {
       await c.webhooks.deleteOne({ _id: wh._id, org_id: orgId });
       await changed();
       await c.webhookFailing.deleteOne({ _id: wh._id });
+      await c.webhookHealth.deleteOne({ _id: wh._id });
       if (wh.uid) await c.webhookUids.deleteOne({ _id: uidKey(wh.uid) });
     },
 
@@ -135,6 +136,19 @@ export function webhookRepo(store: Store, orgId: OrgId) {
       },
       async clear(id: WebhookId): Promise<void> {
         await c.webhookFailing.deleteOne({ _id: id });
+      },
+    },
+
+    /** The hourly sums of a webhook's attempt outcomes (see WebhookHealthDoc); one read or write by `{_id}`. */
+    health: {
+      async get(id: WebhookId): Promise<WebhookHealthDoc | null> {
+        const doc = await c.webhookHealth.findOne({ _id: id });
+        return doc && doc.org_id === orgId ? doc : null;
+      },
+      /** Replaces the summary (read-modify-write by the caller, which serializes writes per webhook). */
+      async put(doc: WebhookHealthDoc): Promise<void> {
+        if (doc.org_id !== orgId) throw new Error('health of another organization');
+        await c.webhookHealth.replaceOne({ _id: doc._id }, doc, { upsert: true });
       },
     },
   };
