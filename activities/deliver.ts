@@ -1,4 +1,5 @@
-import { attemptId, type EventId } from '../src/domain/ids.js';
+import { attemptId, type AppId, type EventId } from '../src/domain/ids.js';
+import { applicationRepo } from '../src/storage/repos/applications.js';
 import { TokenBuckets } from '../src/domain/token-bucket.js';
 import { nextDelay, parseRetryAfter } from '../src/domain/schedule.js';
 import { signatureHeader } from '../src/domain/signature.js';
@@ -28,6 +29,16 @@ export function createDeliver(deps: ActivityDeps) {
   const limiter = new TokenBuckets();
   const events = new EventCache();
   const health = createHealthRecorder(store, log);
+  // An application's rate limit (over all its webhooks), read at most every 5 s per application.
+  const appLimits = new Map<AppId, { perS: number | null; at: number }>();
+  async function appLimit(t: Tenant, id: AppId): Promise<number | null> {
+    const hit = appLimits.get(id);
+    if (hit && Date.now() - hit.at < 5000) return hit.perS;
+    const app = await applicationRepo(store, t.orgId).get(id);
+    if (appLimits.size > 10_000) appLimits.clear();
+    appLimits.set(id, { perS: app?.rate_limit_per_s ?? null, at: Date.now() });
+    return app?.rate_limit_per_s ?? null;
+  }
 
   async function loadEvent(t: Tenant, id: EventId): Promise<Pick<EventDoc, '_id' | 'body'> | null> {
     const cached = events.get(id);
@@ -63,6 +74,11 @@ export function createDeliver(deps: ActivityDeps) {
       const wait = limiter.take(wh._id, wh.rate_limit_per_s);
       if (wait > 0) return { outcome: 'throttled', delayMs: wait };
     }
+    const appPerS = wh.application_id ? await appLimit(t, wh.application_id) : null;
+    if (appPerS) {
+      const wait = limiter.take(`app:${wh.application_id}`, appPerS);
+      if (wait > 0) return { outcome: 'throttled', delayMs: wait };
+    }
 
     const now = new Date();
     const timestamp = Math.floor(now.getTime() / 1000);
@@ -96,7 +112,7 @@ export function createDeliver(deps: ActivityDeps) {
     const end = new Date();
     // The attempt, the delivery state and the webhook's health summary are independent documents: write them at once.
     await Promise.all([
-      health.record(wh.org_id, wh._id, { ok, at: end }),
+      health.record(wh.org_id, wh._id, { ok, at: end, durationMs: result.durationMs }),
       t.deliveries.attempts.finish(id, { status_code: result.statusCode, duration_ms: result.durationMs, error: result.error, response_body: result.responseBody }),
       t.deliveries.recordOutcome(req.deliveryId, {
         status: outcome.outcome === 'retry' ? 'pending' : (outcome.outcome as 'delivered' | 'failed'),

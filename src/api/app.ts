@@ -1,3 +1,5 @@
+import { applicationsRouter } from './applications.js';
+import { keysRouter } from './keys.js';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { z } from './openapi.js';
@@ -36,15 +38,15 @@ export function createApp(deps: ApiDeps): Koa {
   const me = new Router();
   route(me, auth, {
     method: 'get', path: '/v1/me', role: 'any', tag: 'organization', summary: 'The organization and key behind this request',
-    responses: { 200: z.object({ organization: z.object({ id: z.string(), name: z.string() }), key: z.object({ id: z.string(), role: z.enum(['admin', 'publisher']) }) }) },
+    responses: { 200: z.object({ organization: z.object({ id: z.string(), name: z.string() }), key: z.object({ id: z.string(), role: z.enum(['admin', 'publisher', 'application']), application_id: z.string().nullable() }) }) },
     handler: async (_ctx, { auth: a }) => {
       const org = await deps.services.orgs.get(a.orgId);
       if (!org) throw notFound('organization');
-      return { organization: { id: org._id, name: org.name }, key: { id: a.keyId, role: a.role } };
+      return { organization: { id: org._id, name: org.name }, key: { id: a.keyId, role: a.role, application_id: a.applicationId } };
     },
   });
 
-  for (const router of [opsRouter(deps), me, eventTypesRouter(deps, auth), webhooksRouter(deps, auth), eventsRouter(deps, auth), deliveriesRouter(deps, auth)]) {
+  for (const router of [opsRouter(deps), me, eventTypesRouter(deps, auth), applicationsRouter(deps, auth), keysRouter(deps, auth), webhooksRouter(deps, auth), eventsRouter(deps, auth), deliveriesRouter(deps, auth)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({
       throw: true,

@@ -13,31 +13,31 @@ export function deliveriesRouter(deps: ApiDeps, auth: AuthFn): Router {
   const params = z.object({ id: z.string().max(128) });
 
   route(router, auth, {
-    method: 'get', path: '/v1/deliveries/{id}', role: 'admin', tag: 'deliveries', summary: 'A delivery with all its attempts',
+    method: 'get', path: '/v1/deliveries/{id}', role: 'manage', tag: 'deliveries', summary: 'A delivery with all its attempts',
     params, responses: { 200: DeliveryOut },
     handler: async (_ctx, { params: p, auth: a }) => {
-      const { delivery, event, attempts } = await deliveries.get(a.orgId, asId('dlv', p.id));
+      const { delivery, event, attempts } = await deliveries.get(a, asId('dlv', p.id));
       return deliveryOut(delivery, event, attempts);
     },
   });
 
   route(router, auth, {
-    method: 'post', path: '/v1/deliveries/{id}/retry', role: 'admin', tag: 'deliveries',
+    method: 'post', path: '/v1/deliveries/{id}/retry', role: 'manage', tag: 'deliveries',
     summary: 'Attempt this delivery again now (same event id; the attempt count continues)',
     params, responses: { 202: DeliveryOut, 409: null },
     handler: async (ctx, { params: p, auth: a }) => {
-      const { delivery, event } = await deliveries.retry(a.orgId, asId('dlv', p.id));
+      const { delivery, event } = await deliveries.retry(a, asId('dlv', p.id));
       ctx.status = 202;
       return deliveryOut(delivery, event);
     },
   });
 
   route(router, auth, {
-    method: 'get', path: '/v1/webhooks/{id}/deliveries', role: 'admin', tag: 'deliveries', summary: 'The delivery log of a webhook, newest first',
+    method: 'get', path: '/v1/webhooks/{id}/deliveries', role: 'manage', tag: 'deliveries', summary: 'The delivery log of a webhook, newest first',
     params: IdParams,
     query: z.object({
       ...pageQuery,
-      status: z.enum(['pending', 'delivered', 'failed', 'paused', 'cancelled']).optional(),
+      status: z.enum(['pending', 'delivered', 'failed', 'paused', 'skipped', 'cancelled']).optional(),
       event: z.string().optional(),
       since: rfc3339().optional(),
       until: rfc3339().optional(),
@@ -49,7 +49,7 @@ export function deliveriesRouter(deps: ApiDeps, auth: AuthFn): Router {
         status: query.status, eventType: query.event,
         since: query.since ? new Date(query.since) : null, until: query.until ? new Date(query.until) : null,
       };
-      const { items, total } = await deliveries.ofWebhook(a.orgId, asId('wh', p.id), filter, query);
+      const { items, total } = await deliveries.ofWebhook(a, asId('wh', p.id), filter, query);
       return paginate(items.map((i) => deliveryOut(i.delivery, i.event)), query.page, query.per_page, total);
     },
   });

@@ -2,7 +2,7 @@ import type Koa from 'koa';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Services } from '../services/index.js';
-import type { Role } from '../services/models.js';
+import type { Access } from './route.js';
 
 export type ApiDeps = {
   config: Config;
@@ -10,4 +10,4 @@ export type ApiDeps = {
   services: Services;
 };
 
-export type AuthFn = (role: Role | 'any') => Koa.Middleware;
+export type AuthFn = (access: Access) => Koa.Middleware;

@@ -3,13 +3,14 @@ import { asId } from '../domain/ids.js';
 import { checkRange, registry, rfc3339, z } from './openapi.js';
 import { pageQuery, paginate, route } from './route.js';
 import { deliveryOut, eventOut } from './presenters.js';
-import { DeliveryOut } from './webhooks.schema.js';
+import { AppRef, DeliveryOut } from './webhooks.schema.js';
 import type { ApiDeps, AuthFn } from './deps.js';
 
 const EventIn = registry.register(
   'EventIn',
   z
     .object({
+      application: AppRef.optional().openapi({ description: "the application (id or uid) whose webhooks receive it; absent = only organization-level webhooks" }),
       type: z.string().min(1).max(128),
       data: z.unknown().refine((d) => d !== undefined, 'data is required').openapi({ type: 'object' }),
       id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\-]+$/).optional().openapi({ description: 'your id for this event: the same id within 24 h is published once' }),
@@ -28,7 +29,7 @@ const Published = registry.register(
 const EventOut = registry.register(
   'Event',
   z.object({
-    id: z.string(), type: z.string(), timestamp: z.string(), channels: z.array(z.string()).nullable(), raw: z.boolean(),
+    id: z.string(), application_id: z.string().nullable(), type: z.string(), timestamp: z.string(), channels: z.array(z.string()).nullable(), raw: z.boolean(),
     data: z.unknown(), created_at: z.string(), deliveries: z.array(DeliveryOut).optional(), request_id: z.string().optional(),
   }),
 );
@@ -38,7 +39,7 @@ export function eventsRouter(deps: ApiDeps, auth: AuthFn): Router {
   const { publisher, deliveries } = deps.services;
 
   route(router, auth, {
-    method: 'post', path: '/v1/events', role: 'any', tag: 'events',
+    method: 'post', path: '/v1/events', role: 'publish', tag: 'events',
     summary: 'Publish an event: one delivery per matching webhook. Idempotent by idempotency-key header or id.',
     body: EventIn, responses: { 202: Published },
     handler: async (ctx, { body, auth: a }) => {
@@ -51,7 +52,7 @@ export function eventsRouter(deps: ApiDeps, auth: AuthFn): Router {
   });
 
   route(router, auth, {
-    method: 'post', path: '/v1/events/batch', role: 'any', tag: 'events',
+    method: 'post', path: '/v1/events/batch', role: 'publish', tag: 'events',
     summary: 'Publish up to 500 events; all are validated before any is stored. With an idempotency-key header (or ids on the events) a retry stores nothing twice',
     body: z.object({ events: z.array(EventIn).min(1).max(500) }).strict(),
     responses: { 202: z.object({ data: z.array(Published) }) },
@@ -64,10 +65,11 @@ export function eventsRouter(deps: ApiDeps, auth: AuthFn): Router {
   });
 
   route(router, auth, {
-    method: 'get', path: '/v1/events', role: 'admin', tag: 'events', summary: 'List events, newest first',
+    method: 'get', path: '/v1/events', role: 'manage', tag: 'events', summary: 'List events, newest first',
     query: z.object({
       ...pageQuery,
       type: z.string().optional(),
+      application: AppRef.optional(),
       since: rfc3339().optional(),
       until: rfc3339().optional(),
     }).strict(),
@@ -75,16 +77,16 @@ export function eventsRouter(deps: ApiDeps, auth: AuthFn): Router {
     handler: async (_ctx, { query, auth: a }) => {
       checkRange(query);
       const range = { since: query.since ? new Date(query.since) : null, until: query.until ? new Date(query.until) : null };
-      const { docs, total } = await deliveries.listEvents(a.orgId, { type: query.type, ...range }, query);
+      const { docs, total } = await deliveries.listEvents(a, { type: query.type, application: query.application, ...range }, query);
       return paginate(docs.map(eventOut), query.page, query.per_page, total);
     },
   });
 
   route(router, auth, {
-    method: 'get', path: '/v1/events/{id}', role: 'admin', tag: 'events', summary: 'An event with its deliveries',
+    method: 'get', path: '/v1/events/{id}', role: 'manage', tag: 'events', summary: 'An event with its deliveries',
     params: z.object({ id: z.string().max(128) }), responses: { 200: EventOut },
     handler: async (_ctx, { params, auth: a }) => {
-      const { event, deliveries: ds } = await deliveries.eventWithDeliveries(a.orgId, asId('evt', params.id));
+      const { event, deliveries: ds } = await deliveries.eventWithDeliveries(a, asId('evt', params.id));
       return { ...eventOut(event), deliveries: ds.map((d) => deliveryOut(d, event)) };
     },
   });

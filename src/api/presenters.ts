@@ -1,10 +1,11 @@
-import type { AttemptDoc, DeliveryDoc, EventDoc, HealthStatus, RecoveryDoc, WebhookDoc } from '../services/models.js';
+import type { ApiKeyDoc, ApplicationDoc, AttemptDoc, DeliveryDoc, EventDoc, HealthStatus, RecoveryDoc, WebhookDoc } from '../services/models.js';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
 export function webhookOut(wh: WebhookDoc, health: HealthStatus, opts: { secret?: boolean } = {}) {
   return {
     id: wh._id,
+    application_id: wh.application_id ?? null,
     uid: wh.uid,
     url: wh.url,
     description: wh.description,
@@ -42,6 +43,7 @@ export function attemptOut(a: AttemptDoc) {
 export function deliveryOut(d: DeliveryDoc, event: EventDoc | undefined, attempts?: AttemptDoc[]) {
   return {
     id: d._id,
+    application_id: d.application_id ?? null,
     webhook_id: d.webhook_id,
     event_id: d.event_id,
     event: d.event_type,
@@ -61,7 +63,8 @@ export function recoveryOut(r: RecoveryDoc) {
   return {
     id: r._id,
     webhook_id: r.webhook_id,
-    since: r.since.toISOString(),
+    since: iso(r.since),
+    release: r.release ?? false,
     until: iso(r.until),
     status: r.status,
     recovered: r.recovered,
@@ -72,11 +75,38 @@ export function eventOut(e: EventDoc) {
   const body = JSON.parse(e.body);
   return {
     id: e._id,
+    application_id: e.application_id ?? null,
     type: e.type,
     timestamp: e.timestamp.toISOString(),
     channels: e.channels,
     raw: e.raw,
     data: e.raw ? body : body.data,
     created_at: e.created_at.toISOString(),
+  };
+}
+
+export function applicationOut(a: ApplicationDoc) {
+  return {
+    id: a._id,
+    uid: a.uid,
+    name: a.name,
+    metadata: a.metadata,
+    rate_limit_per_s: a.rate_limit_per_s,
+    created_at: a.created_at.toISOString(),
+    updated_at: a.updated_at.toISOString(),
+  };
+}
+
+/** A key as listed: never the key itself, only its first characters. */
+export function keyOut(k: ApiKeyDoc) {
+  return {
+    id: k._id,
+    name: k.name,
+    role: k.role,
+    application_id: k.application_id ?? null,
+    prefix: k.prefix,
+    expires_at: iso(k.expires_at),
+    last_used_at: iso(k.last_used_at),
+    created_at: k.created_at.toISOString(),
   };
 }

@@ -3,7 +3,13 @@ import type Router from '@koa/router';
 import type { ZodTypeAny, z as Z } from 'zod';
 import { ErrorOut, registry, z } from './openapi.js';
 import type { Auth } from '../services/orgs.js';
-import { guard, type Role } from '../services/models.js';
+import { guard } from '../services/models.js';
+
+/**
+ * Who may call a route: `admin` keys only; `publish`: admin and publisher keys; `manage`: admin keys and
+ * application keys (which see only their application); `any`: every key.
+ */
+export type Access = 'admin' | 'publish' | 'manage' | 'any';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -11,7 +17,7 @@ export type RouteSpec<B extends ZodTypeAny, Q extends ZodTypeAny, P extends ZodT
   method: Method;
   /** OpenAPI style: /v1/webhooks/{id} */
   path: string;
-  role: Role | 'any';
+  role: Access;
   summary: string;
   tag: string;
   body?: B;
@@ -42,7 +48,7 @@ const ERROR_STATUSES: Record<number, string> = {
  */
 export function route<B extends ZodTypeAny, Q extends ZodTypeAny, P extends ZodTypeAny>(
   router: Router,
-  auth: (role: Role | 'any') => Koa.Middleware,
+  auth: (access: Access) => Koa.Middleware,
   spec: RouteSpec<B, Q, P>,
 ) {
   const responses: Record<string, object> = {};
@@ -52,7 +58,7 @@ export function route<B extends ZodTypeAny, Q extends ZodTypeAny, P extends ZodT
       : { description: spec.summary };
   }
   const errorStatuses = [400, 401, 404, 429, 503];
-  if (spec.role === 'admin') errorStatuses.push(403);
+  if (spec.role !== 'any') errorStatuses.push(403);
   if (spec.body) errorStatuses.push(413, 415);
   for (const s of errorStatuses) responses[s] ??= { description: ERROR_STATUSES[s], content: { 'application/json': { schema: ErrorOut } } };
   registry.registerPath({

@@ -37,8 +37,12 @@ const fields = {
   description: z.string().max(1024).optional(),
 };
 
-export const WebhookIn = registry.register('WebhookIn', z.object(fields).strict());
-export const WebhookPut = registry.register('WebhookPut', z.object({ ...fields, uid: fields.uid.optional() }).omit({ uid: true }).strict());
+/** An application by id (app_…) or by its uid. */
+export const AppRef = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\-]+$/);
+const application = AppRef.nullable().optional().openapi({ description: 'the application (id or uid) it belongs to; absent or null = organization-level. Fixed once created; an application key may only name its own' });
+
+export const WebhookIn = registry.register('WebhookIn', z.object({ ...fields, application }).strict());
+export const WebhookPut = registry.register('WebhookPut', z.object({ ...fields, application, uid: fields.uid.optional() }).omit({ uid: true }).strict());
 export const WebhookPatch = registry.register(
   'WebhookPatch',
   z
@@ -79,7 +83,8 @@ export const DeliveryOut = registry.register(
     event_id: z.string(),
     event: z.string(),
     payload: z.unknown(),
-    status: z.enum(['pending', 'delivered', 'failed', 'paused', 'cancelled']),
+    application_id: z.string().nullable(),
+    status: z.enum(['pending', 'delivered', 'failed', 'paused', 'skipped', 'cancelled']).openapi({ description: 'paused: held while the webhook is paused (released in order on resume); skipped: published while the webhook was disabled automatically (a recovery re-delivers it)' }),
     attempt: z.number().int(),
     status_code: z.number().int().nullable(),
     next_attempt_at: z.string().nullable(),
@@ -95,7 +100,8 @@ export const RecoveryOut = registry.register(
   z.object({
     id: z.string(),
     webhook_id: z.string(),
-    since: z.string(),
+    release: z.boolean().openapi({ description: 'a resume: first releases the deliveries held while paused, in publication order' }),
+    since: z.string().nullable(),
     until: z.string().nullable(),
     status: z.enum(['running', 'completed']),
     recovered: z.number().int(),
@@ -107,6 +113,7 @@ export const WebhookOut = registry.register(
   'Webhook',
   z.object({
     id: z.string(),
+    application_id: z.string().nullable(),
     uid: z.string().nullable(),
     url: z.string(),
     description: z.string(),

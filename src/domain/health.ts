@@ -6,8 +6,12 @@ const HOUR_MS = 3600 * 1000;
 /** How many of the latest attempt outcomes a summary keeps. */
 export const RECENT_KEPT = 10;
 
-export type HourBucket = { at: Date; ok: number; failed: number };
-export type Outcome = { ok: boolean; at: Date };
+/** Upper bounds (ms) of the latency histogram buckets; the last bucket counts everything slower. */
+export const LATENCY_BOUNDS_MS = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000];
+
+/** `lat[i]`: attempts that took at most LATENCY_BOUNDS_MS[i] (and more than the bound before); the extra last slot: slower. */
+export type HourBucket = { at: Date; ok: number; failed: number; lat?: number[] };
+export type Outcome = { ok: boolean; at: Date; durationMs?: number };
 export type HealthSummary = { hours: HourBucket[]; recent: Outcome[] };
 
 export const hourOf = (t: Date): Date => new Date(Math.floor(t.getTime() / HOUR_MS) * HOUR_MS);
@@ -21,11 +25,17 @@ export function addOutcomes(s: HealthSummary, outcomes: Outcome[], now: Date): H
     const b = byHour.get(at.getTime()) ?? { at, ok: 0, failed: 0 };
     if (o.ok) b.ok++;
     else b.failed++;
+    if (o.durationMs !== undefined) {
+      const lat = b.lat ?? new Array(LATENCY_BOUNDS_MS.length + 1).fill(0);
+      const i = LATENCY_BOUNDS_MS.findIndex((bound) => o.durationMs! <= bound);
+      lat[i === -1 ? LATENCY_BOUNDS_MS.length : i]++;
+      b.lat = lat;
+    }
     byHour.set(at.getTime(), b);
   }
   const oldest = now.getTime() - HEALTH_WINDOW_MS - HOUR_MS;
   const hours = [...byHour.values()].filter((h) => h.at.getTime() > oldest).sort((a, b) => b.at.getTime() - a.at.getTime());
-  const recent = [...outcomes, ...s.recent].sort((a, b) => b.at.getTime() - a.at.getTime()).slice(0, RECENT_KEPT);
+  const recent = [...outcomes.map((o) => ({ ok: o.ok, at: o.at })), ...s.recent].sort((a, b) => b.at.getTime() - a.at.getTime()).slice(0, RECENT_KEPT);
   return { hours, recent };
 }
 
@@ -50,4 +60,34 @@ export function healthOf(s: HealthSummary | null, now: Date): HealthStatus {
   const last5 = recent.slice(0, 5);
   if ((ok + failed > 0 && ok / (ok + failed) >= 0.95) || (last5.length === 5 && last5.every((o) => o.ok))) return 'healthy';
   return 'degraded';
+}
+
+/** Sums of the summaries' hours within the window: attempts and a latency histogram. */
+export function sumWindow(summaries: HealthSummary[], now: Date, windowMs = HEALTH_WINDOW_MS) {
+  const oldest = now.getTime() - windowMs;
+  const lat = new Array(LATENCY_BOUNDS_MS.length + 1).fill(0);
+  let ok = 0;
+  let failed = 0;
+  for (const s of summaries) {
+    for (const h of s.hours) {
+      if (h.at.getTime() + HOUR_MS <= oldest) continue;
+      ok += h.ok;
+      failed += h.failed;
+      h.lat?.forEach((n, i) => (lat[i] += n));
+    }
+  }
+  return { ok, failed, lat };
+}
+
+/** A percentile from a latency histogram, as the upper bound of the bucket it falls in (null without data). */
+export function histogramPercentile(lat: number[], p: number): number | null {
+  const total = lat.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const rank = Math.ceil((p / 100) * total);
+  let seen = 0;
+  for (let i = 0; i < lat.length; i++) {
+    seen += lat[i];
+    if (seen >= rank) return i < LATENCY_BOUNDS_MS.length ? LATENCY_BOUNDS_MS[i] : 60_000; // the longest timeout
+  }
+  return null;
 }

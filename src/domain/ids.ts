@@ -2,7 +2,7 @@
 // Workflow-safe: no Node imports; crypto.getRandomValues exists in Node and in the workflow sandbox.
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-export type IdPrefix = 'org' | 'key' | 'wh' | 'evt' | 'dlv' | 'att' | 'rcv' | 'req';
+export type IdPrefix = 'org' | 'key' | 'app' | 'wh' | 'evt' | 'dlv' | 'att' | 'rcv' | 'req';
 
 export function ulid(now = Date.now()): string {
   let time = '';
@@ -25,6 +25,7 @@ export function ulid(now = Date.now()): string {
 export type Id<P extends IdPrefix> = string & { readonly __kind: P };
 export type OrgId = Id<'org'>;
 export type KeyId = Id<'key'>;
+export type AppId = Id<'app'>;
 export type WebhookId = Id<'wh'>;
 export type EventId = Id<'evt'>;
 export type DeliveryId = Id<'dlv'>;

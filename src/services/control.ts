@@ -1,10 +1,10 @@
 import { scheduleToMs } from '../domain/schedule.js';
-import type { OrgId } from '../domain/ids.js';
+import type { OrgId, RecoveryId } from '../domain/ids.js';
 import type { Store } from '../storage/mongo.js';
 import type { DeliveryRef } from '../storage/repos/deliveries.js';
 import { tenant } from '../storage/tenant.js';
 import type { DeliveryDoc, DisabledReason, WebhookDoc } from '../storage/types.js';
-import { eachLimit, redeliver, signalDelivery, type Temporal } from '../temporal.js';
+import { eachLimit, redeliver, signalDelivery, startDelivery, type Temporal } from '../temporal.js';
 import type { Logger } from '../log.js';
 import type { Publisher } from './publish.js';
 
@@ -92,5 +92,19 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
     }, wh.url);
   }
 
-  return { pause, resume, remove, retry, disableAutomatically };
+  /**
+   * Starts a delivery that was held while its webhook was paused (no workflow ran for it yet). The record leaves
+   * the held state first — once the workflow runs, only it writes the delivery (FerretDB's read-modify-write
+   * updates could otherwise undo its outcome) — and the start is idempotent, so a release that died in between
+   * starts it again without a second send.
+   */
+  async function release(wh: WebhookDoc, d: DeliveryDoc, releasedBy: RecoveryId | null): Promise<void> {
+    await scope(wh.org_id).deliveries.markReleased(d._id, releasedBy);
+    await startDelivery(temporal, {
+      orgId: d.org_id, webhookId: d.webhook_id, eventId: d.event_id, deliveryId: d._id, eventType: d.event_type,
+      scheduleMs: scheduleToMs(wh.retry_schedule), attemptsBefore: 0,
+    }, wh.url);
+  }
+
+  return { pause, resume, remove, retry, release, disableAutomatically };
 }

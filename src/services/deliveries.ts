@@ -1,34 +1,47 @@
 import { notFound } from '../errors.js';
-import type { DeliveryId, EventId, OrgId, WebhookId } from '../domain/ids.js';
+import type { AppId, DeliveryId, EventId, WebhookId } from '../domain/ids.js';
 import type { Store } from '../storage/mongo.js';
 import type { PageQuery } from '../storage/page.js';
 import type { DeliveryListFilter } from '../storage/repos/deliveries.js';
 import { tenant } from '../storage/tenant.js';
 import type { AttemptDoc, DeliveryDoc, EventDoc } from '../storage/types.js';
+import type { ApplicationService } from './applications.js';
 import type { Control } from './control.js';
+import { sees, type Scope } from './orgs.js';
 
-/** The delivery log: one delivery with its attempts, a webhook's deliveries, an event with its deliveries. */
-export function deliveryService(deps: { store: Store; control: Control }) {
-  const { store, control } = deps;
+export type EventListFilter = { type?: string; since?: Date | null; until?: Date | null; application?: string };
 
-  async function load(orgId: OrgId, id: DeliveryId): Promise<DeliveryDoc> {
-    const d = await tenant(store, orgId).deliveries.get(id);
-    if (!d) throw notFound('delivery');
+/**
+ * The delivery log: one delivery with its attempts, a webhook's deliveries, an event with its deliveries. Every
+ * read checks the scope: an application key sees only its application's, anything else answers 404.
+ */
+export function deliveryService(deps: { store: Store; control: Control; applications: ApplicationService }) {
+  const { store, control, applications } = deps;
+
+  async function load(scope: Scope, id: DeliveryId): Promise<DeliveryDoc> {
+    const d = await tenant(store, scope.orgId).deliveries.get(id);
+    if (!d || !sees(scope, d.application_id)) throw notFound('delivery');
     return d;
   }
 
+  /** The application a list is narrowed to: the one named (id or uid), else an application key's own. */
+  async function narrowTo(scope: Scope, ref: string | undefined): Promise<AppId | null | undefined> {
+    if (ref) return (await applications.resolve(scope, ref))._id;
+    return scope.applicationId ?? undefined;
+  }
+
   return {
-    async get(orgId: OrgId, id: DeliveryId): Promise<{ delivery: DeliveryDoc; event?: EventDoc; attempts: AttemptDoc[] }> {
-      const t = tenant(store, orgId);
-      const d = await load(orgId, id);
+    async get(scope: Scope, id: DeliveryId): Promise<{ delivery: DeliveryDoc; event?: EventDoc; attempts: AttemptDoc[] }> {
+      const t = tenant(store, scope.orgId);
+      const d = await load(scope, id);
       const [event, attempts] = await Promise.all([t.events.get(d.event_id), t.deliveries.attempts.of(d._id)]);
       return { delivery: d, event: event ?? undefined, attempts };
     },
 
     /** Attempts a delivery again now (same event id; the attempt count continues). */
-    async retry(orgId: OrgId, id: DeliveryId): Promise<{ delivery: DeliveryDoc; event?: EventDoc }> {
-      const t = tenant(store, orgId);
-      const d = await load(orgId, id);
+    async retry(scope: Scope, id: DeliveryId): Promise<{ delivery: DeliveryDoc; event?: EventDoc }> {
+      const t = tenant(store, scope.orgId);
+      const d = await load(scope, id);
       const wh = await t.webhooks.get(d.webhook_id);
       if (!wh) throw notFound('webhook of this delivery');
       await control.retry(wh, d, { fullSchedule: false });
@@ -36,25 +49,39 @@ export function deliveryService(deps: { store: Store; control: Control }) {
       return { delivery: { ...d, status: 'pending', next_attempt_at: new Date() }, event: event ?? undefined };
     },
 
-    /** A webhook's delivery log, newest first (the webhook must be this organization's). */
-    async ofWebhook(orgId: OrgId, webhookId: WebhookId, f: DeliveryListFilter, q: PageQuery) {
-      const t = tenant(store, orgId);
-      if (!(await t.webhooks.get(webhookId))) throw notFound('webhook');
+    /** A webhook's delivery log, newest first (the webhook must be visible in this scope). */
+    async ofWebhook(scope: Scope, webhookId: WebhookId, f: DeliveryListFilter, q: PageQuery) {
+      const t = tenant(store, scope.orgId);
+      const wh = await t.webhooks.get(webhookId);
+      if (!wh || !sees(scope, wh.application_id)) throw notFound('webhook');
       const { docs, total } = await t.deliveries.page(webhookId, f, q);
-      const events = await t.events.byIds(docs.map((d) => d.event_id));
-      const byId = new Map(events.map((e) => [e._id, e]));
-      return { items: docs.map((d) => ({ delivery: d, event: byId.get(d.event_id) })), total };
+      return { items: await withEvents(scope, docs), total };
     },
 
-    async eventWithDeliveries(orgId: OrgId, id: EventId): Promise<{ event: EventDoc; deliveries: DeliveryDoc[] }> {
-      const t = tenant(store, orgId);
+    /** An application's deliveries across its webhooks, newest first. */
+    async ofApplication(scope: Scope, appId: AppId, f: DeliveryListFilter, q: PageQuery) {
+      const { docs, total } = await tenant(store, scope.orgId).deliveries.pageOfApplication(appId, f, q);
+      return { items: await withEvents(scope, docs), total };
+    },
+
+    async eventWithDeliveries(scope: Scope, id: EventId): Promise<{ event: EventDoc; deliveries: DeliveryDoc[] }> {
+      const t = tenant(store, scope.orgId);
       const event = await t.events.get(id);
-      if (!event) throw notFound('event');
+      if (!event || !sees(scope, event.application_id)) throw notFound('event');
       return { event, deliveries: await t.deliveries.ofEvent(event._id) };
     },
 
-    listEvents: (orgId: OrgId, f: { type?: string; since?: Date | null; until?: Date | null }, q: PageQuery) => tenant(store, orgId).events.page(f, q),
+    async listEvents(scope: Scope, f: EventListFilter, q: PageQuery) {
+      const application = await narrowTo(scope, f.application);
+      return tenant(store, scope.orgId).events.page({ type: f.type, since: f.since, until: f.until, application }, q);
+    },
   };
+
+  async function withEvents(scope: Scope, docs: DeliveryDoc[]) {
+    const events = await tenant(store, scope.orgId).events.byIds(docs.map((d) => d.event_id));
+    const byId = new Map(events.map((e) => [e._id, e]));
+    return docs.map((d) => ({ delivery: d, event: byId.get(d.event_id) }));
+  }
 }
 
 export type DeliveryService = ReturnType<typeof deliveryService>;

@@ -18,6 +18,17 @@ export type Fanout = ReturnType<typeof createFanout>;
 export function createFanout(deps: { store: Store; temporal: Temporal; log: Logger }) {
   const { store, temporal, log } = deps;
 
+  /** Starts a held delivery whose webhook is active again (as control.release does for a resume's task). */
+  async function release(wh: WebhookDoc, d: DeliveryDoc): Promise<void> {
+    const current = await tenant(store, wh.org_id).deliveries.get(d._id);
+    if (!current?.held || current.status !== 'paused') return;
+    await tenant(store, wh.org_id).deliveries.markReleased(d._id, null);
+    await startDelivery(temporal, {
+      orgId: d.org_id, webhookId: d.webhook_id, eventId: d.event_id, deliveryId: d._id, eventType: d.event_type,
+      scheduleMs: scheduleToMs(wh.retry_schedule), attemptsBefore: 0,
+    }, wh.url);
+  }
+
   /**
    * Creates the delivery records and starts the workflows for an event's matched webhooks. Idempotent.
    * `known` are the webhooks just matched by the publish: a fresh event needs neither re-reading them nor
@@ -31,15 +42,21 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     const existing = known ? [] : await t.deliveries.ofEvent(event._id);
     const byWebhook = new Map<WebhookId, DeliveryDoc>(existing.map((d) => [d.webhook_id, d]));
     const fresh: DeliveryDoc[] = [];
+    const heldNow: { wh: WebhookDoc; d: DeliveryDoc }[] = [];
     for (const wh of webhooks) {
       if (byWebhook.has(wh._id)) continue;
+      // Nothing matched is dropped: a webhook paused by its owner holds the delivery (released in order on resume);
+      // one disabled automatically records it as skipped (a recovery of the period re-delivers it).
+      const status = wh.status === 'active' ? 'pending' : wh.disabled_reason === 'user' ? 'paused' : 'skipped';
       const d: DeliveryDoc = {
-        _id: newId('dlv'), org_id: event.org_id, webhook_id: wh._id, event_id: event._id, event_type: event.type,
-        status: 'pending', attempt: 0, status_code: null, last_error: null, last_duration_ms: null, next_attempt_at: now,
-        delivered_at: null, ended_at: null, created_at: now, updated_at: now, workflow_id: deliveryWorkflowId(wh._id, event._id),
+        _id: newId('dlv'), org_id: event.org_id, application_id: event.application_id ?? null, webhook_id: wh._id, event_id: event._id,
+        event_type: event.type, status, held: status !== 'pending', attempt: 0, status_code: null, last_error: null, last_duration_ms: null,
+        next_attempt_at: status === 'pending' ? now : null, delivered_at: null, ended_at: status === 'skipped' ? now : null,
+        created_at: now, updated_at: now, workflow_id: deliveryWorkflowId(wh._id, event._id),
       };
       fresh.push(d);
       byWebhook.set(wh._id, d);
+      if (status === 'paused') heldNow.push({ wh, d });
     }
     if (fresh.length > 0 && (await t.deliveries.insertMany(fresh)) === 'raced') {
       // A racing fan-out inserted some: use whichever record won.
@@ -48,11 +65,18 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     const body = event.body.length <= INLINE_BODY_MAX ? event.body : undefined;
     await eachLimit(webhooks, 16, async (wh) => {
       const d = byWebhook.get(wh._id)!;
+      if (d.held) return;
       await startDelivery(temporal, {
         orgId: event.org_id, webhookId: wh._id, eventId: event._id, deliveryId: d._id, eventType: event.type,
         scheduleMs: scheduleToMs(wh.retry_schedule), attemptsBefore: 0, body,
       }, wh.url);
     });
+    // A resume that landed between matching and storing the held records would not have seen them: look again.
+    for (const { wh, d } of heldNow) {
+      const current = await t.webhooks.get(wh._id);
+      const stored = byWebhook.get(wh._id)!;
+      if (current?.status === 'active' && stored._id === d._id) await release(current, d);
+    }
     // The fan-out is done; removing its entry is cleanup the answer need not wait for (the sweep removes leftovers).
     t.events.outbox.done(event._id).catch((err) => log.warn({ err, event: event._id }, 'outbox cleanup deferred to the sweep'));
   }

@@ -1,5 +1,5 @@
-import { addOutcomes, healthOf, type HealthStatus, type Outcome } from '../domain/health.js';
-import type { OrgId, WebhookId } from '../domain/ids.js';
+import { addOutcomes, healthOf, histogramPercentile, sumWindow, type HealthStatus, type Outcome } from '../domain/health.js';
+import type { AppId, OrgId, WebhookId } from '../domain/ids.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../storage/mongo.js';
 import { deliveryRepo } from '../storage/repos/deliveries.js';
@@ -80,5 +80,25 @@ export async function webhookStats(store: Store, orgId: OrgId, webhookId: Webhoo
     health_status: health,
     last_success_at: last(true)?.toISOString() ?? null,
     last_failure_at: last(false)?.toISOString() ?? null,
+  };
+}
+
+/**
+ * An application's delivery statistics over the last 24 h, from its webhooks' hourly summaries (one read by `_id`
+ * per webhook, never a scan of deliveries): attempts, success rate, latency percentiles (the upper bound of the
+ * histogram bucket each falls in), and each webhook's status and health.
+ */
+export async function applicationStats(store: Store, orgId: OrgId, appId: AppId) {
+  const repo = webhookRepo(store, orgId);
+  const webhooks = await repo.ofApplication(appId);
+  const summaries = await Promise.all(webhooks.map((w) => repo.health.get(w._id)));
+  const now = new Date();
+  const { ok, failed, lat } = sumWindow(summaries.filter((s) => s !== null), now);
+  return {
+    window: '24h',
+    attempts: { succeeded: ok, failed },
+    success_rate: ok + failed === 0 ? null : ok / (ok + failed),
+    latency_ms: { p50: histogramPercentile(lat, 50), p95: histogramPercentile(lat, 95), p99: histogramPercentile(lat, 99) },
+    webhooks: webhooks.map((w, i) => ({ id: w._id, uid: w.uid, url: w.url, status: w.status, health_status: healthOf(summaries[i], now) })),
   };
 }

@@ -5,14 +5,16 @@ import type { Temporal } from '../temporal.js';
 import { createControl } from './control.js';
 import { deliveryService } from './deliveries.js';
 import { eventTypeService } from './event-types.js';
-import { webhookStats } from './health.js';
-import { getOrg, identify } from './orgs.js';
+import { applicationStats, webhookStats } from './health.js';
+import { getOrg, identify, type Scope } from './orgs.js';
+import { applicationService } from './applications.js';
+import { keyService } from './keys.js';
 import { createPublisher } from './publish.js';
 import { createRecoveries } from './recoveries.js';
 import { webhookService } from './webhooks/crud.js';
 import { rotateSecret } from './webhooks/secret.js';
 import { sendTest } from './webhooks/test-send.js';
-import type { OrgId, WebhookId } from '../domain/ids.js';
+import type { AppId, OrgId, WebhookId } from '../domain/ids.js';
 
 /** Every service of the API process, wired once over the store and the Temporal adapter. */
 export function createServices(deps: { config: Config; log: Logger; store: Store; temporal: Temporal }) {
@@ -20,17 +22,21 @@ export function createServices(deps: { config: Config; log: Logger; store: Store
   const publisher = createPublisher({ store, temporal, log });
   const control = createControl({ store, temporal, log, publisher });
   const recoveries = createRecoveries({ store, temporal, control });
-  const webhooks = webhookService({ store, control, recoveries, policy: { allowHttpTargets: config.allowHttpTargets, allowPrivateTargets: config.allowPrivateTargets, defaultTimeoutMs: config.defaultTimeoutMs } });
+  const applications = applicationService({ store, control });
+  const webhooks = webhookService({ store, control, recoveries, applications, policy: { allowHttpTargets: config.allowHttpTargets, allowPrivateTargets: config.allowPrivateTargets, defaultTimeoutMs: config.defaultTimeoutMs } });
   return {
     publisher,
     control,
     recoveries,
     webhooks,
-    deliveries: deliveryService({ store, control }),
+    applications,
+    keys: keyService({ store, applications }),
+    deliveries: deliveryService({ store, control, applications }),
     eventTypes: eventTypeService(store),
-    rotateSecret: (orgId: OrgId, id: WebhookId, secret?: string) => rotateSecret(store, webhooks, orgId, id, secret),
-    sendTest: (orgId: OrgId, id: WebhookId, input: { event_type?: string; data?: unknown }) => sendTest({ store, publisher, webhooks }, orgId, id, input),
-    stats: async (orgId: OrgId, id: WebhookId, windowMs: number) => webhookStats(store, orgId, (await webhooks.load(orgId, id))._id, windowMs),
+    rotateSecret: (scope: Scope, id: WebhookId, secret?: string) => rotateSecret(store, webhooks, scope, id, secret),
+    sendTest: (scope: Scope, id: WebhookId, input: { event_type?: string; data?: unknown }) => sendTest({ store, publisher, webhooks }, scope, id, input),
+    stats: async (scope: Scope, id: WebhookId, windowMs: number) => webhookStats(store, scope.orgId, (await webhooks.load(scope, id))._id, windowMs),
+    applicationStats: (orgId: OrgId, appId: AppId) => applicationStats(store, orgId, appId),
     orgs: { get: (id: OrgId) => getOrg(store, id), identify: (key: string) => identify(store, key) },
     /** Readiness of the two dependencies, for /readyz. */
     readiness: { mongodb: () => store.ping(), temporal: () => temporal.ping() },

@@ -1,7 +1,8 @@
-import { AppError, conflict, UnavailableError, validationFailed } from '../errors.js';
-import { newId, type EventId, type OrgId } from '../domain/ids.js';
+import { AppError, conflict, notFound, UnavailableError, validationFailed } from '../errors.js';
+import { newId, type AppId, type EventId, type OrgId } from '../domain/ids.js';
 import { channelsMatch, compileStoredFilter, eventTypeMatches, type Envelope } from '../domain/filters.js';
 import { guard, type Store } from '../storage/mongo.js';
+import { applicationRepo } from '../storage/repos/applications.js';
 import { DuplicateEventError } from '../storage/repos/events.js';
 import { tenant } from '../storage/tenant.js';
 import type { EventDoc, WebhookDoc } from '../storage/types.js';
@@ -12,6 +13,8 @@ import { createWebhookIndex } from './webhook-index.js';
 import { deprecationNote, requireLiveType, validateData } from './event-types.js';
 
 export type PublishInput = {
+  /** The application (id or uid) whose webhooks receive it; absent = organization-level webhooks only. */
+  application?: string | null;
   type: string;
   data: unknown;
   id?: string;
@@ -39,15 +42,31 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
   const webhookIndex = createWebhookIndex(store);
   const { fanout, sweep } = createFanout(deps);
 
-  /** Validates one input; returns the deprecation note if its type is deprecated. */
-  async function check(orgId: OrgId, input: PublishInput, path: string): Promise<string | null> {
-    const { doc, deprecated } = await requireLiveType(store, orgId, input.type, `${path}type`);
-    validateData(doc, input.data, `${path}data`);
-    return deprecated ? deprecationNote(doc) : null;
+  /** The application an input names (id or uid), or null; 404 if it names none of this organization's. */
+  async function applicationOf(orgId: OrgId, input: PublishInput): Promise<AppId | null> {
+    const ref = input.application;
+    if (!ref) return null;
+    const repo = applicationRepo(store, orgId);
+    const app = (ref.startsWith('app_') ? await repo.get(ref as AppId) : null) ?? (await repo.byUid(ref));
+    if (!app) throw notFound('application');
+    return app._id;
   }
 
-  async function matchWebhooks(orgId: OrgId, envelope: Envelope): Promise<WebhookDoc[]> {
-    const candidates = await webhookIndex.active(orgId);
+  /** Validates one input; returns its application and the deprecation note if its type is deprecated. */
+  async function check(orgId: OrgId, input: PublishInput, path: string): Promise<{ appId: AppId | null; deprecation: string | null }> {
+    const { doc, deprecated } = await requireLiveType(store, orgId, input.type, `${path}type`);
+    validateData(doc, input.data, `${path}data`);
+    const appId = await applicationOf(orgId, input);
+    return { appId, deprecation: deprecated ? deprecationNote(doc) : null };
+  }
+
+  /**
+   * The webhooks an event goes to: only those of its application (or, without one, only organization-level
+   * webhooks) — no default ever sends one customer's event to another's endpoint — then by type, channels, filter.
+   * Paused and disabled webhooks match too: their deliveries are recorded as held or skipped (services/fanout.ts).
+   */
+  async function matchWebhooks(orgId: OrgId, appId: AppId | null, envelope: Envelope): Promise<WebhookDoc[]> {
+    const candidates = (await webhookIndex.all(orgId)).filter((wh) => (wh.application_id ?? null) === appId);
     // Operational events (webhook.disabled names another customer's endpoint) go only to webhooks that list them.
     const operational = OPERATIONAL_TYPES.has(envelope.type);
     return candidates.filter(
@@ -81,7 +100,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
   async function publish(orgId: OrgId, input: PublishInput, idempotencyKey?: string): Promise<{ result: PublishResult; deprecation: string | null }> {
     return guard(async () => {
       const t = tenant(store, orgId);
-      const deprecation = await check(orgId, input, '');
+      const { appId, deprecation } = await check(orgId, input, '');
       await temporal.requireUp();
       const key = idempotencyKey ? `key:${idempotencyKey}` : input.id ? `id:${input.id}` : null;
       let eventId = newId('evt');
@@ -94,7 +113,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
       }
       let stored: { event: EventDoc; webhooks?: WebhookDoc[] };
       try {
-        stored = await persist(orgId, eventId, input);
+        stored = await persist(orgId, eventId, input, appId);
       } catch (err) {
         // A concurrent request with the same key is storing this very event: answer what it answers.
         if (!key || !(err instanceof AppError && err.code === 'conflict')) throw err;
@@ -124,9 +143,11 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         if (first !== undefined) throw validationFailed('two events of the batch have the same id', [{ path: `events.${i}.id`, message: `same id as events.${first}` }]);
         seen.set(input.id, i);
       }
+      const apps: (AppId | null)[] = [];
       for (const [i, input] of inputs.entries()) {
-        const d = await check(orgId, input, `events.${i}.`);
-        if (d) deprecations.push(d);
+        const { appId, deprecation } = await check(orgId, input, `events.${i}.`);
+        apps.push(appId);
+        if (deprecation) deprecations.push(deprecation);
       }
       await temporal.requireUp();
       // Events of a batch are independent: store and fan them out several at a time, answering in input order.
@@ -143,7 +164,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         }
         const eventId = key ? await t.events.idempotency.claim(key, newId('evt')) : newId('evt');
         const stored = await t.events.get(eventId);
-        const { event, webhooks } = stored ? { event: stored, webhooks: undefined } : await persist(orgId, eventId, input);
+        const { event, webhooks } = stored ? { event: stored, webhooks: undefined } : await persist(orgId, eventId, input, apps[i]);
         results[i] = resultOf(event);
         await fanoutOrDefer(event, webhooks);
       });
@@ -166,13 +187,13 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
     return resultOf(event);
   }
 
-  async function persist(orgId: OrgId, eventId: EventId, input: PublishInput, only?: WebhookDoc): Promise<{ event: EventDoc; webhooks: WebhookDoc[] }> {
+  async function persist(orgId: OrgId, eventId: EventId, input: PublishInput, appId: AppId | null, only?: WebhookDoc): Promise<{ event: EventDoc; webhooks: WebhookDoc[] }> {
     const timestamp = input.timestamp ? new Date(input.timestamp) : new Date();
     const envelope: Envelope = { id: eventId, type: input.type, timestamp: timestamp.toISOString(), channels: input.channels ?? null, data: input.data };
-    const matched = only ? [only] : await matchWebhooks(orgId, envelope);
+    const matched = only ? [only] : await matchWebhooks(orgId, appId, envelope);
     const body = input.raw ? JSON.stringify(input.data) : JSON.stringify({ id: eventId, type: input.type, timestamp: envelope.timestamp, data: input.data });
     const event: EventDoc = {
-      _id: eventId, org_id: orgId, type: input.type, timestamp, channels: input.channels ?? null, body,
+      _id: eventId, org_id: orgId, application_id: appId, type: input.type, timestamp, channels: input.channels ?? null, body,
       raw: input.raw ?? false, matched: matched.map((w) => w._id), created_at: new Date(),
     };
     try {
@@ -189,7 +210,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
     return guard(async () => {
       const { doc } = await requireLiveType(store, orgId, input.type, 'event_type');
       validateData(doc, input.data, 'data');
-      const { event, webhooks } = await persist(orgId, newId('evt'), input, wh);
+      const { event, webhooks } = await persist(orgId, newId('evt'), input, wh.application_id ?? null, wh);
       await fanout(event, webhooks);
       const d = await tenant(store, orgId).deliveries.ofEventAndWebhook(event._id, wh._id);
       return d!._id;

@@ -16,9 +16,13 @@ export type Recoveries = ReturnType<typeof createRecoveries>;
 export function createRecoveries(deps: { store: Store; temporal: Temporal; control: Control }) {
   const { store, temporal, control } = deps;
 
-  async function start(wh: WebhookDoc, since: Date, until: Date | null): Promise<RecoveryDoc> {
+  /**
+   * A recovery of [since, until); with `release`, first the deliveries held while the webhook was paused, in
+   * publication order (a resume's task; `since` null = nothing to recover besides).
+   */
+  async function start(wh: WebhookDoc, since: Date | null, until: Date | null, opts: { release?: boolean } = {}): Promise<RecoveryDoc> {
     const rec: RecoveryDoc = {
-      _id: newId('rcv'), org_id: wh.org_id, webhook_id: wh._id, since, until, status: 'running', recovered: 0,
+      _id: newId('rcv'), org_id: wh.org_id, webhook_id: wh._id, release: opts.release ?? false, since, until, status: 'running', recovered: 0,
       created_at: new Date(), completed_at: null,
     };
     const repo = tenant(store, wh.org_id).recoveries;
@@ -55,7 +59,8 @@ export function createRecoveries(deps: { store: Store; temporal: Temporal; contr
     if (rec.status === 'completed') return rec.recovered;
     const wh = await t.webhooks.get(rec.webhook_id);
     let recovered = rec.recovered;
-    if (wh) {
+    if (wh && rec.release) recovered = await releaseHeld(wh, rec, recovered, heartbeat);
+    if (wh && rec.since) {
       for (const d of await t.deliveries.failedBetween(wh._id, rec.since, rec.until)) {
         await control.retry(wh, d, { fullSchedule: true });
         recovered++;
@@ -66,6 +71,33 @@ export function createRecoveries(deps: { store: Store; temporal: Temporal; contr
       }
     }
     await t.recoveries.complete(rec._id, recovered);
+    return recovered;
+  }
+
+  /**
+   * Releases the held deliveries one at a time in publication order: each one's first attempt ends before the next
+   * starts, so the receiver sees them in the order they were published. Stops if the webhook is paused again (the
+   * rest stay held for the next resume). Restartable: what it marked but may not have started is started again.
+   */
+  async function releaseHeld(wh: WebhookDoc, rec: RecoveryDoc, recovered: number, heartbeat: () => void): Promise<number> {
+    const t = tenant(store, wh.org_id);
+    for (const d of await t.deliveries.toRelease(wh._id, rec._id)) {
+      const now = await t.webhooks.get(wh._id);
+      if (!now || now.status !== 'active') break;
+      await control.release(now, d, rec._id);
+      recovered++;
+      const deadline = Date.now() + now.timeout_ms + 15_000;
+      for (let i = 0; Date.now() < deadline; i++) {
+        const cur = await t.deliveries.get(d._id);
+        if (!cur || cur.attempt > 0 || cur.status !== 'pending') break;
+        if (i % 20 === 0) heartbeat();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      if (recovered % 20 === 0) {
+        heartbeat();
+        await t.recoveries.progress(rec._id, recovered);
+      }
+    }
     return recovered;
   }
 

@@ -2,7 +2,7 @@ import { MongoClient, MongoError, type Db } from 'mongodb';
 import { UnavailableError } from '../errors.js';
 import { createSealer, type Sealer } from '../domain/seal.js';
 import type {
-  ApiKeyDoc, AttemptDoc, DeliveryDoc, EventDoc, EventTypeDoc, IdempotencyDoc, OrgDoc, OutboxDoc, WebhookUidDoc, RecoveryDoc, WebhookDoc, WebhookFailingDoc, WebhookHealthDoc, WebhookRevDoc,
+  ApiKeyDoc, ApplicationDoc, ApplicationUidDoc, AttemptDoc, DeliveryDoc, EventDoc, EventTypeDoc, IdempotencyDoc, OrgDoc, OutboxDoc, WebhookUidDoc, RecoveryDoc, WebhookDoc, WebhookFailingDoc, WebhookHealthDoc, WebhookRevDoc,
 } from './types.js';
 
 export type Collections = ReturnType<typeof collections>;
@@ -11,6 +11,8 @@ function collections(db: Db) {
   return {
     orgs: retrying(db.collection<OrgDoc>('organizations')),
     apiKeys: retrying(db.collection<ApiKeyDoc>('api_keys')),
+    applications: retrying(db.collection<ApplicationDoc>('applications')),
+    applicationUids: retrying(db.collection<ApplicationUidDoc>('application_uids')),
     eventTypes: retrying(db.collection<EventTypeDoc>('event_types')),
     webhooks: retrying(db.collection<WebhookDoc>('webhooks')),
     events: retrying(db.collection<EventDoc>('events')),

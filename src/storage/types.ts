@@ -1,8 +1,24 @@
 // One document shape per collection. Customer payloads and filters are stored as JSON strings: FerretDB (and
 // careful MongoDB use) forbids keys with "." or "$", and a string keeps the delivered body byte-exact.
-import type { AttemptId, DeliveryId, EventId, KeyId, OrgId, RecoveryId, WebhookId } from '../domain/ids.js';
+import type { AppId, AttemptId, DeliveryId, EventId, KeyId, OrgId, RecoveryId, WebhookId } from '../domain/ids.js';
 
-export type Role = 'admin' | 'publisher';
+/** admin: everything of its organization; publisher: publish; application: one application's webhooks and log. */
+export type Role = 'admin' | 'publisher' | 'application';
+
+/** One customer of the producer (an organization): its webhooks, events and deliveries are its own. */
+export type ApplicationDoc = {
+  _id: AppId;
+  org_id: OrgId;
+  uid: string | null;
+  name: string;
+  metadata: Record<string, string>;
+  rate_limit_per_s: number | null;
+  created_at: Date;
+  updated_at: Date;
+};
+
+/** Claims an application uid within an organization (`_id` = `<org>:<uid>`): unique without a secondary index. */
+export type ApplicationUidDoc = { _id: string; org_id: OrgId; application_id: AppId; created_at: Date };
 
 export type OrgDoc = { _id: OrgId; name: string; created_at: Date };
 
@@ -13,6 +29,10 @@ export type ApiKeyDoc = {
   hash: string;
   prefix: string;
   name: string | null;
+  /** Set for role `application`: the one application the key can see. */
+  application_id?: AppId | null;
+  expires_at?: Date | null;
+  last_used_at?: Date | null;
   created_at: Date;
   revoked_at: Date | null;
 };
@@ -36,6 +56,8 @@ export type DisabledReason = 'user' | 'failing' | 'gone' | null;
 export type WebhookDoc = {
   _id: WebhookId;
   org_id: OrgId;
+  /** The application (customer) it belongs to; null = an organization-level webhook. Fixed at creation. */
+  application_id?: AppId | null;
   uid: string | null;
   url: string;
   description: string;
@@ -59,6 +81,8 @@ export type WebhookDoc = {
 export type EventDoc = {
   _id: EventId;
   org_id: OrgId;
+  /** The application it was published to; null = organization-level (goes only to organization-level webhooks). */
+  application_id?: AppId | null;
   type: string;
   timestamp: Date;
   channels: string[] | null;
@@ -70,11 +94,20 @@ export type EventDoc = {
   created_at: Date;
 };
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'paused' | 'cancelled';
+/**
+ * `paused`: held while its webhook is paused by its owner (released in order on resume); `skipped`: published while
+ * its webhook was disabled automatically (re-delivered by a recovery that covers it).
+ */
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'paused' | 'skipped' | 'cancelled';
 
 export type DeliveryDoc = {
   _id: DeliveryId;
   org_id: OrgId;
+  application_id?: AppId | null;
+  /** true while no workflow runs for it (held by a paused webhook, or skipped): a release or recovery starts one. */
+  held?: boolean;
+  /** The release (a resume's task) that took it out of the held state. */
+  released_by?: RecoveryId | null;
   webhook_id: WebhookId;
   event_id: EventId;
   event_type: string;
@@ -125,7 +158,9 @@ export type RecoveryDoc = {
   _id: RecoveryId;
   org_id: OrgId;
   webhook_id: WebhookId;
-  since: Date;
+  /** A resume's task: first release the held deliveries in publication order (then recover [since, until) if set). */
+  release?: boolean;
+  since: Date | null;
   until: Date | null;
   status: 'running' | 'completed';
   recovered: number;

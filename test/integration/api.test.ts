@@ -103,22 +103,22 @@ describe('webhooks', () => {
     const index = createWebhookIndex(await testStore());
     const { org, admin: a } = await newOrg('revision');
     await a.post('/v1/event-types', { name: 'case.complete' });
-    expect(await index.active(org._id)).toEqual([]);
+    expect(await index.all(org._id)).toEqual([]);
     const { body: wh } = await a.post('/v1/webhooks', { url: rcv.url, events: ['case.complete'] });
-    expect((await index.active(org._id)).map((w) => w._id)).toEqual([wh.id]);
+    expect((await index.all(org._id)).map((w) => w._id)).toEqual([wh.id]);
     await a.patch(`/v1/webhooks/${wh.id}`, { events: ['*'] });
-    expect((await index.active(org._id))[0].events).toEqual(['*']);
+    expect((await index.all(org._id))[0].events).toEqual(['*']);
     await a.patch(`/v1/webhooks/${wh.id}`, { disabled: true });
-    expect(await index.active(org._id)).toEqual([]);
+    expect((await index.all(org._id)).map((w) => w.status)).toEqual(['disabled']);
     await a.patch(`/v1/webhooks/${wh.id}`, { disabled: false });
-    expect(await index.active(org._id)).toHaveLength(1);
+    expect((await index.all(org._id)).map((w) => w.status)).toEqual(['active']);
     await a.del(`/v1/webhooks/${wh.id}`);
-    expect(await index.active(org._id)).toEqual([]);
+    expect(await index.all(org._id)).toEqual([]);
     // Registration by uid: creating and replacing.
     await a.put('/v1/webhooks/uid/src-1', { url: rcv.url, events: ['case.complete'] });
-    expect((await index.active(org._id)).map((w) => w.events)).toEqual([['case.complete']]);
+    expect((await index.all(org._id)).map((w) => w.events)).toEqual([['case.complete']]);
     await a.put('/v1/webhooks/uid/src-1', { url: rcv.url, events: ['*'] });
-    expect((await index.active(org._id)).map((w) => w.events)).toEqual([['*']]);
+    expect((await index.all(org._id)).map((w) => w.events)).toEqual([['*']]);
   });
 
   it('shows the secret once, then null unless include_secret=true', async () => {

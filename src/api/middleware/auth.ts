@@ -2,7 +2,7 @@ import type Koa from 'koa';
 import { forbidden, rateLimited, unauthenticated } from '../../errors.js';
 import { hashKey } from '../../domain/keys.js';
 import { TokenBuckets } from '../../domain/token-bucket.js';
-import type { Role } from '../../services/models.js';
+import type { Access } from '../route.js';
 import type { Auth } from '../../services/orgs.js';
 
 const CACHE_MS = 5000;
@@ -26,7 +26,12 @@ export function authenticate(identify: (key: string) => Promise<Auth | null>, li
     return auth;
   }
 
-  return (role: Role | 'any'): Koa.Middleware =>
+  const allowed: Record<Access, string[]> = {
+    admin: ['admin'], publish: ['admin', 'publisher'], manage: ['admin', 'application'], any: ['admin', 'publisher', 'application'],
+  };
+  const needs: Record<Access, string> = { admin: 'an admin key', publish: 'an admin or publisher key', manage: 'an admin or application key', any: 'a key' };
+
+  return (access: Access): Koa.Middleware =>
     async (ctx, next) => {
       const header = ctx.get('authorization');
       const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -35,7 +40,7 @@ export function authenticate(identify: (key: string) => Promise<Auth | null>, li
       if (!auth) throw unauthenticated('the API key is unknown or revoked');
       const waitMs = buckets.take(auth.keyId, limit.perSecond, limit.burst);
       if (waitMs > 0) throw rateLimited(Math.max(1, Math.ceil(waitMs / 1000)));
-      if (role === 'admin' && auth.role !== 'admin') throw forbidden(`this endpoint needs an admin key; this key is a ${auth.role} key`);
+      if (!allowed[access].includes(auth.role)) throw forbidden(`this endpoint needs ${needs[access]}; this key is a ${auth.role} key`);
       ctx.state.auth = auth;
       await next();
     };

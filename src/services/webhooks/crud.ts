@@ -1,5 +1,5 @@
 import { AppError, notFound, validationFailed } from '../../errors.js';
-import type { OrgId, WebhookId } from '../../domain/ids.js';
+import type { AppId, OrgId, WebhookId } from '../../domain/ids.js';
 import type { HealthStatus } from '../../domain/health.js';
 import type { Store } from '../../storage/mongo.js';
 import type { PageQuery } from '../../storage/page.js';
@@ -9,19 +9,31 @@ import type { AttemptDoc, DeliveryDoc, EventDoc, RecoveryDoc, WebhookDoc } from 
 import type { Control } from '../control.js';
 import { webhookHealth } from '../health.js';
 import type { Recoveries } from '../recoveries.js';
+import type { ApplicationService } from '../applications.js';
+import { sees, type Scope } from '../orgs.js';
 import { applyFields, checkFields, newWebhook, rotation, type TargetPolicy, type WebhookInput } from './fields.js';
 
 export type WebhookWithHealth = { webhook: WebhookDoc; health: HealthStatus };
 export type RecentDelivery = { delivery: DeliveryDoc; event?: EventDoc; attempts: AttemptDoc[] };
 
 /** The webhook resource: create, register by uid, list, read, change (incl. pause/resume/recover), delete. */
-export function webhookService(deps: { store: Store; control: Control; recoveries: Recoveries; policy: TargetPolicy }) {
-  const { store, control, recoveries, policy } = deps;
+export function webhookService(deps: { store: Store; control: Control; recoveries: Recoveries; applications: ApplicationService; policy: TargetPolicy }) {
+  const { store, control, recoveries, applications, policy } = deps;
 
-  async function load(orgId: OrgId, id: WebhookId): Promise<WebhookDoc> {
-    const wh = await tenant(store, orgId).webhooks.get(id);
-    if (!wh) throw notFound('webhook');
+  /** A webhook this scope may see (an application key sees only its application's); 404 otherwise. */
+  async function load(scope: Scope, id: WebhookId): Promise<WebhookDoc> {
+    const wh = await tenant(store, scope.orgId).webhooks.get(id);
+    if (!wh || !sees(scope, wh.application_id)) throw notFound('webhook');
     return wh;
+  }
+
+  /**
+   * The application a new webhook belongs to: the one named (id or uid), which an application key may only name
+   * as its own; an application key's webhooks are always its application's. null = organization-level.
+   */
+  async function ownerOf(scope: Scope, ref: string | null | undefined): Promise<AppId | null> {
+    if (ref) return (await applications.resolve(scope, ref))._id;
+    return scope.applicationId;
   }
   const withHealth = async (wh: WebhookDoc): Promise<WebhookWithHealth> => ({ webhook: wh, health: await webhookHealth(store, wh.org_id, wh._id) });
   const requireUrl = (f: WebhookInput): f is WebhookInput & { url: string } => {
@@ -32,10 +44,12 @@ export function webhookService(deps: { store: Store; control: Control; recoverie
   return {
     load,
 
-    async create(orgId: OrgId, f: WebhookInput): Promise<{ webhook: WebhookDoc; deprecations: string[] }> {
+    async create(scope: Scope, f: WebhookInput & { application?: string | null }): Promise<{ webhook: WebhookDoc; deprecations: string[] }> {
+      const { orgId } = scope;
       requireUrl(f);
+      const appId = await ownerOf(scope, f.application);
       const deprecations = await checkFields(store, orgId, f, policy);
-      const wh = newWebhook(orgId, f as WebhookInput & { url: string }, policy);
+      const wh = { ...newWebhook(orgId, f as WebhookInput & { url: string }, policy), application_id: appId };
       const repo = tenant(store, orgId).webhooks;
       if (wh.uid && !(await repo.uids.claim(wh.uid, wh._id))) {
         await repo.uids.holder(wh.uid); // releases a stale claim for the next try
@@ -49,13 +63,19 @@ export function webhookService(deps: { store: Store; control: Control; recoverie
      * One webhook per customer source: creates the webhook with this uid, or replaces the configuration of the
      * one that holds it (fields left out return to their defaults; the secret stays unless given).
      */
-    async register(orgId: OrgId, uid: string, f: WebhookInput): Promise<{ webhook: WebhookDoc; created: boolean; health: HealthStatus; deprecations: string[] }> {
+    async register(scope: Scope, uid: string, f: WebhookInput & { application?: string | null }): Promise<{ webhook: WebhookDoc; created: boolean; health: HealthStatus; deprecations: string[] }> {
+      const { orgId } = scope;
       requireUrl(f);
+      const appId = await ownerOf(scope, f.application);
       const deprecations = await checkFields(store, orgId, f, policy);
       const repo = tenant(store, orgId).webhooks;
       let existing = await repo.uids.holder(uid);
+      // A uid held by a webhook this scope cannot see, or of another application, is not this caller's to replace.
+      if (existing && (!sees(scope, existing.application_id) || (existing.application_id ?? null) !== appId)) {
+        throw new AppError(409, 'conflict', `webhook uid ${uid} is taken in this organization`);
+      }
       if (!existing) {
-        const wh = newWebhook(orgId, { ...(f as WebhookInput & { url: string }), uid }, policy);
+        const wh = { ...newWebhook(orgId, { ...(f as WebhookInput & { url: string }), uid }, policy), application_id: appId };
         if (await repo.uids.claim(uid, wh._id)) {
           await repo.insert(wh);
           return { webhook: wh, created: true, health: 'unknown', deprecations };
@@ -71,6 +91,7 @@ export function webhookService(deps: { store: Store; control: Control; recoverie
       const replaced: WebhookDoc = {
         ...fresh,
         _id: existing._id,
+        application_id: existing.application_id ?? null,
         secret: f.secret ?? existing.secret,
         previous_secret: existing.previous_secret,
         previous_secret_expires_at: existing.previous_secret_expires_at,
@@ -82,15 +103,17 @@ export function webhookService(deps: { store: Store; control: Control; recoverie
       return { webhook: replaced, created: false, health: await webhookHealth(store, orgId, replaced._id), deprecations };
     },
 
-    async list(orgId: OrgId, f: WebhookListFilter, q: PageQuery): Promise<{ items: WebhookWithHealth[]; total: number }> {
-      const { docs, total } = await tenant(store, orgId).webhooks.page(f, q);
+    /** `application` (id or uid) narrows to one application's webhooks; an application key sees only its own. */
+    async list(scope: Scope, f: Omit<WebhookListFilter, 'application'> & { application?: string }, q: PageQuery): Promise<{ items: WebhookWithHealth[]; total: number }> {
+      const application = f.application ? (await applications.resolve(scope, f.application))._id : (scope.applicationId ?? undefined);
+      const { docs, total } = await tenant(store, scope.orgId).webhooks.page({ ...f, application }, q);
       return { items: await Promise.all(docs.map(withHealth)), total };
     },
 
     /** The webhook with its 10 most recent deliveries, each with its event and attempts. */
-    async get(orgId: OrgId, id: WebhookId): Promise<WebhookWithHealth & { recent: RecentDelivery[] }> {
-      const t = tenant(store, orgId);
-      const wh = await load(orgId, id);
+    async get(scope: Scope, id: WebhookId): Promise<WebhookWithHealth & { recent: RecentDelivery[] }> {
+      const t = tenant(store, scope.orgId);
+      const wh = await load(scope, id);
       const recent = await t.deliveries.recent(wh._id, 10);
       const [events, attempts] = await Promise.all([t.events.byIds(recent.map((d) => d.event_id)), t.deliveries.attempts.ofMany(recent.map((d) => d._id))]);
       const eventById = new Map(events.map((e) => [e._id, e]));
@@ -101,9 +124,10 @@ export function webhookService(deps: { store: Store; control: Control; recoverie
     },
 
     /** PATCH: fields, then `disabled` (pause/resume), then `recover_since` (a recovery). */
-    async update(orgId: OrgId, id: WebhookId, f: WebhookInput & { disabled?: boolean; recover_since?: string }) {
+    async update(scope: Scope, id: WebhookId, f: WebhookInput & { disabled?: boolean; recover_since?: string }) {
+      const { orgId } = scope;
       const repo = tenant(store, orgId).webhooks;
-      const wh = await load(orgId, id);
+      const wh = await load(scope, id);
       const deprecations = await checkFields(store, orgId, f, policy);
       const set = applyFields(f);
       if (f.uid !== undefined && f.uid !== wh.uid) {
@@ -114,13 +138,17 @@ export function webhookService(deps: { store: Store; control: Control; recoverie
       await repo.set(wh._id, set);
       let recovery: RecoveryDoc | undefined;
       if (f.disabled === true && wh.status === 'active') await control.pause(wh, 'user');
-      if (f.disabled === false && wh.status === 'disabled') await control.resume(wh);
-      if (f.recover_since) recovery = await recoveries.start(wh, new Date(f.recover_since), null);
-      return { ...(await withHealth(await load(orgId, wh._id))), recovery, deprecations };
+      const resumed = f.disabled === false && wh.status === 'disabled';
+      if (resumed) await control.resume(wh);
+      // Resuming releases what was held while paused (in publication order), then recovers since recover_since.
+      if (resumed || f.recover_since) {
+        recovery = await recoveries.start(wh, f.recover_since ? new Date(f.recover_since) : null, null, { release: resumed });
+      }
+      return { ...(await withHealth(await load(scope, wh._id))), recovery, deprecations };
     },
 
-    async remove(orgId: OrgId, id: WebhookId): Promise<void> {
-      await control.remove(await load(orgId, id));
+    async remove(scope: Scope, id: WebhookId): Promise<void> {
+      await control.remove(await load(scope, id));
     },
   };
 }

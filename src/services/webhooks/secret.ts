@@ -1,4 +1,5 @@
-import type { OrgId, WebhookId } from '../../domain/ids.js';
+import type { WebhookId } from '../../domain/ids.js';
+import type { Scope } from '../orgs.js';
 import { generateSecret } from '../../domain/signature.js';
 import type { Store } from '../../storage/mongo.js';
 import { tenant } from '../../storage/tenant.js';
@@ -6,8 +7,8 @@ import type { WebhookService } from './crud.js';
 import { rotation } from './fields.js';
 
 /** Rotates a webhook's signing secret; the previous one keeps signing (a second signature) for 24 h. */
-export async function rotateSecret(store: Store, webhooks: WebhookService, orgId: OrgId, id: WebhookId, secret = generateSecret()): Promise<string> {
-  const wh = await webhooks.load(orgId, id);
-  await tenant(store, orgId).webhooks.set(wh._id, rotation(wh, secret));
+export async function rotateSecret(store: Store, webhooks: WebhookService, scope: Scope, id: WebhookId, secret = generateSecret()): Promise<string> {
+  const wh = await webhooks.load(scope, id);
+  await tenant(store, scope.orgId).webhooks.set(wh._id, rotation(wh, secret));
   return secret;
 }

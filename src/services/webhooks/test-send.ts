@@ -1,4 +1,5 @@
-import type { OrgId, WebhookId } from '../../domain/ids.js';
+import type { WebhookId } from '../../domain/ids.js';
+import type { Scope } from '../orgs.js';
 import type { Store } from '../../storage/mongo.js';
 import { tenant } from '../../storage/tenant.js';
 import type { AttemptDoc, DeliveryDoc, EventDoc } from '../../storage/types.js';
@@ -11,15 +12,15 @@ import type { WebhookService } from './crud.js';
  */
 export async function sendTest(
   deps: { store: Store; publisher: Publisher; webhooks: WebhookService },
-  orgId: OrgId,
+  scope: Scope,
   id: WebhookId,
   input: { event_type?: string; data?: unknown },
 ): Promise<{ delivery: DeliveryDoc; event?: EventDoc; attempts: AttemptDoc[] }> {
-  const t = tenant(deps.store, orgId);
-  const wh = await deps.webhooks.load(orgId, id);
+  const t = tenant(deps.store, scope.orgId);
+  const wh = await deps.webhooks.load(scope, id);
   const type = input.event_type ?? 'webhook.test';
   const data = input.data ?? { message: 'hello from hookrelay', webhook_id: wh._id };
-  const deliveryId = await deps.publisher.publishTo(orgId, wh, { type, data });
+  const deliveryId = await deps.publisher.publishTo(scope.orgId, wh, { type, data });
   const deadline = Date.now() + wh.timeout_ms + 5000;
   for (;;) {
     const d = await t.deliveries.get(deliveryId);

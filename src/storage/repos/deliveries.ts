@@ -1,4 +1,4 @@
-import type { DeliveryId, EventId, OrgId, WebhookId } from '../../domain/ids.js';
+import type { AppId, DeliveryId, EventId, OrgId, RecoveryId, WebhookId } from '../../domain/ids.js';
 import { isDuplicateKey, type Store } from '../mongo.js';
 import { createdBetween, findPage, type PageQuery } from '../page.js';
 import type { AttemptDoc, DeliveryDoc, DeliveryStatus } from '../types.js';
@@ -53,9 +53,28 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
       if (f.eventType) filter.event_type = f.eventType;
       return findPage(c.deliveries, filter, { created_at: -1 }, q);
     },
-    /** The deliveries of a webhook that ended failed in [since, until), oldest first (a recovery's work list). */
+    /** The deliveries of a webhook that ended failed, or were skipped, in [since, until), oldest first (a recovery's work list). */
     async failedBetween(webhookId: WebhookId, since: Date, until: Date | null): Promise<DeliveryDoc[]> {
-      return c.deliveries.find({ webhook_id: webhookId, org_id: orgId, status: 'failed', ...createdBetween(since, until) }).sort({ created_at: 1 }).toArray();
+      return c.deliveries.find({ webhook_id: webhookId, org_id: orgId, status: { $in: ['failed', 'skipped'] }, ...createdBetween(since, until) }).sort({ created_at: 1 }).toArray();
+    },
+    /**
+     * What a release still has to start, in publication order: deliveries held while the webhook was paused, and
+     * those this release marked but may not have started (it died in between; starting again is a no-op).
+     */
+    async toRelease(webhookId: WebhookId, releasedBy: RecoveryId): Promise<DeliveryDoc[]> {
+      const filter = { webhook_id: webhookId, org_id: orgId, $or: [{ status: 'paused', held: true }, { released_by: releasedBy, status: 'pending', attempt: 0 }] };
+      return c.deliveries.find(filter as never).sort({ created_at: 1 }).toArray();
+    },
+    /** Leaves the held state before its workflow starts (after that, only the workflow writes its state). */
+    async markReleased(id: DeliveryId, releasedBy: RecoveryId | null): Promise<void> {
+      await c.deliveries.updateOne({ _id: id }, { $set: { status: 'pending', held: false, released_by: releasedBy, next_attempt_at: now(), ended_at: null, updated_at: now() } });
+    },
+    /** Deliveries of an application (or of organization-level webhooks: null), newest first. */
+    async pageOfApplication(appId: AppId | null, f: DeliveryListFilter, q: PageQuery) {
+      const filter: Record<string, unknown> = { org_id: orgId, application_id: appId, ...createdBetween(f.since, f.until) };
+      if (f.status) filter.status = f.status;
+      if (f.eventType) filter.event_type = f.eventType;
+      return findPage(c.deliveries, filter, { created_at: -1 }, q);
     },
     /** Inserts what is new; returns every delivery of the event afterwards if a racing fan-out inserted some. */
     async insertMany(docs: DeliveryDoc[]): Promise<'inserted' | 'raced'> {
@@ -98,15 +117,17 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
     },
     /** Attempts again now (a retry or a recovery). */
     async markRetrying(id: DeliveryId): Promise<void> {
-      await c.deliveries.updateOne({ _id: id }, { $set: { status: 'pending', ended_at: null, next_attempt_at: now(), updated_at: now() } });
+      await c.deliveries.updateOne({ _id: id }, { $set: { status: 'pending', held: false, ended_at: null, next_attempt_at: now(), updated_at: now() } });
     },
     /** Moves a webhook's deliveries from some states to another; returns the ones that were in `from`. */
     async moveAll(webhookId: WebhookId, from: DeliveryStatus[], to: 'paused' | 'pending' | 'cancelled', signalled: DeliveryStatus[] = from): Promise<DeliveryRef[]> {
-      const refs = await c.deliveries.find({ webhook_id: webhookId, org_id: orgId, status: { $in: signalled } }, { projection: { webhook_id: 1, event_id: 1 } }).toArray();
+      // Held deliveries have no workflow: only a cancel moves them (a release starts them one by one, in order).
+      const held = to === 'cancelled' ? {} : { held: { $ne: true } };
+      const refs = await c.deliveries.find({ webhook_id: webhookId, org_id: orgId, status: { $in: signalled }, ...held }, { projection: { webhook_id: 1, event_id: 1 } }).toArray();
       const set: Record<string, unknown> = { status: to, updated_at: now() };
       if (to !== 'pending') set.next_attempt_at = null;
       if (to === 'cancelled') set.ended_at = now();
-      await c.deliveries.updateMany({ webhook_id: webhookId, org_id: orgId, status: { $in: from } }, { $set: set });
+      await c.deliveries.updateMany({ webhook_id: webhookId, org_id: orgId, status: { $in: from }, ...held }, { $set: set });
       return refs;
     },
 

@@ -1,4 +1,4 @@
-import type { EventId, OrgId } from '../../domain/ids.js';
+import type { AppId, EventId, OrgId } from '../../domain/ids.js';
 import { isDuplicateKey, type Store } from '../mongo.js';
 import { createdBetween, findPage, type PageQuery } from '../page.js';
 import type { EventDoc, OutboxDoc } from '../types.js';
@@ -28,9 +28,11 @@ export function eventRepo(store: Store, orgId: OrgId) {
     async byIds(ids: EventId[]): Promise<EventDoc[]> {
       return (await c.events.find({ _id: { $in: ids } }).toArray()).filter((e) => e.org_id === orgId);
     },
-    async page(f: { type?: string; since?: Date | null; until?: Date | null }, q: PageQuery) {
+    /** `application`: that application's events; null: organization-level ones; absent: all. */
+    async page(f: { type?: string; since?: Date | null; until?: Date | null; application?: AppId | null }, q: PageQuery) {
       const filter: Record<string, unknown> = { org_id: orgId, ...createdBetween(f.since, f.until) };
       if (f.type) filter.type = f.type;
+      if (f.application !== undefined) filter.application_id = f.application;
       return findPage(c.events, filter, { created_at: -1 }, q);
     },
     /**

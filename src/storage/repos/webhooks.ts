@@ -1,10 +1,11 @@
-import type { OrgId, WebhookId } from '../../domain/ids.js';
+import type { AppId, OrgId, WebhookId } from '../../domain/ids.js';
 import { ulid } from '../../domain/ids.js';
 import { isDuplicateKey, type Store } from '../mongo.js';
 import { findPage, type PageQuery } from '../page.js';
 import type { WebhookDoc, WebhookHealthDoc } from '../types.js';
 
-export type WebhookListFilter = { status?: 'active' | 'disabled'; uid?: string; event?: string };
+/** `application`: that application's webhooks; null: only organization-level ones; absent: all. */
+export type WebhookListFilter = { status?: 'active' | 'disabled'; uid?: string; event?: string; application?: AppId | null };
 export type WebhookFields = Partial<Omit<WebhookDoc, '_id' | 'org_id' | 'created_at'>>;
 
 /** A claim on a customer source's uid older than this, whose webhook never appeared, is released. */
@@ -51,8 +52,12 @@ export function webhookRepo(store: Store, orgId: OrgId) {
     async revision(): Promise<string> {
       return (await c.webhookRevs.findOne({ _id: orgId }))?.rev ?? 'initial';
     },
-    async active(): Promise<WebhookDoc[]> {
-      return (await c.webhooks.find({ org_id: orgId, status: 'active' }).toArray()).map(sealed.open);
+    /** Every webhook of the organization, active or not (matching an event records deliveries for paused ones too). */
+    async all(): Promise<WebhookDoc[]> {
+      return (await c.webhooks.find({ org_id: orgId }).toArray()).map(sealed.open);
+    },
+    async ofApplication(appId: AppId): Promise<WebhookDoc[]> {
+      return (await c.webhooks.find({ org_id: orgId, application_id: appId }).toArray()).map(sealed.open);
     },
     async byIds(ids: WebhookId[]): Promise<WebhookDoc[]> {
       return (await c.webhooks.find({ _id: { $in: ids } }).toArray()).filter((w) => w.org_id === orgId).map(sealed.open);
@@ -61,6 +66,7 @@ export function webhookRepo(store: Store, orgId: OrgId) {
       const filter: Record<string, unknown> = { org_id: orgId };
       if (f.status) filter.status = f.status;
       if (f.uid) filter.uid = f.uid;
+      if (f.application !== undefined) filter.application_id = f.application;
       if (f.event) filter.$or = [{ events: null }, { events: f.event }, { events: '*' }, { events: `${f.event.split('.')[0]}.*` }];
       const page = await findPage(c.webhooks, filter, { created_at: -1 }, q);
       return { ...page, docs: page.docs.map(sealed.open) };
