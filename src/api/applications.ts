@@ -6,7 +6,14 @@ import { applicationOut, deliveryOut, webhookOut } from './presenters.js';
 import { AppRef, DeliveryOut, WebhookIn, WebhookOut } from './webhooks.schema.js';
 import type { ApiDeps, AuthFn } from './deps.js';
 
-const Metadata = z.record(z.string().max(1024)).refine((m) => Object.keys(m).length <= 50, 'at most 50 metadata keys').refine((m) => Object.keys(m).every((k) => k.length >= 1 && k.length <= 64), 'metadata keys are 1–64 characters');
+// Keys are stored as document fields: letters, digits, _ - : only (MongoDB-wire servers refuse "." and "$" in keys).
+const Metadata = z
+  .record(z.string().max(1024))
+  .superRefine((m, ctx) => {
+    if (Object.keys(m).length > 50) ctx.addIssue({ code: 'custom', message: 'at most 50 metadata keys' });
+    for (const k of Object.keys(m)) if (!/^[A-Za-z0-9_:\-]{1,64}$/.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: 'a metadata key is 1–64 letters, digits, _ - :' });
+  })
+  .openapi({ example: { plan: 'pro' } });
 const appFields = {
   uid: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\-]+$/).nullable().optional().openapi({ description: 'your own id for this customer; unique in the organization; usable wherever the application id is' }),
   name: z.string().min(1).max(256),

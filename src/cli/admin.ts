@@ -43,14 +43,15 @@ export function adminCommands(program: Command) {
   key
     .command('create')
     .requiredOption('--org <id>', 'organization id (org_…)')
-    .option('--role <role>', 'admin or publisher', 'admin')
+    .option('--role <role>', 'admin or publisher (application keys: POST /v1/keys or `hookrelay apps key`)', 'admin')
     .option('--name <name>', 'a label for the key')
     .description('create an API key; it is printed once and stored only as a hash')
     .action(async (opts: { org: string; role: string; name?: string }) => {
       if (opts.role !== 'admin' && opts.role !== 'publisher') fail('--role must be admin or publisher');
       const created = await withStore(async (s) => {
         if (!(await getOrg(s, asId('org', opts.org)))) fail(`organization ${opts.org} not found`);
-        return createKey(s, asId('org', opts.org), opts.role as Role, opts.name ?? null);
+        const { doc: _stored, ...out } = await createKey(s, asId('org', opts.org), opts.role as Role, opts.name ?? null);
+        return out;
       });
       print(program, created, `${created.id} (${created.role}): ${created.key}\nThe key is shown only now.`);
     });

@@ -32,12 +32,14 @@ webhooks
   .requiredOption('--url <url>', 'endpoint URL')
   .option('--events <names>', 'comma-separated event types ("*" and "prefix.*" allowed); default all')
   .option('--uid <uid>', 'customer source id')
+  .option('--app <app>', 'the application (id or uid) it belongs to; default: organization-level')
   .option('--header <name:value...>', 'custom header sent on every delivery')
   .option('--retry-schedule <delays>', 'comma-separated delays, e.g. 1m,5m; "" for a single attempt')
-  .action(async (o: { url: string; events?: string; uid?: string; header?: string[]; retrySchedule?: string }) => {
+  .action(async (o: { url: string; events?: string; uid?: string; app?: string; header?: string[]; retrySchedule?: string }) => {
     const headers = Object.fromEntries((o.header ?? []).map((h) => [h.slice(0, h.indexOf(':')).trim(), h.slice(h.indexOf(':') + 1).trim()]));
     const wh = await client().webhooks.create({
       url: o.url,
+      application: o.app,
       events: o.events ? o.events.split(',').map((s) => s.trim()) : undefined,
       uid: o.uid,
       headers: o.header ? headers : undefined,
@@ -61,6 +63,46 @@ webhooks.command('delete <id>').action(async (id: string) => {
   print(program, { id, deleted: true }, `${id} deleted`);
 });
 
+const apps = program.command('apps').description('applications: your customers');
+apps.command('list').option('--q <text>', 'name contains').action(async (o: { q?: string }) => {
+  const rows = [];
+  for await (const a of client().applications.listAll({ q: o.q })) rows.push(a);
+  print(program, rows, table(rows, ['id', 'uid', 'name', 'rate_limit_per_s']));
+});
+apps
+  .command('create <name>')
+  .option('--uid <uid>', 'your own customer id (then create = upsert by uid)')
+  .option('--meta <key=value...>', 'metadata')
+  .option('--rate-limit <perS>', 'a cap over all its webhooks (deliveries/s)')
+  .action(async (name: string, o: { uid?: string; meta?: string[]; rateLimit?: string }) => {
+    const metadata = o.meta ? Object.fromEntries(o.meta.map((m) => [m.slice(0, m.indexOf('=')), m.slice(m.indexOf('=') + 1)])) : undefined;
+    const body = { name, metadata, rate_limit_per_s: o.rateLimit ? Number(o.rateLimit) : undefined };
+    const app = o.uid ? await client().applications.upsert(o.uid, body) : await client().applications.create(body);
+    print(program, app, `${app.id}${app.uid ? ` (${app.uid})` : ''}: ${app.name}`);
+  });
+apps.command('get <app>').action(async (app: string) => {
+  const a = await client().applications.get(app);
+  print(program, a, `${a.id}${a.uid ? ` (${a.uid})` : ''}: ${a.name} ${JSON.stringify(a.metadata)}`);
+});
+apps.command('stats <app>').action(async (app: string) => {
+  const s = await client().applications.stats(app);
+  const rate = s.success_rate === null ? '–' : `${(s.success_rate * 100).toFixed(1)} %`;
+  print(program, s, `${s.window}: ${s.attempts.succeeded} ok, ${s.attempts.failed} failed (${rate}), p50 ${s.latency_ms.p50 ?? '–'} ms\n${table(s.webhooks, ['id', 'url', 'status', 'health_status'])}`);
+});
+apps.command('delete <app>').action(async (app: string) => {
+  await client().applications.delete(app);
+  print(program, { app, deleted: true }, `${app} deleted (its webhooks and keys too)`);
+});
+apps
+  .command('key <app>')
+  .description('create an API key bound to this application (shown once)')
+  .option('--name <name>')
+  .option('--expires-at <time>', 'RFC 3339')
+  .action(async (app: string, o: { name?: string; expiresAt?: string }) => {
+    const k = await client().keys.create({ role: 'application', application: app, name: o.name, expires_at: o.expiresAt });
+    print(program, k, `${k.id} (application ${k.application_id}): ${k.key}\nThe key is shown only now.`);
+  });
+
 program
   .command('events')
   .description('events')
@@ -68,14 +110,15 @@ program
   .requiredOption('--type <type>', 'event type')
   .option('--data <json>', 'event data as JSON', '{}')
   .option('--channel <name...>', 'channels')
-  .action(async (o: { type: string; data: string; channel?: string[] }) => {
+  .option('--app <app>', 'the application (id or uid) whose webhooks receive it; default: organization-level webhooks')
+  .action(async (o: { type: string; data: string; channel?: string[]; app?: string }) => {
     let data: unknown;
     try {
       data = JSON.parse(o.data);
     } catch {
       fail('--data must be JSON');
     }
-    const res = await client().events.publish({ type: o.type, data, channels: o.channel });
+    const res = await client().events.publish({ application: o.app, type: o.type, data, channels: o.channel });
     print(program, res, `${res.id} (${res.type}) → ${res.deliveries} deliveries`);
   });
 

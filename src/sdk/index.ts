@@ -1,6 +1,6 @@
 import { HookrelayError } from './errors.js';
 import type {
-  Delivery, Event, EventIn, EventType, EventTypeIn, EventTypePatch, Me, Page, PageQuery, Published, Recovery, Webhook,
+  ApiKey, ApiKeyIn, Application, ApplicationIn, ApplicationStats, Delivery, DeliveryStatus, Event, EventIn, EventType, EventTypeIn, EventTypePatch, Me, Page, PageQuery, Published, Recovery, Webhook,
   WebhookIn, WebhookPatch, WebhookStats,
 } from './types.js';
 
@@ -119,6 +119,33 @@ export class Hookrelay {
 
   me = () => this.request<Me>('GET', '/v1/me');
 
+  /** Your customers. Wherever an application is named, its id (`app_…`) or its uid works. */
+  applications = {
+    create: (body: ApplicationIn) => this.request<Application>('POST', '/v1/applications', { body }),
+    /** Create or update the application with your own customer id (PUT /v1/applications/uid/{uid}). */
+    upsert: (uid: string, body: Omit<ApplicationIn, 'uid'>) => this.request<Application>('PUT', `/v1/applications/uid/${enc(uid)}`, { body }),
+    list: (q: PageQuery & { uid?: string; q?: string } = {}) => this.request<Page<Application>>('GET', '/v1/applications', { query: q }),
+    listAll: (q: { uid?: string; q?: string } = {}) => this.paginate<Application>('/v1/applications', q),
+    get: (app: string) => this.request<Application>('GET', `/v1/applications/${enc(app)}`),
+    update: (app: string, body: Partial<ApplicationIn>) => this.request<Application>('PATCH', `/v1/applications/${enc(app)}`, { body }),
+    /** Deletes its webhooks (open deliveries end cancelled) and revokes its keys. */
+    delete: (app: string) => this.request<void>('DELETE', `/v1/applications/${enc(app)}`),
+    stats: (app: string) => this.request<ApplicationStats>('GET', `/v1/applications/${enc(app)}/stats`),
+    webhooks: (app: string, q: PageQuery & { status?: 'active' | 'disabled'; event?: string } = {}) =>
+      this.request<Page<Webhook>>('GET', `/v1/applications/${enc(app)}/webhooks`, { query: q }),
+    createWebhook: (app: string, body: Omit<WebhookIn, 'application'>) => this.request<Webhook>('POST', `/v1/applications/${enc(app)}/webhooks`, { body }),
+    deliveries: (app: string, q: PageQuery & { status?: DeliveryStatus; event_type?: string; since?: string; until?: string } = {}) =>
+      this.request<Page<Delivery>>('GET', `/v1/applications/${enc(app)}/deliveries`, { query: q }),
+  };
+
+  /** API keys (admin keys only). The full key is in the answer to create only. */
+  keys = {
+    create: (body: ApiKeyIn) => this.request<ApiKey & { key: string }>('POST', '/v1/keys', { body }),
+    list: (q: PageQuery = {}) => this.request<Page<ApiKey>>('GET', '/v1/keys', { query: q }),
+    get: (id: string) => this.request<ApiKey>('GET', `/v1/keys/${enc(id)}`),
+    revoke: (id: string) => this.request<void>('DELETE', `/v1/keys/${enc(id)}`),
+  };
+
   eventTypes = {
     create: (body: EventTypeIn) => this.request<EventType>('POST', '/v1/event-types', { body }),
     list: (q: PageQuery & { include_archived?: boolean } = {}) => this.request<Page<EventType>>('GET', '/v1/event-types', { query: q }),
@@ -132,8 +159,8 @@ export class Hookrelay {
     create: (body: WebhookIn) => this.request<Webhook>('POST', '/v1/webhooks', { body }),
     /** Create or replace the webhook of a customer source (PUT /v1/webhooks/uid/{uid}). */
     register: (uid: string, body: Omit<WebhookIn, 'uid'>) => this.request<Webhook>('PUT', `/v1/webhooks/uid/${enc(uid)}`, { body }),
-    list: (q: PageQuery & { status?: 'active' | 'disabled'; event?: string; uid?: string } = {}) => this.request<Page<Webhook>>('GET', '/v1/webhooks', { query: q }),
-    listAll: (q: { status?: 'active' | 'disabled'; event?: string; uid?: string } = {}) => this.paginate<Webhook>('/v1/webhooks', q),
+    list: (q: PageQuery & { status?: 'active' | 'disabled'; event?: string; uid?: string; application?: string } = {}) => this.request<Page<Webhook>>('GET', '/v1/webhooks', { query: q }),
+    listAll: (q: { status?: 'active' | 'disabled'; event?: string; uid?: string; application?: string } = {}) => this.paginate<Webhook>('/v1/webhooks', q),
     get: (id: string, opts: { includeSecret?: boolean } = {}) =>
       this.request<Webhook>('GET', `/v1/webhooks/${enc(id)}`, { query: { include_secret: opts.includeSecret ? 'true' : undefined } }),
     update: (id: string, body: WebhookPatch) => this.request<Webhook>('PATCH', `/v1/webhooks/${enc(id)}`, { body }),
@@ -161,8 +188,8 @@ export class Hookrelay {
     /** All-or-nothing. The batch has no idempotency key: it is retried after a network error only when every event has an `id`. */
     publishBatch: (events: EventIn[]) =>
       this.request<{ data: Published[] }>('POST', '/v1/events/batch', { body: { events }, repeatable: events.every((e) => e.id !== undefined) }),
-    list: (q: PageQuery & { type?: string; since?: string; until?: string } = {}) => this.request<Page<Event>>('GET', '/v1/events', { query: q }),
-    listAll: (q: { type?: string; since?: string; until?: string } = {}) => this.paginate<Event>('/v1/events', q),
+    list: (q: PageQuery & { type?: string; application?: string; since?: string; until?: string } = {}) => this.request<Page<Event>>('GET', '/v1/events', { query: q }),
+    listAll: (q: { type?: string; application?: string; since?: string; until?: string } = {}) => this.paginate<Event>('/v1/events', q),
     get: (id: string) => this.request<Event>('GET', `/v1/events/${enc(id)}`),
   };
 

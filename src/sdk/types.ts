@@ -1,14 +1,29 @@
 // The API's shapes as the SDK sees them (mirroring the zod schemas in src/api/*.schema.ts and docs/api.md).
-export type Role = 'admin' | 'publisher';
+export type Role = 'admin' | 'publisher' | 'application';
 export type HealthStatus = 'healthy' | 'degraded' | 'failing' | 'unknown';
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'paused' | 'cancelled';
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'paused' | 'skipped' | 'cancelled';
 export type AttemptError = 'timeout' | 'connection_refused' | 'dns' | 'tls' | 'blocked_address' | 'http_status';
 
 export type Pagination = { page: number; per_page: number; total: number; has_more: boolean };
 export type Page<T> = { data: T[]; pagination: Pagination; request_id: string };
 export type PageQuery = { page?: number; per_page?: number };
 
-export type Me = { organization: { id: string; name: string }; key: { id: string; role: Role } };
+export type Me = { organization: { id: string; name: string }; key: { id: string; role: Role; application_id: string | null } };
+
+export type ApplicationIn = { name: string; uid?: string | null; metadata?: Record<string, string>; rate_limit_per_s?: number | null };
+export type Application = { id: string; uid: string | null; name: string; metadata: Record<string, string>; rate_limit_per_s: number | null; created_at: string; updated_at: string };
+export type ApplicationStats = {
+  window: string;
+  attempts: { succeeded: number; failed: number };
+  success_rate: number | null;
+  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
+  webhooks: { id: string; uid: string | null; url: string; status: 'active' | 'disabled'; health_status: HealthStatus }[];
+};
+export type ApiKeyIn = { role: Role; application?: string; name?: string; expires_at?: string };
+export type ApiKey = {
+  id: string; name: string | null; role: Role; application_id: string | null; prefix: string; expires_at: string | null;
+  last_used_at: string | null; created_at: string; key?: string;
+};
 
 export type EventTypeIn = { name: string; description?: string; schema?: object | null; deprecated?: boolean; replaced_by?: string | null };
 export type EventTypePatch = Partial<Omit<EventTypeIn, 'name'>>;
@@ -16,6 +31,8 @@ export type EventType = Required<Omit<EventTypeIn, 'schema'>> & { schema: object
 
 export type WebhookIn = {
   url: string;
+  /** The application (id or uid) it belongs to; absent = organization-level. */
+  application?: string | null;
   events?: string[] | null;
   channels?: string[] | null;
   filter?: Record<string, unknown> | null;
@@ -41,6 +58,7 @@ export type Attempt = {
 
 export type Delivery = {
   id: string;
+  application_id: string | null;
   webhook_id: string;
   event_id: string;
   event: string;
@@ -55,10 +73,11 @@ export type Delivery = {
   attempts?: Attempt[];
 };
 
-export type Recovery = { id: string; webhook_id: string; since: string; until: string | null; status: 'running' | 'completed'; recovered: number };
+export type Recovery = { id: string; webhook_id: string; release: boolean; since: string | null; until: string | null; status: 'running' | 'completed'; recovered: number };
 
 export type Webhook = {
   id: string;
+  application_id: string | null;
   uid: string | null;
   url: string;
   description: string;
@@ -90,6 +109,6 @@ export type WebhookStats = {
   last_failure_at: string | null;
 };
 
-export type EventIn = { type: string; data: unknown; id?: string; channels?: string[]; timestamp?: string; raw?: boolean };
+export type EventIn = { application?: string; type: string; data: unknown; id?: string; channels?: string[]; timestamp?: string; raw?: boolean };
 export type Published = { id: string; type: string; timestamp: string; deliveries: number };
-export type Event = { id: string; type: string; timestamp: string; channels: string[] | null; raw: boolean; data: unknown; created_at: string; deliveries?: Delivery[] };
+export type Event = { id: string; application_id: string | null; type: string; timestamp: string; channels: string[] | null; raw: boolean; data: unknown; created_at: string; deliveries?: Delivery[] };

@@ -19,6 +19,29 @@ beforeAll(async () => {
 afterAll(() => rcv.close());
 
 describe('SDK', () => {
+  it('applications and application keys: hookrelay.applications.*, hookrelay.keys.*', async () => {
+    await sdk.eventTypes.create({ name: 'sdk.app' });
+    const app = await sdk.applications.upsert('sdk-cust', { name: 'SDK customer', metadata: { tier: 'gold' } });
+    expect((await sdk.applications.upsert('sdk-cust', { name: 'SDK customer 2' })).id).toBe(app.id);
+    const own = await startReceiver();
+    const wh = await sdk.applications.createWebhook('sdk-cust', { url: own.url, events: ['sdk.app'] });
+    expect(wh.application_id).toBe(app.id);
+    const ev = await sdk.events.publish({ application: 'sdk-cust', type: 'sdk.app', data: { n: 7 } });
+    expect(ev.deliveries).toBe(1);
+    await eventually(async () => (await sdk.applications.deliveries('sdk-cust')).data.find((d) => d.status === 'delivered'));
+    expect((await sdk.applications.webhooks(app.id)).data.map((w) => w.id)).toEqual([wh.id]);
+    expect((await sdk.applications.stats('sdk-cust')).webhooks).toHaveLength(1);
+    const key = await sdk.keys.create({ role: 'application', application: 'sdk-cust' });
+    const scoped = new Hookrelay({ apiKey: key.key, baseUrl: stack().apiUrl });
+    expect((await scoped.me()).key).toMatchObject({ role: 'application', application_id: app.id });
+    expect((await scoped.webhooks.list()).data.map((w) => w.id)).toEqual([wh.id]);
+    await expect(scoped.keys.list()).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    await sdk.keys.revoke(key.id);
+    await sdk.applications.delete('sdk-cust');
+    await expect(sdk.applications.get(app.id)).rejects.toMatchObject({ status: 404 });
+    await own.close();
+  });
+
   it('covers the publish → deliver → log flow, and a real delivery verifies with verifyWebhook', async () => {
     expect((await sdk.me()).key.role).toBe('admin');
     await sdk.eventTypes.create({ name: 'sdk.hello' });
