@@ -66,7 +66,7 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
     log.warn({ webhook: wh._id, reason }, 'webhook disabled automatically');
     await deps.publisher.publish(wh.org_id, {
       type: 'webhook.disabled',
-      data: { webhook_id: wh._id, uid: wh.uid, url: wh.url, reason, disabled_at: new Date().toISOString() },
+      data: { webhook_id: wh._id, application_id: wh.application_id ?? null, uid: wh.uid, url: wh.url, reason, disabled_at: new Date().toISOString() },
     });
   }
 

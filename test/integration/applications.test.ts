@@ -133,6 +133,15 @@ describe('applications', () => {
     expect((await app.patch(`/v1/webhooks/${own.body.id}`, { description: 'mine' })).status).toBe(200);
     expect((await app.get('/v1/applications')).body.data.map((a: any) => a.id)).toEqual([mine.id]);
     expect((await app.get('/v1/event-types')).status).toBe(200);
+    // Webhook uids are per application: the same uid elsewhere is neither seen nor replaced.
+    const theirsByUid = await admin.put('/v1/webhooks/uid/main', { url: rcv.url, application: 'key-theirs' });
+    expect(theirsByUid.status).toBe(201);
+    const mineByUid = await app.put('/v1/webhooks/uid/main', { url: rcv.url, description: 'mine' });
+    expect(mineByUid.status, JSON.stringify(mineByUid.body)).toBe(201);
+    expect(mineByUid.body.id).not.toBe(theirsByUid.body.id);
+    expect((await app.put('/v1/webhooks/uid/main', { url: rcv.url })).status).toBe(200);
+    expect((await admin.get(`/v1/webhooks/${theirsByUid.body.id}`)).body.application_id).toBe(theirs.id);
+    await app.del(`/v1/webhooks/${mineByUid.body.id}`);
 
     // Everything of another application or of the organization level: 404.
     const probes: [string, string, unknown?][] = [];

@@ -51,8 +51,8 @@ export function webhookService(deps: { store: Store; control: Control; recoverie
       const deprecations = await checkFields(store, orgId, f, policy);
       const wh = { ...newWebhook(orgId, f as WebhookInput & { url: string }, policy), application_id: appId };
       const repo = tenant(store, orgId).webhooks;
-      if (wh.uid && !(await repo.uids.claim(wh.uid, wh._id))) {
-        await repo.uids.holder(wh.uid); // releases a stale claim for the next try
+      if (wh.uid && !(await repo.uids.claim(wh.uid, wh._id, appId))) {
+        await repo.uids.holder(wh.uid, appId); // releases a stale claim for the next try
         throw new AppError(409, 'conflict', `a webhook with uid ${wh.uid} exists; PUT /v1/webhooks/uid/${wh.uid} replaces it`);
       }
       await repo.insert(wh);
@@ -69,20 +69,17 @@ export function webhookService(deps: { store: Store; control: Control; recoverie
       const appId = await ownerOf(scope, f.application);
       const deprecations = await checkFields(store, orgId, f, policy);
       const repo = tenant(store, orgId).webhooks;
-      let existing = await repo.uids.holder(uid);
-      // A uid held by a webhook this scope cannot see, or of another application, is not this caller's to replace.
-      if (existing && (!sees(scope, existing.application_id) || (existing.application_id ?? null) !== appId)) {
-        throw new AppError(409, 'conflict', `webhook uid ${uid} is taken in this organization`);
-      }
+      // Uids are per application: the holder, if any, is a webhook of the same application.
+      let existing = await repo.uids.holder(uid, appId);
       if (!existing) {
         const wh = { ...newWebhook(orgId, { ...(f as WebhookInput & { url: string }), uid }, policy), application_id: appId };
-        if (await repo.uids.claim(uid, wh._id)) {
+        if (await repo.uids.claim(uid, wh._id, appId)) {
           await repo.insert(wh);
           return { webhook: wh, created: true, health: 'unknown', deprecations };
         }
         // A concurrent registration of the same uid won: this one replaces what it created.
         for (let i = 0; i < 40 && !existing; i++) {
-          existing = await repo.uids.holder(uid);
+          existing = await repo.uids.holder(uid, appId);
           if (!existing) await new Promise((r) => setTimeout(r, 50));
         }
         if (!existing) throw new AppError(409, 'conflict', `webhook uid ${uid} is being registered by another request; retry`);
@@ -131,8 +128,9 @@ export function webhookService(deps: { store: Store; control: Control; recoverie
       const deprecations = await checkFields(store, orgId, f, policy);
       const set = applyFields(f);
       if (f.uid !== undefined && f.uid !== wh.uid) {
-        if (f.uid && !(await repo.uids.claim(f.uid, wh._id))) throw new AppError(409, 'conflict', `another webhook has uid ${f.uid}`);
-        if (wh.uid) await repo.uids.release(wh.uid);
+        const appId = wh.application_id ?? null;
+        if (f.uid && !(await repo.uids.claim(f.uid, wh._id, appId))) throw new AppError(409, 'conflict', `another webhook has uid ${f.uid}`);
+        if (wh.uid) await repo.uids.release(wh.uid, appId);
       }
       if (f.secret) Object.assign(set, rotation(wh, f.secret));
       await repo.set(wh._id, set);

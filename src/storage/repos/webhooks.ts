@@ -19,7 +19,8 @@ const STALE_CLAIM_MS = 60_000;
 export function webhookRepo(store: Store, orgId: OrgId) {
   const { c } = store;
   const sealed = sealFields(store);
-  const uidKey = (uid: string) => `${orgId}:${uid}`;
+  // Webhook uids are unique per application (organization-level webhooks: per organization, the original key form).
+  const uidKey = (uid: string, appId: AppId | null | undefined) => (appId ? `${orgId}:${appId}:${uid}` : `${orgId}:${uid}`);
 
   async function get(id: WebhookId): Promise<WebhookDoc | null> {
     const wh = await c.webhooks.findOne({ _id: id });
@@ -96,31 +97,34 @@ export function webhookRepo(store: Store, orgId: OrgId) {
       await changed();
       await c.webhookFailing.deleteOne({ _id: wh._id });
       await c.webhookHealth.deleteOne({ _id: wh._id });
-      if (wh.uid) await c.webhookUids.deleteOne({ _id: uidKey(wh.uid) });
+      if (wh.uid) await c.webhookUids.deleteOne({ _id: uidKey(wh.uid, wh.application_id) });
     },
 
-    /** "One webhook per customer source": the uid is claimed by a document keyed `<org>:<uid>` (a unique _id). */
+    /**
+     * "One webhook per customer source": the uid is claimed by a document keyed `<org>[:<app>]:<uid>` (a unique
+     * _id), so it is unique within its application, or among the organization-level webhooks (`appId` null).
+     */
     uids: {
       /** The webhook holding a uid. A claim left by a request that died before inserting its webhook is released. */
-      async holder(uid: string): Promise<WebhookDoc | null> {
-        const claim = await c.webhookUids.findOne({ _id: uidKey(uid) });
+      async holder(uid: string, appId: AppId | null): Promise<WebhookDoc | null> {
+        const claim = await c.webhookUids.findOne({ _id: uidKey(uid, appId) });
         if (!claim) return null;
         const wh = await get(claim.webhook_id);
         if (!wh && Date.now() - claim.created_at.getTime() > STALE_CLAIM_MS) await c.webhookUids.deleteOne({ _id: claim._id });
         return wh;
       },
       /** false if another webhook (or a request creating one right now) holds the uid. */
-      async claim(uid: string, webhookId: WebhookId): Promise<boolean> {
+      async claim(uid: string, webhookId: WebhookId, appId: AppId | null): Promise<boolean> {
         try {
-          await c.webhookUids.insertOne({ _id: uidKey(uid), org_id: orgId, webhook_id: webhookId, created_at: new Date() });
+          await c.webhookUids.insertOne({ _id: uidKey(uid, appId), org_id: orgId, webhook_id: webhookId, created_at: new Date() });
           return true;
         } catch (err) {
           if (isDuplicateKey(err)) return false;
           throw err;
         }
       },
-      async release(uid: string): Promise<void> {
-        await c.webhookUids.deleteOne({ _id: uidKey(uid) });
+      async release(uid: string, appId: AppId | null): Promise<void> {
+        await c.webhookUids.deleteOne({ _id: uidKey(uid, appId) });
       },
     },
 
