@@ -19,6 +19,7 @@ COPY scripts/build.js scripts/stack.js ./scripts/
 COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities
+COPY portal ./portal
 RUN node scripts/build.js
 
 # ---- production dependencies only ----------------------------------------------------------------------------

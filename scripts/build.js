@@ -3,7 +3,7 @@
 // (WORKFLOW_BUNDLE_PATH). `npm start` builds when dist/ is older than the sources; development and tests run
 // the sources through tsx.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from './stack.js';
 
@@ -24,7 +24,7 @@ function newest(dir) {
 export function buildIsStale() {
   if (!existsSync(stampFile) || !existsSync(bundleFile)) return true;
   const built = statSync(stampFile).mtimeMs;
-  const inputs = Math.max(...['src', 'workflows', 'activities'].map((d) => newest(join(root, d))), ...['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'].map((f) => statSync(join(root, f)).mtimeMs));
+  const inputs = Math.max(...['src', 'workflows', 'activities', 'portal'].map((d) => newest(join(root, d))), ...['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'].map((f) => statSync(join(root, f)).mtimeMs));
   return inputs > built;
 }
 
@@ -34,6 +34,8 @@ export async function build() {
   const { bundleWorkflowCode } = await import('@temporalio/worker');
   const { code } = await bundleWorkflowCode({ workflowsPath: join(distDir, 'workflows/index.js'), logger: { info() {}, warn: console.warn, error: console.error, debug() {}, trace() {}, log() {} } });
   writeFileSync(bundleFile, code);
+  // The consumer portal's static files, next to the compiled API (src/api/portal.ts reads ../../portal/).
+  cpSync(join(root, 'portal'), join(distDir, 'portal'), { recursive: true });
   writeFileSync(stampFile, new Date().toISOString());
 }
 

@@ -22,6 +22,11 @@ const schema = z.object({
   ALLOW_PRIVATE_TARGETS: bool.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_EVENT_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+  /** The API's public base URL, for portal links (default: the origin of the request that made the session). */
+  PUBLIC_URL: z.string().url().optional(),
+  /** Origins allowed to embed the portal in an iframe (space-separated); none by default. */
+  PORTAL_FRAME_ANCESTORS: z.string().regex(/^[A-Za-z0-9:/.*\- ]*$/, 'space-separated origins').optional(),
+  PORTAL_SESSION_TTL_S: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
   API_RATE_LIMIT_PER_S: z.coerce.number().min(1).default(200),
   API_RATE_LIMIT_BURST: z.coerce.number().min(1).default(1000),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
@@ -80,6 +85,9 @@ function toConfig(env: z.infer<typeof schema>) {
     allowPrivateTargets: env.ALLOW_PRIVATE_TARGETS ?? relaxed,
     logLevel: env.LOG_LEVEL,
     maxEventBytes: env.MAX_EVENT_BYTES,
+    /** null: portal links use the origin the request came to. */
+    publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/$/, '') : null,
+    portal: { frameAncestors: (env.PORTAL_FRAME_ANCESTORS ?? '').split(' ').filter(Boolean), sessionTtlS: env.PORTAL_SESSION_TTL_S },
     apiRateLimit: { perSecond: env.API_RATE_LIMIT_PER_S, burst: env.API_RATE_LIMIT_BURST },
     worker: {
       maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,

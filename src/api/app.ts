@@ -1,5 +1,6 @@
 import { applicationsRouter } from './applications.js';
 import { keysRouter } from './keys.js';
+import { portalRouter } from './portal.js';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { z } from './openapi.js';
@@ -46,7 +47,7 @@ export function createApp(deps: ApiDeps): Koa {
     },
   });
 
-  for (const router of [opsRouter(deps), me, eventTypesRouter(deps, auth), applicationsRouter(deps, auth), keysRouter(deps, auth), webhooksRouter(deps, auth), eventsRouter(deps, auth), deliveriesRouter(deps, auth)]) {
+  for (const router of [opsRouter(deps), portalRouter(deps), me, eventTypesRouter(deps, auth), applicationsRouter(deps, auth), keysRouter(deps, auth), webhooksRouter(deps, auth), eventsRouter(deps, auth), deliveriesRouter(deps, auth)]) {
     app.use(router.routes());
     app.use(router.allowedMethods({
       throw: true,

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { validationFailed } from '../errors.js';
+import { asId } from '../domain/ids.js';
 import { checkRange, registry, rfc3339, z } from './openapi.js';
 import { pageQuery, paginate, route } from './route.js';
 import { applicationOut, deliveryOut, webhookOut } from './presenters.js';
@@ -42,6 +43,10 @@ const ApplicationStatsOut = registry.register(
   }),
 );
 const AppParams = z.object({ app: AppRef });
+const PortalSessionOut = registry.register(
+  'PortalSession',
+  z.object({ id: z.string(), application_id: z.string(), url: z.string(), token: z.string(), expires_at: z.string(), request_id: z.string().optional() }),
+);
 const list = <T extends z.ZodTypeAny>(item: T) => z.object({ data: z.array(item), pagination: z.object({ page: z.number(), per_page: z.number(), total: z.number(), has_more: z.boolean() }) });
 
 /** Applications: the producer's customers, each with its own webhooks, events and delivery log. */
@@ -152,6 +157,31 @@ export function applicationsRouter(deps: ApiDeps, auth: AuthFn): Router {
       const f = { status: query.status, eventType: query.event_type, since: query.since ? new Date(query.since) : null, until: query.until ? new Date(query.until) : null };
       const { items, total } = await deliveries.ofApplication(a, app._id, f, query);
       return paginate(items.map((i) => deliveryOut(i.delivery, i.event)), query.page, query.per_page, total);
+    },
+  });
+
+  route(router, auth, {
+    method: 'post', path: '/v1/applications/{app}/portal-sessions', role: 'publish', tag: 'portal',
+    summary: "A link that opens the consumer portal signed in as this application (token in the URL's fragment)",
+    params: AppParams,
+    body: z.object({ expires_in: z.number().int().min(60).max(7 * 24 * 3600).optional().openapi({ description: 'seconds; default from PORTAL_SESSION_TTL_S (1 h), at most 7 days' }) }).strict(),
+    responses: { 201: PortalSessionOut },
+    handler: async (ctx, { params, body, auth: a }) => {
+      const s = await deps.services.keys.portalSession(a.orgId, params.app, body.expires_in ?? deps.config.portal.sessionTtlS);
+      const base = deps.config.publicUrl ?? `${ctx.protocol}://${ctx.host}`;
+      ctx.status = 201;
+      return { id: s.id, application_id: s.application_id, url: `${base}/portal#token=${encodeURIComponent(s.token)}`, token: s.token, expires_at: s.expires_at.toISOString() };
+    },
+  });
+
+  route(router, auth, {
+    method: 'delete', path: '/v1/applications/{app}/portal-sessions/{id}', role: 'publish', tag: 'portal',
+    summary: 'End a portal session before it expires (within 5 s on every API process)',
+    params: z.object({ app: AppRef, id: z.string().max(128) }), responses: { 204: null },
+    handler: async (ctx, { params, auth: a }) => {
+      await deps.services.keys.endPortalSession(a.orgId, params.app, asId('key', params.id));
+      ctx.status = 204;
+      return undefined;
     },
   });
 

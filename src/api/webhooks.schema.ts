@@ -158,6 +158,7 @@ export const StatsOut = registry.register(
     health_status: z.enum(['healthy', 'degraded', 'failing', 'unknown']),
     last_success_at: z.string().nullable(),
     last_failure_at: z.string().nullable(),
+    series: z.array(z.object({ at: z.string(), delivered: z.number().int(), failed: z.number().int(), other: z.number().int() })).openapi({ description: 'deliveries by creation time: hourly for windows up to 2 days, daily beyond (other = pending, paused, skipped, cancelled)' }),
     request_id: z.string().optional(),
   }),
 );

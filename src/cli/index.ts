@@ -93,6 +93,14 @@ apps.command('delete <app>').action(async (app: string) => {
   await client().applications.delete(app);
   print(program, { app, deleted: true }, `${app} deleted (its webhooks and keys too)`);
 });
+program
+  .command('portal <app>')
+  .description('print a link that opens the consumer portal signed in as this application')
+  .option('--expires-in <seconds>', 'session lifetime (default 1 h, at most 7 days)')
+  .action(async (app: string, o: { expiresIn?: string }) => {
+    const s = await client().applications.portalSession(app, o.expiresIn ? { expires_in: Number(o.expiresIn) } : {});
+    print(program, s, `${s.url}\nexpires ${s.expires_at}; anyone with the link acts as this customer until then`);
+  });
 apps
   .command('key <app>')
   .description('create an API key bound to this application (shown once)')

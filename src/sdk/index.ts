@@ -134,6 +134,10 @@ export class Hookrelay {
     webhooks: (app: string, q: PageQuery & { status?: 'active' | 'disabled'; event?: string } = {}) =>
       this.request<Page<Webhook>>('GET', `/v1/applications/${enc(app)}/webhooks`, { query: q }),
     createWebhook: (app: string, body: Omit<WebhookIn, 'application'>) => this.request<Webhook>('POST', `/v1/applications/${enc(app)}/webhooks`, { body }),
+    /** A link that opens the consumer portal signed in as this application (token in the URL fragment). */
+    portalSession: (app: string, body: { expires_in?: number } = {}) =>
+      this.request<{ id: string; application_id: string; url: string; token: string; expires_at: string }>('POST', `/v1/applications/${enc(app)}/portal-sessions`, { body }),
+    endPortalSession: (app: string, id: string) => this.request<void>('DELETE', `/v1/applications/${enc(app)}/portal-sessions/${enc(id)}`),
     deliveries: (app: string, q: PageQuery & { status?: DeliveryStatus; event_type?: string; since?: string; until?: string } = {}) =>
       this.request<Page<Delivery>>('GET', `/v1/applications/${enc(app)}/deliveries`, { query: q }),
   };

@@ -71,6 +71,19 @@ export async function webhookStats(store: Store, orgId: OrgId, webhookId: Webhoo
   const delivered = count(['delivered']);
   const failed = count(['failed']);
   const latencies = attempts.map((a) => a.duration_ms).sort((a, b) => a - b);
+  // A series for charts: hourly up to 2 days, daily beyond; at most 90 points.
+  const step = windowMs <= 2 * 24 * 3600_000 ? 3600_000 : 24 * 3600_000;
+  const first = Math.floor(since.getTime() / step) * step;
+  const n = Math.min(90, Math.ceil((Date.now() - first) / step));
+  const series = Array.from({ length: n }, (_, i) => ({ at: new Date(first + i * step).toISOString(), delivered: 0, failed: 0, other: 0 }));
+  for (const d of deliveries) {
+    const i = Math.floor((d.created_at.getTime() - first) / step);
+    const b = series[Math.max(0, Math.min(n - 1, i))];
+    if (!b) continue;
+    if (d.status === 'delivered') b.delivered++;
+    else if (d.status === 'failed') b.failed++;
+    else b.other++;
+  }
   const last = (ok: boolean) =>
     attempts.filter((a) => (a.error === null) === ok).reduce<Date | null>((m, a) => (!m || a.created_at > m ? a.created_at : m), null);
   return {
@@ -80,6 +93,7 @@ export async function webhookStats(store: Store, orgId: OrgId, webhookId: Webhoo
     health_status: health,
     last_success_at: last(true)?.toISOString() ?? null,
     last_failure_at: last(false)?.toISOString() ?? null,
+    series,
   };
 }
 

@@ -21,6 +21,23 @@ export function keyService(deps: { store: Store; applications: ApplicationServic
       const { key, doc } = await createKey(store, orgId, f.role, { name: f.name ?? null, applicationId: app?._id ?? null, expiresAt });
       return { key, doc };
     },
+    /**
+     * A portal session: an application key that expires (default and limits from the configuration), named as a
+     * session and kept out of the key list. Whoever holds it can do what an application key can, nothing more.
+     */
+    async portalSession(orgId: OrgId, appRef: string, ttlS: number) {
+      const app = await applications.resolve(orgScope(orgId), appRef);
+      const expiresAt = new Date(Date.now() + ttlS * 1000);
+      const { key, doc } = await createKey(store, orgId, 'application', { name: 'portal session', applicationId: app._id, expiresAt, kind: 'portal_session' });
+      return { id: doc._id, token: key, expires_at: expiresAt, application_id: app._id };
+    },
+    /** Ends a portal session of an application before it expires. */
+    async endPortalSession(orgId: OrgId, appRef: string, id: KeyId): Promise<void> {
+      const app = await applications.resolve(orgScope(orgId), appRef);
+      const k = await orgRepo(store).keys.get(orgId, id);
+      if (!k || k.revoked_at || k.kind !== 'portal_session' || k.application_id !== app._id) throw notFound('portal session');
+      await orgRepo(store).keys.revoke(k._id);
+    },
     list: (orgId: OrgId, q: PageQuery) => orgRepo(store).keys.page(orgId, {}, q),
     async get(orgId: OrgId, id: KeyId): Promise<ApiKeyDoc> {
       const k = await orgRepo(store).keys.get(orgId, id);

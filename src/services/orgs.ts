@@ -30,7 +30,7 @@ export async function createOrg(store: Store, name: string): Promise<OrgDoc> {
 
 export const getOrg = (store: Store, id: OrgId) => orgRepo(store).get(id);
 
-export type KeyOptions = { name?: string | null; applicationId?: AppId | null; expiresAt?: Date | null };
+export type KeyOptions = { name?: string | null; applicationId?: AppId | null; expiresAt?: Date | null; kind?: 'key' | 'portal_session' };
 
 /** Returns the key in full: the only time it exists outside the caller's hands is now. */
 export async function createKey(store: Store, orgId: OrgId, role: Role, opts: KeyOptions | string | null = null, key = generateApiKey()) {
@@ -38,7 +38,7 @@ export async function createKey(store: Store, orgId: OrgId, role: Role, opts: Ke
   if ((role === 'application') !== !!o.applicationId) throw new Error('an application key needs an application, and only it');
   const doc: ApiKeyDoc = {
     _id: newId('key'), org_id: orgId, role, hash: hashKey(key), prefix: key.slice(0, 8), name: o.name ?? null,
-    application_id: o.applicationId ?? null, expires_at: o.expiresAt ?? null, last_used_at: null, created_at: new Date(), revoked_at: null,
+    application_id: o.applicationId ?? null, kind: o.kind ?? 'key', expires_at: o.expiresAt ?? null, last_used_at: null, created_at: new Date(), revoked_at: null,
   };
   await orgRepo(store).keys.insert(doc);
   return { id: doc._id, key, role, org_id: orgId, doc };

@@ -210,6 +210,8 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
     return guard(async () => {
       const { doc } = await requireLiveType(store, orgId, input.type, 'event_type');
       validateData(doc, input.data, 'data');
+      // As for a publish: a Temporal known to be down is a 503 before anything is stored.
+      await temporal.requireUp();
       const { event, webhooks } = await persist(orgId, newId('evt'), input, wh.application_id ?? null, wh);
       await fanout(event, webhooks);
       const d = await tenant(store, orgId).deliveries.ofEventAndWebhook(event._id, wh._id);

@@ -31,6 +31,8 @@ export type ApiKeyDoc = {
   name: string | null;
   /** Set for role `application`: the one application the key can see. */
   application_id?: AppId | null;
+  /** `portal_session`: a short-lived application key behind a portal link (listed apart from keys). */
+  kind?: 'key' | 'portal_session';
   expires_at?: Date | null;
   last_used_at?: Date | null;
   created_at: Date;

@@ -36,6 +36,11 @@ describe('SDK', () => {
     expect((await scoped.me()).key).toMatchObject({ role: 'application', application_id: app.id });
     expect((await scoped.webhooks.list()).data.map((w) => w.id)).toEqual([wh.id]);
     await expect(scoped.keys.list()).rejects.toMatchObject({ status: 403, code: 'forbidden' });
+    const portal = await sdk.applications.portalSession('sdk-cust', { expires_in: 600 });
+    expect(portal.url).toMatch(/\/portal#token=hrk_/);
+    expect((await new Hookrelay({ apiKey: portal.token, baseUrl: stack().apiUrl }).me()).key.application_id).toBe(app.id);
+    await sdk.applications.endPortalSession('sdk-cust', portal.id);
+    expect((await sdk.keys.list({ per_page: 100 })).data.some((k) => k.id === portal.id)).toBe(false);
     await sdk.keys.revoke(key.id);
     await sdk.applications.delete('sdk-cust');
     await expect(sdk.applications.get(app.id)).rejects.toMatchObject({ status: 404 });

@@ -90,7 +90,7 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
     /** The states of a webhook's deliveries since a time (its statistics). */
     async window(webhookId: WebhookId, since: Date) {
       const filter = { webhook_id: webhookId, org_id: orgId, created_at: { $gte: since } };
-      return c.deliveries.find(filter, { projection: { status: 1, attempt: 1 } }).toArray() as Promise<Pick<DeliveryDoc, 'status' | 'attempt'>[]>;
+      return c.deliveries.find(filter, { projection: { status: 1, attempt: 1, created_at: 1 } }).toArray() as Promise<Pick<DeliveryDoc, 'status' | 'attempt' | 'created_at'>[]>;
     },
 
     // ---- state: the only writers of a delivery's status ----------------------------------------------------

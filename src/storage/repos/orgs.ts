@@ -25,7 +25,7 @@ export function orgRepo(store: Store) {
       },
       /** The organization's keys that are not revoked, newest first (optionally only one application's). */
       async page(orgId: OrgId, f: { applicationId?: AppId }, q: PageQuery) {
-        const filter: Record<string, unknown> = { org_id: orgId, revoked_at: null };
+        const filter: Record<string, unknown> = { org_id: orgId, revoked_at: null, kind: { $ne: 'portal_session' } };
         if (f.applicationId) filter.application_id = f.applicationId;
         return findPage(c.apiKeys, filter, { created_at: -1 }, q);
       },

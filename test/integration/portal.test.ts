@@ -1,0 +1,320 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { client, eventually, newOrg, stack, testStore, type Client } from '../support/api.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
+import { verifyWebhook } from '../../src/sdk/index.js';
+import { createKey } from '../../src/services/orgs.js';
+import { asId } from '../../src/domain/ids.js';
+// @ts-expect-error plain JS module shared with npm start
+import { startApi } from '../../scripts/stack.js';
+
+// The consumer portal (issue 12) in a real browser: Debian's Chromium driven by playwright-core.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+const SHOTS = join(import.meta.dirname, '../../docs/img');
+
+/** A page on its own origin that embeds the portal and records what the portal tells it. */
+async function hostPage(portalUrl: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(`<!doctype html><title>host</title><h1>Producer dashboard</h1>
+      <iframe id="portal" title="Webhooks" src="${portalUrl}" style="width:1100px;height:900px"></iframe>
+      <script>window.received = []; addEventListener('message', (e) => window.received.push(e.data));</script>`);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return { server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/` };
+}
+
+describe.runIf(!!process.env.CI)('consumer portal (CI)', () => {
+  it('has Chromium to test with', () => expect(existsSync(CHROMIUM)).toBe(true));
+});
+
+describe.skipIf(!haveChromium)('consumer portal', () => {
+  let browser: Browser;
+  let admin: Client;
+  let publisher: Client;
+  let rcv: Receiver;
+  let api: { url: string; stop(): Promise<void> };
+  let allowed: { server: Server; url: string };
+  let disallowed: { server: Server; url: string };
+  let appA: { id: string };
+  let foreignWebhook: { id: string };
+
+  beforeAll(async () => {
+    ({ admin, publisher } = await newOrg('portal'));
+    rcv = await startReceiver();
+    // Host pages first: the API allows the first one's origin to frame the portal.
+    allowed = await hostPage('about:blank');
+    disallowed = await hostPage('about:blank');
+    const env = { ...stack().env, PORTAL_FRAME_ANCESTORS: allowed.url.replace(/\/$/, '') };
+    api = await startApi({ env, logDir: join(stack().logDir, 'portal'), name: 'api-portal' });
+    admin = client(admin.key, api.url);
+    publisher = client(publisher.key, api.url);
+    await admin.post('/v1/event-types', {
+      name: 'invoice.paid', description: 'An invoice was paid in full.',
+      schema: { type: 'object', properties: { invoice: { type: 'string' } }, examples: [{ invoice: 'INV-1' }] },
+    });
+    appA = (await admin.put('/v1/applications/uid/portal-a', { name: 'Acme' })).body;
+    await admin.put('/v1/applications/uid/portal-b', { name: 'Globex' });
+    foreignWebhook = (await admin.post('/v1/webhooks', { url: rcv.url, application: 'portal-b' })).body;
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await rcv?.close();
+    await api?.stop();
+    allowed?.server.close();
+    disallowed?.server.close();
+  });
+
+  const session = async (app = 'portal-a') => {
+    const res = await publisher.post(`/v1/applications/${app}/portal-sessions`, {});
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body as { id: string; url: string; token: string; expires_at: string };
+  };
+
+  it('a customer manages an endpoint: create, test event, log, disable, enable with recover-since, rotate', async () => {
+    const s = await session();
+    expect(s.url).toMatch(/\/portal#token=hrk_/);
+    expect(new URL(s.url).search).toBe('');
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // Answers the test provokes (the 400 of a bad URL) are logged by Chromium as failed loads: not page errors.
+    page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && errors.push(m.text()));
+    const res = await page.goto(s.url);
+    const csp = res!.headers()['content-security-policy'];
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('unsafe-eval');
+    await page.getByText('No endpoints yet').waitFor();
+    expect(page.url()).not.toContain('token='); // the token left the address bar
+    await page.screenshot({ path: join(SHOTS, 'portal-empty-1280.png') });
+
+    // Create, with a validation error shown next to its field first.
+    await page.getByRole('link', { name: 'Add endpoint' }).first().click();
+    await page.getByLabel('Endpoint URL').fill('ftp://example.com/hook');
+    await page.getByText('invoice.paid').click();
+    await expect.poll(() => page.getByText('An invoice was paid in full.').count()).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page.locator('#err-url').waitFor();
+    expect(await page.getByLabel('Endpoint URL').getAttribute('aria-invalid')).toBe('true');
+    await page.screenshot({ path: join(SHOTS, 'portal-validation-1280.png') });
+    await page.getByLabel('Endpoint URL').fill(rcv.url);
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page.getByText('Endpoint created').waitFor();
+    const endpointId = decodeURIComponent(page.url().split('#/endpoints/')[1]);
+    expect(endpointId).toMatch(/^wh_/);
+    const created = (await admin.get(`/v1/webhooks/${endpointId}`)).body;
+    expect(created).toMatchObject({ application_id: appA.id, events: ['invoice.paid'], url: rcv.url });
+
+    // The secret, hidden until revealed; a test event the receiver gets and verifies.
+    expect(await page.locator('code.secret').textContent()).not.toContain('whsec_');
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await expect.poll(() => page.locator('code.secret').textContent()).toMatch(/^whsec_/);
+    const secret = (await page.locator('code.secret').textContent())!;
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    await page.getByRole('link', { name: 'View delivery' }).waitFor();
+    await rcv.waitFor(1);
+    const got = rcv.received[0];
+    expect(verifyWebhook(got.body, got.headers as Record<string, string>, secret)).toMatchObject({ type: 'webhook.test' });
+    await page.screenshot({ path: join(SHOTS, 'portal-endpoint-1280.png'), fullPage: true });
+
+    // The attempt in the log.
+    await page.getByRole('link', { name: 'View delivery' }).click();
+    await page.getByRole('list', { name: 'Attempts' }).waitFor();
+    expect(await page.getByRole('list', { name: 'Attempts' }).textContent()).toContain('HTTP 200');
+    await page.screenshot({ path: join(SHOTS, 'portal-delivery-1280.png'), fullPage: true });
+    await page.goto(`${api.url}/portal#/deliveries?status=delivered`);
+    await page.getByRole('list', { name: 'Deliveries' }).waitFor();
+    expect(await page.getByRole('list', { name: 'Deliveries' }).textContent()).toContain('webhook.test');
+
+    // Disable; an event published meanwhile is held; enable with recover-since releases it.
+    await page.goto(`${api.url}/portal#/endpoints/${endpointId}`);
+    await page.getByRole('button', { name: 'Disable endpoint' }).click();
+    await page.getByRole('button', { name: 'Enable endpoint' }).waitFor();
+    expect((await admin.get(`/v1/webhooks/${endpointId}`)).body.status).toBe('disabled');
+    await publisher.post('/v1/events', { application: 'portal-a', type: 'invoice.paid', data: { invoice: 'INV-7' } });
+    const since = new Date(Date.now() - 3600_000);
+    const local = new Date(since.getTime() - since.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await page.getByLabel('Also re-deliver what failed or was skipped since (optional)').fill(local);
+    await page.getByRole('button', { name: 'Enable endpoint' }).click();
+    await page.getByRole('button', { name: 'Disable endpoint' }).waitFor();
+    await rcv.waitFor(2);
+    expect(JSON.parse(rcv.received[1].body)).toMatchObject({ type: 'invoice.paid', data: { invoice: 'INV-7' } });
+
+    // Rotate: a new secret, the 24 h overlap explained.
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await expect.poll(() => page.locator('code.secret').textContent()).not.toBe('••••••••••••••••');
+    expect(await page.locator('code.secret').textContent()).not.toBe(secret);
+    expect(await page.locator('#banner').textContent()).toContain('24 hours');
+
+    // The catalog; then the narrow screen.
+    await page.getByRole('link', { name: 'Event catalog' }).click();
+    await page.getByText('An invoice was paid in full.').waitFor();
+    await page.setViewportSize({ width: 360, height: 780 });
+    await page.goto(`${api.url}/portal#/endpoints/${endpointId}`);
+    await page.getByRole('button', { name: 'Send test event' }).waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await page.screenshot({ path: join(SHOTS, 'portal-endpoint-360.png'), fullPage: true });
+    await page.goto(`${api.url}/portal#/endpoints`);
+    await page.getByRole('list', { name: 'Endpoints' }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'portal-endpoints-360.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it("keyboard only reaches every action of an endpoint's page", async () => {
+    const s = await session();
+    const { body: wh } = await client(s.token, api.url).post('/v1/webhooks', { url: rcv.url, events: ['invoice.paid'] });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(s.url.replace('#token=', `#token=`));
+    await page.getByRole('list', { name: 'Endpoints' }).waitFor();
+    await page.goto(`${api.url}/portal#/endpoints/${wh.id}`);
+    await page.getByRole('button', { name: 'Send test event' }).waitFor();
+    const reached = new Set<string>();
+    for (let i = 0; i < 40; i++) {
+      await page.keyboard.press('Tab');
+      reached.add(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.innerText?.trim() || (document.activeElement as HTMLInputElement | null)?.name || ''));
+    }
+    for (const action of ['Endpoints', 'Delivery log', 'Event catalog', 'Edit', 'Reveal secret', 'Rotate secret', 'Send test event', '24 hours', '7 days', 'Disable endpoint', 'since', 'Recover', 'Delete endpoint']) {
+      expect([...reached], action).toContain(action);
+    }
+    // Delete needs a confirmation, also from the keyboard.
+    await page.getByRole('button', { name: 'Delete endpoint' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('button', { name: 'Yes, delete' }).waitFor();
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement).innerText)).toBe('Yes, delete');
+    await page.keyboard.press('Enter');
+    await page.getByText('No endpoints yet').or(page.getByRole('list', { name: 'Endpoints' })).first().waitFor();
+    expect((await admin.get(`/v1/webhooks/${wh.id}`)).status).toBe(404);
+    await page.close();
+  }, 60_000);
+
+  it("a session for application A cannot see or change application B's, in the page or by calling the API", async () => {
+    const s = await session();
+    const asA = client(s.token, api.url);
+    expect((await asA.get(`/v1/webhooks/${foreignWebhook.id}`)).status).toBe(404);
+    expect((await asA.patch(`/v1/webhooks/${foreignWebhook.id}`, { disabled: true })).status).toBe(404);
+    expect((await asA.get('/v1/applications/portal-b')).status).toBe(404);
+    expect((await asA.post('/v1/applications/portal-b/portal-sessions', {})).status).toBe(403);
+    expect((await asA.post('/v1/events', { type: 'invoice.paid', data: {} })).status).toBe(403);
+    expect((await asA.get('/v1/webhooks')).body.data.every((w: any) => w.application_id === appA.id)).toBe(true);
+    const page = await browser.newPage();
+    await page.goto(s.url);
+    await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+    await page.goto(`${api.url}/portal#/endpoints/${foreignWebhook.id}`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    expect(await page.content()).not.toContain(rcv.url.replace('/hook', ''));
+    expect((await admin.get(`/v1/webhooks/${foreignWebhook.id}`)).body.status).toBe('active');
+    await page.close();
+  }, 60_000);
+
+  it('an expired or ended session shows the message and no data', async () => {
+    const store = await testStore();
+    const orgId = (await admin.get('/v1/me')).body.organization.id;
+    const soon = await createKey(store, asId('org', orgId), 'application', { applicationId: asId('app', appA.id), expiresAt: new Date(Date.now() + 1000), kind: 'portal_session' });
+    await new Promise((r) => setTimeout(r, 1500));
+    const page = await browser.newPage();
+    await page.goto(`${api.url}/portal#token=${soon.key}`);
+    await page.getByRole('heading', { name: 'Your session has ended' }).waitFor();
+    expect(await page.getByText('Open the webhooks portal again').count()).toBe(1);
+    expect(await page.getByRole('list').count()).toBe(0);
+    await page.screenshot({ path: join(SHOTS, 'portal-expired-1280.png') });
+
+    const s = await session();
+    await page.goto(s.url);
+    await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+    expect((await publisher.del(`/v1/applications/portal-a/portal-sessions/${s.id}`)).status).toBe(204);
+    await eventually(async () => {
+      await page.reload();
+      await page.getByRole('heading', { name: /Your session has ended|Endpoints/ }).first().waitFor();
+      return (await page.getByRole('heading', { name: 'Your session has ended' }).count()) === 1;
+    }, 20_000, 1000);
+    await page.close();
+  }, 60_000);
+
+  it('renders inside an iframe of an allowed origin, refuses a disallowed one, and posts changes to the host', async () => {
+    const s = await session();
+    const { body: wh } = await client(s.token, api.url).post('/v1/webhooks', { url: rcv.url });
+    const themed = `${api.url}/portal?theme=dark&primary=%23e11d48&header=0#token=${s.token}`;
+    const good = await hostPage(themed);
+    const bad = await hostPage(themed);
+    try {
+      // Only the first host page's origin is allowed: start a server on that origin's port? The API was told the
+      // origin of `allowed`; serve the embedding page from it.
+      allowed.server.removeAllListeners('request');
+      allowed.server.on('request', (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end(`<!doctype html><title>host</title><iframe id="portal" title="Webhooks" src="${themed}" style="width:1100px;height:900px"></iframe>
+          <script>window.received = []; addEventListener('message', (e) => window.received.push(e.data));</script>`);
+      });
+      const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
+      await page.goto(allowed.url);
+      const frame = page.frameLocator('#portal');
+      await frame.getByRole('heading', { name: 'Endpoints' }).waitFor();
+      expect(await frame.locator('#top').isHidden()).toBe(true); // header=0
+      await frame.getByRole('link', { name: rcv.url }).first().click();
+      await frame.getByRole('button', { name: 'Disable endpoint' }).click();
+      await frame.getByRole('button', { name: 'Enable endpoint' }).waitFor();
+      const messages = await eventually(async () => {
+        const m = (await page.evaluate(() => (window as unknown as { received: unknown[] }).received)) as { action: string }[];
+        return m.some((x) => x.action === 'endpoint.disabled') && m;
+      });
+      expect(messages).toContainEqual(expect.objectContaining({ type: 'hookrelay.portal', action: 'endpoint.disabled' }));
+      await page.screenshot({ path: join(SHOTS, 'portal-embedded-dark.png') });
+      expect((await admin.get(`/v1/webhooks/${wh.id}`)).body.status).toBe('disabled');
+
+      // A page on another origin: Chromium refuses to render the portal in its frame (CSP frame-ancestors).
+      const other = await browser.newPage();
+      await other.goto(disallowed.url.replace('about:blank', ''));
+      disallowed.server.removeAllListeners('request');
+      disallowed.server.on('request', (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end(`<!doctype html><iframe id="portal" src="${themed}"></iframe>`);
+      });
+      await other.goto(disallowed.url);
+      await other.waitForTimeout(1500);
+      const framed = other.frames().find((f) => f !== other.mainFrame());
+      const rendered = framed ? await framed.locator('#main').count().catch(() => 0) : 0;
+      expect(rendered).toBe(0);
+      await other.close();
+      await page.close();
+    } finally {
+      good.server.close();
+      bad.server.close();
+    }
+  }, 60_000);
+
+  it('shows a clear message when the API answers 503 (Temporal unreachable) or 429 (rate limited)', async () => {
+    // Another API process of the same stack whose Temporal address is wrong and whose rate limit is tiny: real
+    // answers, not stubs.
+    const env = { ...stack().env, TEMPORAL_ADDRESS: '127.0.0.1:1', API_RATE_LIMIT_PER_S: '1', API_RATE_LIMIT_BURST: '8' };
+    const degraded = await startApi({ env, logDir: join(stack().logDir, 'portal'), name: 'api-portal-degraded' });
+    try {
+      const s = await session();
+      const { body: wh } = await client(s.token, api.url).post('/v1/webhooks', { url: rcv.url });
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${degraded.url}/portal#token=${s.token}`);
+      await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+      await page.goto(`${degraded.url}/portal#/endpoints/${wh.id}`);
+      await page.getByRole('button', { name: 'Send test event' }).click();
+      await expect.poll(() => page.locator('#banner').textContent(), { timeout: 15_000 }).toContain('temporarily unavailable');
+      await page.screenshot({ path: join(SHOTS, 'portal-unavailable-1280.png') });
+      for (let i = 0; i < 12 && !(await page.locator('#banner').textContent())?.includes('Too many requests'); i++) {
+        await page.getByRole('button', { name: '7 days' }).click();
+      }
+      expect(await page.locator('#banner').textContent()).toContain('Too many requests');
+      await page.close();
+    } finally {
+      await degraded.stop();
+    }
+  }, 60_000);
+});
