@@ -1,5 +1,7 @@
 import { attemptId, type AppId, type EventId } from '../src/domain/ids.js';
 import { applicationRepo } from '../src/storage/repos/applications.js';
+import { orgRepo } from '../src/storage/repos/orgs.js';
+import type { OrgId } from '../src/domain/ids.js';
 import { TokenBuckets } from '../src/domain/token-bucket.js';
 import { nextDelay, parseRetryAfter } from '../src/domain/schedule.js';
 import { signatureHeader } from '../src/domain/signature.js';
@@ -31,6 +33,17 @@ export function createDeliver(deps: ActivityDeps) {
   const health = createHealthRecorder(store, log);
   // An application's rate limit (over all its webhooks), read at most every 5 s per application.
   const appLimits = new Map<AppId, { perS: number | null; at: number }>();
+  // An organization's egress proxy (its own, else the deployment's), read at most every 30 s per organization.
+  const orgProxies = new Map<OrgId, { url: string | null; at: number }>();
+  async function egressProxy(orgId: OrgId): Promise<string | null> {
+    const hit = orgProxies.get(orgId);
+    if (hit && Date.now() - hit.at < 30_000) return hit.url;
+    const org = await orgRepo(store).get(orgId);
+    const url = org?.egress_proxy_url ?? deps.config.egressProxyUrl;
+    if (orgProxies.size > 10_000) orgProxies.clear();
+    orgProxies.set(orgId, { url, at: Date.now() });
+    return url;
+  }
   async function appLimit(t: Tenant, id: AppId): Promise<number | null> {
     const hit = appLimits.get(id);
     if (hit && Date.now() - hit.at < 5000) return hit.perS;
@@ -97,7 +110,7 @@ export function createDeliver(deps: ActivityDeps) {
       _id: id, org_id: wh.org_id, delivery_id: req.deliveryId, webhook_id: wh._id, attempt: req.attempt,
       status_code: null, duration_ms: 0, error: null, response_body: null, created_at: now,
     });
-    const result = await sender.send(wh.url, headers, event.body, wh.timeout_ms);
+    const result = await sender.send(wh.url, headers, event.body, wh.timeout_ms, await egressProxy(wh.org_id));
     const ok = result.error === null;
 
     const gone = result.statusCode === 410;

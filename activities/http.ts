@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as dnsLookupAll } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { Agent, request } from 'undici';
+import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { isPublicAddress } from '../src/domain/addresses.js';
 import type { AttemptError } from '../src/storage/types.js';
 
@@ -24,7 +25,7 @@ class BlockedAddressError extends Error {
  * DNS lookup, so the address that was checked is the address connected to; IP-literal hosts are checked
  * before the request since they skip the lookup.
  */
-export function createSender(opts: { allowPrivateTargets: boolean }) {
+export function createSender(opts: { allowPrivateTargets: boolean; proxyUrl?: string | null }) {
   const guardedLookup = (
     hostname: string,
     options: { all?: boolean; family?: number },
@@ -48,17 +49,46 @@ export function createSender(opts: { allowPrivateTargets: boolean }) {
     connect: { lookup: guardedLookup as never, timeout: 10_000 },
   });
 
-  async function send(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<SendResult> {
+  /**
+   * Through an egress proxy (HTTP CONNECT): the SSRF rules apply to the target before anything reaches the proxy.
+   * The target's name is resolved and checked here, and the proxy is asked to connect to the address that was
+   * checked (the name goes in the Host header and TLS SNI), so a DNS answer that changes in between cannot send
+   * a request to a private address through the proxy.
+   */
+  const proxies = new Map<string, ProxyAgent>();
+  async function throughProxy(proxyUrl: string, target: URL, headers: Record<string, string>): Promise<{ url: string; dispatcher: Dispatcher; headers: Record<string, string> }> {
+    const host = target.hostname.replace(/^\[|\]$/g, '');
+    let address = host;
+    if (!isIP(host)) {
+      const found = await dnsLookupAll(host, { all: true, verbatim: true });
+      if (!opts.allowPrivateTargets && found.some((a) => !isPublicAddress(a.address))) throw new BlockedAddressError(`${host} resolves to a non-public address`);
+      address = found[0].address;
+    }
+    const key = `${proxyUrl}|${target.protocol}|${host}`;
+    let dispatcher = proxies.get(key);
+    if (!dispatcher) {
+      if (proxies.size > 1000) proxies.clear();
+      dispatcher = new ProxyAgent({ uri: proxyUrl, keepAliveTimeout: 30_000, requestTls: isIP(host) ? {} : { servername: host } });
+      proxies.set(key, dispatcher);
+    }
+    const direct = new URL(target);
+    direct.hostname = isIP(address) === 6 ? `[${address}]` : address;
+    return { url: direct.href, dispatcher, headers: { ...headers, host: target.host } };
+  }
+
+  async function send(url: string, headers: Record<string, string>, body: string, timeoutMs: number, proxyUrl: string | null = opts.proxyUrl ?? null): Promise<SendResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     try {
-      const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+      const target = new URL(url);
+      const host = target.hostname.replace(/^\[|\]$/g, '');
       if (!opts.allowPrivateTargets && isIP(host) && !isPublicAddress(host)) throw new BlockedAddressError(`${host} is not a public address`);
-      const res = await request(url, {
+      const via = proxyUrl ? await throughProxy(proxyUrl, target, headers) : { url, dispatcher: agent, headers };
+      const res = await request(via.url, {
         method: 'POST',
-        headers,
+        headers: via.headers,
         body,
-        dispatcher: agent,
+        dispatcher: via.dispatcher,
         signal: AbortSignal.timeout(timeoutMs),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
@@ -86,7 +116,7 @@ export function createSender(opts: { allowPrivateTargets: boolean }) {
     }
   }
 
-  return { send, close: () => agent.close() };
+  return { send, close: () => Promise.all([agent.close(), ...[...proxies.values()].map((p) => p.close())]).then(() => undefined) };
 }
 
 export type Sender = ReturnType<typeof createSender>;

@@ -27,6 +27,18 @@ const schema = z.object({
   /** Origins allowed to embed the portal in an iframe (space-separated); none by default. */
   PORTAL_FRAME_ANCESTORS: z.string().regex(/^[A-Za-z0-9:/.*\- ]*$/, 'space-separated origins').optional(),
   PORTAL_SESSION_TTL_S: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(3600),
+  /** Deliveries leave through this HTTP(S) CONNECT proxy (fixed source IPs); an organization can override it. */
+  EGRESS_PROXY_URL: z.string().url().refine((u) => /^https?:\/\//.test(u), 'an http:// or https:// proxy URL').optional(),
+  /** Events, deliveries, attempts and recoveries older than this are deleted (an organization can override it). */
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** How often the retention cleanup runs (a Temporal Schedule). */
+  RETENTION_INTERVAL_MS: z.coerce.number().int().min(1000).default(3600_000),
+  /** webhook.failing is sent after this many consecutive failed attempts… */
+  FAILING_ALERT_AFTER_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
+  /** …or after failing (no success) for this long, whichever comes first; once per failing streak. */
+  FAILING_ALERT_AFTER_MS: z.coerce.number().int().min(1000).default(3600_000),
+  /** The worker's Prometheus /metrics port (0: any free port; -1: none). */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(-1).max(65535).default(9464),
   API_RATE_LIMIT_PER_S: z.coerce.number().min(1).default(200),
   API_RATE_LIMIT_BURST: z.coerce.number().min(1).default(1000),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
@@ -87,6 +99,10 @@ function toConfig(env: z.infer<typeof schema>) {
     maxEventBytes: env.MAX_EVENT_BYTES,
     /** null: portal links use the origin the request came to. */
     publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/$/, '') : null,
+    egressProxyUrl: env.EGRESS_PROXY_URL ?? null,
+    retention: { days: env.RETENTION_DAYS, intervalMs: env.RETENTION_INTERVAL_MS },
+    alerts: { failingAfterAttempts: env.FAILING_ALERT_AFTER_ATTEMPTS, failingAfterMs: env.FAILING_ALERT_AFTER_MS },
+    workerMetricsPort: env.WORKER_METRICS_PORT,
     portal: { frameAncestors: (env.PORTAL_FRAME_ANCESTORS ?? '').split(' ').filter(Boolean), sessionTtlS: env.PORTAL_SESSION_TTL_S },
     apiRateLimit: { perSecond: env.API_RATE_LIMIT_PER_S, burst: env.API_RATE_LIMIT_BURST },
     worker: {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { parseConfig } from '../config.js';
 import { openStore, ensureIndexes } from '../storage/mongo.js';
 import { createKey, createOrg, getOrg, revokeKey } from '../services/orgs.js';
+import { orgRepo } from '../storage/repos/orgs.js';
 import { asId } from '../domain/ids.js';
 import { createSealer } from '../domain/seal.js';
 import { resealWebhookSecrets } from '../services/secrets.js';
@@ -37,6 +38,30 @@ export function adminCommands(program: Command) {
     .action(async (name: string) => {
       const created = await withStore((s) => createOrg(s, name));
       print(program, { id: created._id, name: created.name }, `organization ${created._id} (${created.name})`);
+    });
+
+  org
+    .command('set <id>')
+    .description("an organization's settings (override the deployment's)")
+    .option('--egress-proxy <url>', 'deliveries leave through this HTTP(S) CONNECT proxy; "default" = EGRESS_PROXY_URL')
+    .option('--retention-days <n>', 'keep events, deliveries and attempts this many days; "default" = RETENTION_DAYS')
+    .action(async (id: string, o: { egressProxy?: string; retentionDays?: string }) => {
+      const fields: { egress_proxy_url?: string | null; retention_days?: number | null } = {};
+      if (o.egressProxy !== undefined) {
+        if (o.egressProxy !== 'default' && !/^https?:\/\/[^\s]+$/.test(o.egressProxy)) fail('--egress-proxy must be an http(s) URL or "default"');
+        fields.egress_proxy_url = o.egressProxy === 'default' ? null : o.egressProxy;
+      }
+      if (o.retentionDays !== undefined) {
+        const n = Number(o.retentionDays);
+        if (o.retentionDays !== 'default' && !(Number.isInteger(n) && n >= 1 && n <= 3650)) fail('--retention-days must be 1–3650 or "default"');
+        fields.retention_days = o.retentionDays === 'default' ? null : n;
+      }
+      const updated = await withStore(async (s) => {
+        if (!(await getOrg(s, asId('org', id)))) fail(`organization ${id} not found`);
+        await orgRepo(s).set(asId('org', id), fields);
+        return getOrg(s, asId('org', id));
+      });
+      print(program, updated, `${id}: egress proxy ${updated?.egress_proxy_url ?? 'default'}, retention ${updated?.retention_days ?? 'default'} days`);
     });
 
   const key = program.command('key').description('API keys (talks to MongoDB directly)');

@@ -20,7 +20,16 @@ export type ApplicationDoc = {
 /** Claims an application uid within an organization (`_id` = `<org>:<uid>`): unique without a secondary index. */
 export type ApplicationUidDoc = { _id: string; org_id: OrgId; application_id: AppId; created_at: Date };
 
-export type OrgDoc = { _id: OrgId; name: string; created_at: Date };
+/** An organization; the optional settings override the deployment's (set by an operator: `hookrelay org set`). */
+export type OrgDoc = {
+  _id: OrgId;
+  name: string;
+  created_at: Date;
+  /** Deliveries leave through this HTTP(S) CONNECT proxy (null: the deployment's EGRESS_PROXY_URL, if any). */
+  egress_proxy_url?: string | null;
+  /** Events, deliveries and attempts are kept this long (null: the deployment's RETENTION_DAYS). */
+  retention_days?: number | null;
+};
 
 export type ApiKeyDoc = {
   _id: KeyId;

@@ -12,6 +12,10 @@ export function orgRepo(store: Store) {
     async insert(org: OrgDoc) {
       await c.orgs.insertOne(org);
     },
+    async set(id: OrgId, fields: Partial<Pick<OrgDoc, 'egress_proxy_url' | 'retention_days'>>) {
+      await c.orgs.updateOne({ _id: id }, { $set: fields });
+    },
+    all: () => c.orgs.find({}).toArray(),
     keys: {
       /** A key by the SHA-256 of its secret (keys themselves are never stored). */
       byHash: (hash: string) => c.apiKeys.findOne({ hash }),
