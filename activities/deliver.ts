@@ -67,6 +67,24 @@ export function createDeliver(deps: ActivityDeps) {
     return secrets;
   }
 
+  /** Operational alerts, each sent once per failing streak (the streak is named by when its failing clock started). */
+  const alerts = {
+    async failing(t: Tenant, wh: WebhookDoc, since: Date, streak: number, last: { statusCode: number | null; error: string | null }) {
+      if (!(await t.webhooks.alerts.claim(wh._id, `${since.getTime()}:failing`))) return;
+      await deps.control.notify(wh.org_id, 'webhook.failing', {
+        webhook_id: wh._id, application_id: wh.application_id ?? null, uid: wh.uid, url: wh.url, failing_since: since.toISOString(),
+        consecutive_failures: streak, last_status_code: last.statusCode, last_error: last.error,
+      });
+    },
+    async recovered(t: Tenant, wh: WebhookDoc, since: Date, at: Date) {
+      if (!(await t.webhooks.alerts.sent(wh._id, `${since.getTime()}:failing`))) return;
+      if (!(await t.webhooks.alerts.claim(wh._id, `${since.getTime()}:recovered`))) return;
+      await deps.control.notify(wh.org_id, 'webhook.recovered', {
+        webhook_id: wh._id, application_id: wh.application_id ?? null, uid: wh.uid, url: wh.url, failing_since: since.toISOString(), recovered_at: at.toISOString(),
+      });
+    },
+  };
+
   /** One attempt: check the webhook still wants it, sign, POST, record the attempt and the delivery state. */
   return async function deliver(req: DeliverRequest): Promise<DeliverResult> {
     const t = tenant(store, req.orgId);
@@ -124,7 +142,7 @@ export function createDeliver(deps: ActivityDeps) {
 
     const end = new Date();
     // The attempt, the delivery state and the webhook's health summary are independent documents: write them at once.
-    await Promise.all([
+    const [streak] = await Promise.all([
       health.record(wh.org_id, wh._id, { ok, at: end, durationMs: result.durationMs }),
       t.deliveries.attempts.finish(id, { status_code: result.statusCode, duration_ms: result.durationMs, error: result.error, response_body: result.responseBody }),
       t.deliveries.recordOutcome(req.deliveryId, {
@@ -138,15 +156,34 @@ export function createDeliver(deps: ActivityDeps) {
       }),
     ]);
 
-    if (ok) {
-      if (failingSince) await t.webhooks.failing.clear(wh._id);
-    } else if (gone) {
-      await deps.control.disableAutomatically(wh, 'gone');
-    } else if (!failingSince) {
-      await t.webhooks.failing.start(wh._id, end);
-    } else if (end.getTime() - failingSince.getTime() >= deps.config.autoDisableAfterMs) {
-      // Failing without a success for longer than the auto-disable limit disables the webhook.
-      await deps.control.disableAutomatically(wh, 'failing');
+    // What follows reacts to the outcome, which is recorded: an error here must not fail the activity (Temporal
+    // would run the attempt again and send a second request). It is logged; the next attempt reacts again.
+    try {
+      if (ok) {
+        if (failingSince) {
+          await t.webhooks.failing.clear(wh._id);
+          await alerts.recovered(t, wh, failingSince, end);
+        }
+      } else if (gone) {
+        await deps.control.disableAutomatically(wh, 'gone');
+      } else if (!failingSince) {
+        await t.webhooks.failing.start(wh._id, end);
+        // The clock's start is the streak's name: read it back (a concurrent attempt may have started it first).
+        if (streak >= deps.config.alerts.failingAfterAttempts) await alerts.failing(t, wh, (await t.webhooks.failing.since(wh._id)) ?? end, streak, result);
+      } else if (end.getTime() - failingSince.getTime() >= deps.config.autoDisableAfterMs) {
+        // Failing without a success for longer than the auto-disable limit disables the webhook.
+        await deps.control.disableAutomatically(wh, 'failing');
+      } else if (streak >= deps.config.alerts.failingAfterAttempts || end.getTime() - failingSince.getTime() >= deps.config.alerts.failingAfterMs) {
+        await alerts.failing(t, wh, failingSince, streak, result);
+      }
+      if (outcome.outcome === 'failed') {
+        await deps.control.notify(wh.org_id, 'delivery.exhausted', {
+          delivery_id: req.deliveryId, webhook_id: wh._id, application_id: wh.application_id ?? null, event_id: req.eventId, event_type: req.eventType,
+          attempts: req.attempt, last_status_code: result.statusCode, last_error: result.error, failed_at: end.toISOString(),
+        });
+      }
+    } catch (err) {
+      log.warn({ webhook: wh._id, err: (err as Error).message }, 'reaction to an attempt deferred (auto-disable or alert)');
     }
     log.debug({ delivery: req.deliveryId, attempt: req.attempt, status: result.statusCode, error: result.error, ms: result.durationMs }, 'attempt');
     return outcome;

@@ -154,10 +154,12 @@ function showErrors(form, err) {
 
 // ---- state shared by views -----------------------------------------------------------------------------
 
+// The producer's own alerts go only to its organization-level webhooks: not a customer's to subscribe to.
+const OPERATIONAL = new Set(['webhook.disabled', 'webhook.failing', 'webhook.recovered', 'delivery.exhausted']);
 let app = null;
 let catalog = null;
 async function loadCatalog() {
-  if (!catalog) catalog = (await api('GET', '/v1/event-types?per_page=100')).data.filter((t) => !t.archived && t.name !== 'webhook.disabled');
+  if (!catalog) catalog = (await api('GET', '/v1/event-types?per_page=100')).data.filter((t) => !t.archived && !OPERATIONAL.has(t.name));
   return catalog;
 }
 

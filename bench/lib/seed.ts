@@ -15,7 +15,7 @@ export async function seedDeliveries(mongoUrl: string, dbName: string, webhookId
     const health = createHealthRecorder(store, createLogger('warn', 'bench-seed'));
     const start = Date.now() - 23 * 3600_000; // spread over the last 23 h
     const batch = 2000;
-    const recorded: Promise<void>[] = [];
+    const recorded: Promise<number>[] = [];
     for (let i = 0; i < total; i += batch) {
       const deliveries: DeliveryDoc[] = [];
       const attempts: AttemptDoc[] = [];

@@ -12,7 +12,8 @@ export const LATENCY_BOUNDS_MS = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 1
 /** `lat[i]`: attempts that took at most LATENCY_BOUNDS_MS[i] (and more than the bound before); the extra last slot: slower. */
 export type HourBucket = { at: Date; ok: number; failed: number; lat?: number[] };
 export type Outcome = { ok: boolean; at: Date; durationMs?: number };
-export type HealthSummary = { hours: HourBucket[]; recent: Outcome[] };
+/** `streak`: failed attempts in a row up to the latest (0 after a success). */
+export type HealthSummary = { hours: HourBucket[]; recent: Outcome[]; streak?: number };
 
 export const hourOf = (t: Date): Date => new Date(Math.floor(t.getTime() / HOUR_MS) * HOUR_MS);
 
@@ -36,7 +37,9 @@ export function addOutcomes(s: HealthSummary, outcomes: Outcome[], now: Date): H
   const oldest = now.getTime() - HEALTH_WINDOW_MS - HOUR_MS;
   const hours = [...byHour.values()].filter((h) => h.at.getTime() > oldest).sort((a, b) => b.at.getTime() - a.at.getTime());
   const recent = [...outcomes.map((o) => ({ ok: o.ok, at: o.at })), ...s.recent].sort((a, b) => b.at.getTime() - a.at.getTime()).slice(0, RECENT_KEPT);
-  return { hours, recent };
+  let streak = s.streak ?? 0;
+  for (const o of [...outcomes].sort((a, b) => a.at.getTime() - b.at.getTime())) streak = o.ok ? 0 : streak + 1;
+  return { hours, recent, streak };
 }
 
 /**

@@ -64,9 +64,8 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
     if (!(await scope(wh.org_id).webhooks.disableIfActive(wh._id, reason))) return;
     await holdDeliveries(wh);
     log.warn({ webhook: wh._id, reason }, 'webhook disabled automatically');
-    await deps.publisher.publish(wh.org_id, {
-      type: 'webhook.disabled',
-      data: { webhook_id: wh._id, application_id: wh.application_id ?? null, uid: wh.uid, url: wh.url, reason, disabled_at: new Date().toISOString() },
+    await deps.publisher.publishOperational(wh.org_id, 'webhook.disabled', {
+      webhook_id: wh._id, application_id: wh.application_id ?? null, uid: wh.uid, url: wh.url, reason, disabled_at: new Date().toISOString(),
     });
   }
 
@@ -106,5 +105,9 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
     }, wh.url);
   }
 
-  return { pause, resume, remove, retry, release, disableAutomatically };
+  /** An alert to the organization's operational webhooks (those that list its type). */
+  const notify = (orgId: OrgId, type: 'webhook.failing' | 'webhook.recovered' | 'delivery.exhausted', data: Record<string, unknown>) =>
+    deps.publisher.publishOperational(orgId, type, data);
+
+  return { pause, resume, remove, retry, release, disableAutomatically, notify };
 }

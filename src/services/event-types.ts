@@ -12,7 +12,13 @@ import type { EventTypeDoc } from '../storage/types.js';
 export const BUILTIN_EVENT_TYPES = [
   { name: 'webhook.test', description: 'A test event sent from the API or CLI to check an endpoint.' },
   { name: 'webhook.disabled', description: 'Sent to the organization\'s operational webhooks when a webhook is disabled automatically.' },
+  { name: 'webhook.failing', description: 'Early warning to the organization\'s operational webhooks: a webhook failed N attempts in a row, or has failed for X hours (once per failing streak).' },
+  { name: 'webhook.recovered', description: 'A webhook that was reported failing succeeded again.' },
+  { name: 'delivery.exhausted', description: 'A delivery ended failed: every attempt of its retry schedule failed.' },
 ];
+
+/** Operational events: only organization-level webhooks that list them by name receive them. */
+export const OPERATIONAL_EVENT_TYPES = new Set(['webhook.disabled', 'webhook.failing', 'webhook.recovered', 'delivery.exhausted']);
 
 /**
  * `pattern` and `patternProperties` of customers' schemas run on RE2 (linear time), like filter regexes: a schema
@@ -107,7 +113,12 @@ export type LiveType = { doc: EventTypeDoc; deprecated: boolean };
 
 /** The live (not archived) event type, or unknown_event_type. */
 export async function requireLiveType(store: Store, orgId: OrgId, name: string, path: string): Promise<LiveType> {
-  const doc = await eventTypeRepo(store, orgId).get(name);
+  let doc = await eventTypeRepo(store, orgId).get(name);
+  if (!doc && isBuiltin(name)) {
+    // An organization made before this built-in type existed gets it now.
+    await ensureBuiltinEventTypes(store, orgId);
+    doc = await eventTypeRepo(store, orgId).get(name);
+  }
   if (!doc || doc.archived) throw unknownEventType(name, path);
   return { doc, deprecated: doc.deprecated };
 }

@@ -22,34 +22,37 @@ export async function webhookHealth(store: Store, orgId: OrgId, webhookId: Webho
  * delivery log is the record.
  */
 export function createHealthRecorder(store: Store, log: Logger) {
-  type Slot = { orgId: OrgId; waiting: { o: Outcome; done: () => void }[]; writing: boolean };
+  type Slot = { orgId: OrgId; waiting: { o: Outcome; done: (streak: number) => void }[]; writing: boolean };
   const slots = new Map<WebhookId, Slot>();
 
   async function drain(id: WebhookId, slot: Slot): Promise<void> {
     slot.writing = true;
     while (slot.waiting.length > 0) {
       const batch = slot.waiting.splice(0);
+      let streak = 0;
       try {
         const repo = webhookRepo(store, slot.orgId).health;
         const now = new Date();
         const prev = await repo.get(id);
         const next = addOutcomes(prev ?? { hours: [], recent: [] }, batch.map((b) => b.o), now);
         await repo.put({ _id: id, org_id: slot.orgId, ...next, updated_at: now });
+        streak = next.streak ?? 0;
       } catch (err) {
         // The summary is not the record of the attempts (those are stored apart): log and go on.
         log.warn({ webhook: id, err: (err as Error).message }, 'health summary not updated');
       }
-      for (const b of batch) b.done();
+      for (const b of batch) b.done(streak);
     }
     slot.writing = false;
     slots.delete(id);
   }
 
   return {
-    record(orgId: OrgId, webhookId: WebhookId, o: Outcome): Promise<void> {
+    /** Resolves with the webhook's failed attempts in a row after this outcome is stored (0 if it could not be). */
+    record(orgId: OrgId, webhookId: WebhookId, o: Outcome): Promise<number> {
       let slot = slots.get(webhookId);
       if (!slot) slots.set(webhookId, (slot = { orgId, waiting: [], writing: false }));
-      const done = new Promise<void>((resolve) => slot.waiting.push({ o, done: resolve }));
+      const done = new Promise<number>((resolve) => slot.waiting.push({ o, done: resolve }));
       if (!slot.writing) void drain(webhookId, slot);
       return done;
     },

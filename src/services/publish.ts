@@ -10,7 +10,7 @@ import { eachLimit, type Temporal } from '../temporal.js';
 import type { Logger } from '../log.js';
 import { createFanout } from './fanout.js';
 import { createWebhookIndex } from './webhook-index.js';
-import { deprecationNote, requireLiveType, validateData } from './event-types.js';
+import { deprecationNote, OPERATIONAL_EVENT_TYPES, requireLiveType, validateData } from './event-types.js';
 
 export type PublishInput = {
   /** The application (id or uid) whose webhooks receive it; absent = organization-level webhooks only. */
@@ -25,7 +25,6 @@ export type PublishInput = {
 
 export type PublishResult = { id: EventId; type: string; timestamp: string; deliveries: number };
 
-const OPERATIONAL_TYPES = new Set(['webhook.disabled']);
 
 export function resultOf(event: EventDoc): PublishResult {
   return { id: event._id, type: event.type, timestamp: event.timestamp.toISOString(), deliveries: event.matched.length };
@@ -68,7 +67,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
   async function matchWebhooks(orgId: OrgId, appId: AppId | null, envelope: Envelope): Promise<WebhookDoc[]> {
     const candidates = (await webhookIndex.all(orgId)).filter((wh) => (wh.application_id ?? null) === appId);
     // Operational events (webhook.disabled names another customer's endpoint) go only to webhooks that list them.
-    const operational = OPERATIONAL_TYPES.has(envelope.type);
+    const operational = OPERATIONAL_EVENT_TYPES.has(envelope.type);
     return candidates.filter(
       (wh) =>
         (operational ? (wh.events ?? []).includes(envelope.type) : eventTypeMatches(wh.events, envelope.type)) &&
@@ -219,5 +218,16 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
     });
   }
 
-  return { publish, publishBatch, publishTo, fanout, sweep };
+  /**
+   * An operational event (alerts: webhook.failing, webhook.recovered, delivery.exhausted) to the organization-level
+   * webhooks that list it; nothing is stored when none does.
+   */
+  async function publishOperational(orgId: OrgId, type: string, data: Record<string, unknown>): Promise<PublishResult | null> {
+    const now = new Date();
+    const probe: Envelope = { id: 'evt_probe', type, timestamp: now.toISOString(), channels: null, data };
+    if ((await matchWebhooks(orgId, null, probe)).length === 0) return null;
+    return (await publish(orgId, { type, data })).result;
+  }
+
+  return { publish, publishBatch, publishTo, publishOperational, fanout, sweep };
 }

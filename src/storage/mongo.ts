@@ -2,7 +2,7 @@ import { MongoClient, MongoError, type Db } from 'mongodb';
 import { UnavailableError } from '../errors.js';
 import { createSealer, type Sealer } from '../domain/seal.js';
 import type {
-  ApiKeyDoc, ApplicationDoc, ApplicationUidDoc, AttemptDoc, DeliveryDoc, EventDoc, EventTypeDoc, IdempotencyDoc, OrgDoc, OutboxDoc, WebhookUidDoc, RecoveryDoc, WebhookDoc, WebhookFailingDoc, WebhookHealthDoc, WebhookRevDoc,
+  AlertDoc, ApiKeyDoc, ApplicationDoc, ApplicationUidDoc, AttemptDoc, DeliveryDoc, EventDoc, EventTypeDoc, IdempotencyDoc, OrgDoc, OutboxDoc, WebhookUidDoc, RecoveryDoc, WebhookDoc, WebhookFailingDoc, WebhookHealthDoc, WebhookRevDoc,
 } from './types.js';
 
 export type Collections = ReturnType<typeof collections>;
@@ -23,6 +23,7 @@ function collections(db: Db) {
     webhookUids: retrying(db.collection<WebhookUidDoc>('webhook_uids')),
     webhookFailing: retrying(db.collection<WebhookFailingDoc>('webhook_failing')),
     webhookHealth: retrying(db.collection<WebhookHealthDoc>('webhook_health')),
+    alerts: retrying(db.collection<AlertDoc>('alerts')),
     webhookRevs: retrying(db.collection<WebhookRevDoc>('webhook_revs')),
     recoveries: retrying(db.collection<RecoveryDoc>('recoveries')),
   };

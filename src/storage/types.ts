@@ -203,8 +203,13 @@ export type WebhookHealthDoc = {
   hours: { at: Date; ok: number; failed: number }[];
   /** The most recent finished attempts, newest first (at most 10). */
   recent: { ok: boolean; at: Date }[];
+  /** Failed attempts in a row up to the latest. */
+  streak?: number;
   updated_at: Date;
 };
+
+/** An alert sent once (`_id` names it, e.g. `<webhook>:<failing since>:failing`): insert-only, so once is once. */
+export type AlertDoc = { _id: string; org_id: OrgId; created_at: Date };
 
 /** The revision of an organization's webhooks; changes whenever any of them does (see webhook-index.ts). */
 export type WebhookRevDoc = {

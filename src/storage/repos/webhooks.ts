@@ -149,6 +149,22 @@ export function webhookRepo(store: Store, orgId: OrgId) {
       },
     },
 
+    /** Alerts about a webhook, each sent once: `claim` is true for the one caller that may send it. */
+    alerts: {
+      async claim(id: WebhookId, name: string): Promise<boolean> {
+        try {
+          await c.alerts.insertOne({ _id: `${id}:${name}`, org_id: orgId, created_at: new Date() });
+          return true;
+        } catch (err) {
+          if (isDuplicateKey(err)) return false;
+          throw err;
+        }
+      },
+      async sent(id: WebhookId, name: string): Promise<boolean> {
+        return (await c.alerts.findOne({ _id: `${id}:${name}` })) !== null;
+      },
+    },
+
     /** The hourly sums of a webhook's attempt outcomes (see WebhookHealthDoc); one read or write by `{_id}`. */
     health: {
       async get(id: WebhookId): Promise<WebhookHealthDoc | null> {

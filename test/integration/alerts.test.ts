@@ -1,0 +1,64 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { client, eventually, newOrg, quietFor, stack } from '../support/api.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
+// @ts-expect-error plain JS module shared with npm start
+import { startApi, startWorker } from '../../scripts/stack.js';
+
+type Proc = { stop(): Promise<void>; url?: string };
+
+// Alerts as operational webhooks (issue 13): webhook.failing (N failed attempts in a row, or failing for X hours;
+// once per streak), webhook.recovered, delivery.exhausted — only to organization-level webhooks that list them.
+describe('alerts', () => {
+  let api: Proc & { url: string };
+  let worker: Proc;
+  let bad: Receiver;
+  let ops: Receiver;
+  let customerAll: Receiver;
+  let failing = true;
+  beforeAll(async () => {
+    const logDir = join(stack().logDir, 'alerts');
+    const env = { ...stack().env, TEMPORAL_TASK_QUEUE: 'alerts', FAILING_ALERT_AFTER_ATTEMPTS: '3', WORKER_METRICS_PORT: '-1' };
+    api = await startApi({ env, logDir, name: 'api-alerts' });
+    worker = await startWorker({ env, logDir, name: 'worker-alerts' });
+    bad = await startReceiver(() => ({ status: failing ? 500 : 200 }));
+    ops = await startReceiver();
+    customerAll = await startReceiver();
+  }, 120_000);
+  afterAll(async () => {
+    for (const r of [bad, ops, customerAll]) await r?.close();
+    for (const p of [worker, api]) await p?.stop().catch(() => {});
+  });
+
+  it('sends webhook.failing once per streak, delivery.exhausted when a delivery ends failed, webhook.recovered after', async () => {
+    const { admin: local } = await newOrg('alerts');
+    const admin = client(local.key, api.url);
+    await admin.post('/v1/event-types', { name: 'job.done' });
+    await admin.put('/v1/applications/uid/cust', { name: 'customer' });
+    const { body: wh } = await admin.post('/v1/webhooks', { url: bad.url, application: 'cust', events: ['job.done'], retry_schedule: ['1s', '1s', '1s'] });
+    // A customer's webhook that takes every event type: operational events are never a customer's.
+    await admin.post('/v1/webhooks', { url: customerAll.url, application: 'cust' });
+    const opsHook = await admin.post('/v1/webhooks', { url: ops.url, events: ['webhook.failing', 'webhook.recovered', 'delivery.exhausted'] });
+    expect(opsHook.status, JSON.stringify(opsHook.body)).toBe(201);
+
+    const { body: ev } = await admin.post('/v1/events', { application: 'cust', type: 'job.done', data: { n: 1 } });
+    await eventually(async () => ops.received.some((r) => JSON.parse(r.body).type === 'delivery.exhausted'), 30_000);
+    await quietFor(1000);
+    const types = () => ops.received.map((r) => JSON.parse(r.body));
+    const failingAlerts = types().filter((e) => e.type === 'webhook.failing');
+    expect(failingAlerts).toHaveLength(1);
+    expect(failingAlerts[0].data).toMatchObject({ webhook_id: wh.id, consecutive_failures: 3, last_status_code: 500, last_error: 'http_status' });
+    const exhausted = types().find((e) => e.type === 'delivery.exhausted');
+    expect(exhausted.data).toMatchObject({ webhook_id: wh.id, event_id: ev.id, event_type: 'job.done', attempts: 4, last_status_code: 500 });
+    expect(bad.received).toHaveLength(4);
+
+    failing = false;
+    await admin.post('/v1/events', { application: 'cust', type: 'job.done', data: { n: 2 } });
+    await eventually(async () => types().some((e) => e.type === 'webhook.recovered'), 20_000);
+    expect(types().find((e) => e.type === 'webhook.recovered').data).toMatchObject({ webhook_id: wh.id, failing_since: failingAlerts[0].data.failing_since });
+    await quietFor(500);
+    expect(types().filter((e) => e.type === 'webhook.failing')).toHaveLength(1);
+    // The customer's catch-all webhook got its two events and nothing operational.
+    expect(customerAll.received.map((r) => JSON.parse(r.body).type)).toEqual(['job.done', 'job.done']);
+  }, 60_000);
+});
