@@ -10,6 +10,7 @@ import { tenant, type Tenant } from '../src/storage/tenant.js';
 import type { EventDoc, WebhookDoc } from '../src/storage/types.js';
 import type { DeliverRequest, DeliverResult } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
+import { idTime } from './metrics.js';
 
 const USER_AGENT = 'hookrelay/0.1 (+https://github.com/hookrelay)';
 
@@ -95,20 +96,28 @@ export function createDeliver(deps: ActivityDeps) {
     ]);
     if (!wh || !event) {
       await t.deliveries.markCancelled(req.deliveryId);
+      deps.metrics?.attempt('cancelled', req.eventType, null, null);
       return { outcome: 'cancelled' };
     }
     if (wh.status === 'disabled') {
       await t.deliveries.markPaused(req.deliveryId);
+      deps.metrics?.attempt('held', req.eventType, null, null);
       return { outcome: 'held' };
     }
     if (wh.rate_limit_per_s) {
       const wait = limiter.take(wh._id, wh.rate_limit_per_s);
-      if (wait > 0) return { outcome: 'throttled', delayMs: wait };
+      if (wait > 0) {
+        deps.metrics?.attempt('throttled', req.eventType, null, null);
+        return { outcome: 'throttled', delayMs: wait };
+      }
     }
     const appPerS = wh.application_id ? await appLimit(t, wh.application_id) : null;
     if (appPerS) {
       const wait = limiter.take(`app:${wh.application_id}`, appPerS);
-      if (wait > 0) return { outcome: 'throttled', delayMs: wait };
+      if (wait > 0) {
+        deps.metrics?.attempt('throttled', req.eventType, null, null);
+        return { outcome: 'throttled', delayMs: wait };
+      }
     }
 
     const now = new Date();
@@ -184,6 +193,13 @@ export function createDeliver(deps: ActivityDeps) {
       }
     } catch (err) {
       log.warn({ webhook: wh._id, err: (err as Error).message }, 'reaction to an attempt deferred (auto-disable or alert)');
+    }
+    const m = deps.metrics;
+    if (m) {
+      m.attempt(outcome.outcome, req.eventType, ok, result.durationMs);
+      if (outcome.outcome === 'delivered' || outcome.outcome === 'failed') m.ended(outcome.outcome, req.eventType, req.attempt);
+      const published = req.attempt === 1 ? idTime(req.eventId) : null;
+      if (published !== null) m.firstAttempt(now.getTime() - published);
     }
     log.debug({ delivery: req.deliveryId, attempt: req.attempt, status: result.statusCode, error: result.error, ms: result.durationMs }, 'attempt');
     return outcome;

@@ -4,6 +4,7 @@ import type { Control } from '../src/services/control.js';
 import type { Recoveries } from '../src/services/recoveries.js';
 import type { Store } from '../src/storage/mongo.js';
 import type { Sender } from './http.js';
+import type { DeliveryMetrics } from './metrics.js';
 
 /** What the activities are given by the worker (never module-level singletons). */
 export type ActivityDeps = {
@@ -13,4 +14,6 @@ export type ActivityDeps = {
   log: Logger;
   control: Control;
   recoveries: Recoveries;
+  /** Prometheus metrics of the worker process (absent in tests that build activities alone). */
+  metrics?: DeliveryMetrics;
 };

@@ -349,7 +349,12 @@ export async function startCluster({ dataDir, logDir, ports = {}, env: extraEnv 
   const apiProcs = [];
   for (let i = 1; i <= apis; i++) apiProcs.push(add(await startApi({ env, logDir, name: `api-${i}`, compiled })));
   const workerProcs = [];
-  for (let i = 1; i <= workers; i++) workerProcs.push(add(await startWorker({ env, logDir, name: `worker-${i}`, compiled })));
+  // Each worker serves /metrics on its own port: 9464, 9465, … (WORKER_METRICS_PORT=0: any free port).
+  const metricsBase = env.WORKER_METRICS_PORT === undefined ? 9464 : Number(env.WORKER_METRICS_PORT);
+  for (let i = 1; i <= workers; i++) {
+    const port = metricsBase <= 0 ? metricsBase : metricsBase + i - 1;
+    workerProcs.push(add(await startWorker({ env: { ...env, WORKER_METRICS_PORT: String(port) }, logDir, name: `worker-${i}`, compiled })));
+  }
   const balancer = add(await startBalancer({ port: p.api, backends: apiProcs }));
   return {
     procs, postgres, temporal, ferret, ui: uiProc, apis: apiProcs, workers: workerProcs, balancer, env,

@@ -131,15 +131,15 @@ export async function startApi({ env, logDir, name = 'api', compiled = false }) 
 
 export async function startWorker({ env, logDir, name = 'worker', compiled = false }) {
   const proc = launch(name, process.execPath, entry('worker', compiled), { env, logDir, ipc: true });
-  await new Promise((res, rej) => {
+  const metricsPort = await new Promise((res, rej) => {
     const t = setTimeout(() => rej(new Error(`${name} did not start within 120 s; see ${logDir}/${name}.log`)), 120_000);
     proc.child.on('message', (m) => {
       if (m?.type === 'ready') {
         clearTimeout(t);
-        res();
+        res(m.metricsPort ?? null);
       }
     });
     proc.exited.then(() => rej(new Error(`${name} exited at start; see ${logDir}/${name}.log`)));
   });
-  return proc;
+  return Object.assign(proc, { metricsPort });
 }

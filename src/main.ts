@@ -9,6 +9,7 @@ import { openTemporal } from './temporal.js';
 import { createServices } from './services/index.js';
 import { bootstrap } from './services/orgs.js';
 import { createApp } from './api/app.js';
+import { fanoutWidth } from './api/ops.js';
 
 // The API process: config → deps → Koa server, plus the fan-out sweep that finishes publishes a crash cut short.
 const config = loadConfig();
@@ -44,7 +45,7 @@ async function prepareDatabase(store: Awaited<ReturnType<typeof openStore>>) {
 async function main() {
   const store = await openStore(config.mongo.url, config.mongo.db, createSealer(config.encryptionKeys));
   const temporal = openTemporal(config);
-  const services = createServices({ config, log, store, temporal });
+  const services = createServices({ config, log, store, temporal, observe: { fanoutWidth: (n) => fanoutWidth.observe(n) } });
   const { publisher } = services;
   const app = createApp({ config, log, services });
 

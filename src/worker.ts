@@ -1,4 +1,7 @@
 import { fork } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import client from 'prom-client';
+import { createDeliveryMetrics, type DeliveryMetrics } from '../activities/metrics.js';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig } from './config.js';
@@ -51,13 +54,57 @@ function bundleWorkflowsInChild(): Promise<string> {
   });
 }
 
+/**
+ * The worker's Prometheus endpoint (WORKER_METRICS_PORT; 0 = any free port, -1 = none). A port in use is logged,
+ * not fatal: deliveries matter more than their metrics.
+ */
+function serveMetrics(metrics: DeliveryMetrics): Promise<number | null> {
+  if (config.workerMetricsPort < 0) return Promise.resolve(null);
+  const server: Server = createServer(async (req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': metrics.registry.contentType });
+    res.end(await metrics.registry.metrics());
+  });
+  return new Promise((resolve) => {
+    server.once('error', (err) => {
+      log.warn({ err: err.message, port: config.workerMetricsPort }, 'worker metrics not served');
+      resolve(null);
+    });
+    server.listen(config.workerMetricsPort, config.host, () => {
+      server.unref();
+      resolve((server.address() as { port: number }).port);
+    });
+  });
+}
+
+/** Deliveries not yet ended, counted every minute (a count by status is a scan on FerretDB: not per scrape). */
+function countOpenDeliveries(store: Awaited<ReturnType<typeof openStore>>, metrics: DeliveryMetrics) {
+  const count = async () => {
+    for (const status of ['pending', 'paused'] as const) {
+      try {
+        metrics.open(status, await store.c.deliveries.countDocuments({ status }));
+      } catch {
+        // the next round tries again
+      }
+    }
+  };
+  void count();
+  setInterval(count, 60_000).unref();
+}
+
 async function main() {
   const store = await openStore(config.mongo.url, config.mongo.db, createSealer(config.encryptionKeys));
   const temporal = openTemporal(config);
   const publisher = createPublisher({ store, temporal, log });
   const control = createControl({ store, temporal, log, publisher });
   const recoveries = createRecoveries({ store, temporal, control });
-  const sender = createSender({ allowPrivateTargets: config.allowPrivateTargets });
+  const sender = createSender({ allowPrivateTargets: config.allowPrivateTargets, proxyUrl: config.egressProxyUrl });
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const metrics = createDeliveryMetrics(registry);
   if (config.allowPrivateTargets) log.warn('private and loopback webhook targets are allowed (ALLOW_PRIVATE_TARGETS)');
 
   const bundlePath = config.worker.bundlePath;
@@ -78,7 +125,7 @@ async function main() {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle,
-    activities: createActivities({ store, sender, config, log, control, recoveries }),
+    activities: createActivities({ store, sender, config, log, control, recoveries, metrics }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: config.worker.maxCachedWorkflows,
@@ -90,8 +137,24 @@ async function main() {
     shutdownGraceTime: '20s',
   });
   if (fastPath && !stopPromiseStackTraces()) log.warn('could not stop the SDK per-promise stack-trace hook (SDK internals changed?)');
-  log.info({ taskQueue: config.temporal.taskQueue, fastPath, prebuiltBundle: !!bundlePath }, 'worker started');
-  if (process.send) process.send({ type: 'ready' });
+  // Temporal worker slots in use, read at each scrape.
+  new client.Gauge({
+    name: 'hookrelay_worker_slots_in_use',
+    help: 'Temporal worker task slots in use, by kind (activity, local_activity, workflow)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      const s = worker.getStatus();
+      this.set({ kind: 'activity' }, s.numInFlightNonLocalActivities);
+      this.set({ kind: 'local_activity' }, s.numInFlightLocalActivities);
+      this.set({ kind: 'workflow' }, s.numInFlightWorkflowActivations);
+    },
+  });
+  new client.Gauge({ name: 'hookrelay_worker_cached_workflows', help: 'Workflows in the worker cache', registers: [registry], collect() { this.set(worker.getStatus().numCachedWorkflows); } });
+  countOpenDeliveries(store, metrics);
+  const metricsPort = await serveMetrics(metrics);
+  log.info({ taskQueue: config.temporal.taskQueue, fastPath, prebuiltBundle: !!bundlePath, metricsPort }, 'worker started');
+  if (process.send) process.send({ type: 'ready', metricsPort });
   await worker.run();
   await Promise.allSettled([sender.close(), store.close(), temporal.close(), connection.close()]);
   log.info('worker stopped');

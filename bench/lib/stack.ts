@@ -65,6 +65,7 @@ export async function startBenchStack(onProc: (p: Proc) => void): Promise<BenchS
       API_RATE_LIMIT_BURST: '1000000',
       // As npm start runs it; BENCH_WORKER_FAST_PATH=false measures the SDK defaults.
       WORKER_FAST_PATH: process.env.BENCH_WORKER_FAST_PATH ?? 'true',
+      WORKER_METRICS_PORT: '0',
     };
     const api = track((await startApi({ env, logDir })) as Proc) as Proc & { url: string };
     track((await startWorker({ env, logDir })) as Proc);
@@ -90,7 +91,7 @@ async function startClusterBenchStack(onProc: (p: Proc) => void): Promise<BenchS
     dataDir, logDir, ui: false,
     env: {
       ADMIN_KEY: adminKey, HOOKRELAY_ENCRYPTION_KEY: randomBytes(32).toString('base64'), ALLOW_HTTP_TARGETS: 'true', ALLOW_PRIVATE_TARGETS: 'true', LOG_LEVEL: 'warn',
-      MONGODB_DB: 'hookrelay_bench', API_RATE_LIMIT_PER_S: '1000000', API_RATE_LIMIT_BURST: '1000000',
+      MONGODB_DB: 'hookrelay_bench', WORKER_METRICS_PORT: '0', API_RATE_LIMIT_PER_S: '1000000', API_RATE_LIMIT_BURST: '1000000',
     },
     track: (p: Proc) => {
       procs.push(p);

@@ -15,6 +15,13 @@ export const httpRequests = new client.Histogram({
   registers: [metrics.registry],
 });
 
+export const fanoutWidth = new client.Histogram({
+  name: 'hookrelay_fanout_width',
+  help: 'Webhooks an event matched when it was published (deliveries it got)',
+  buckets: [0, 1, 2, 5, 10, 25, 50, 100, 250, 1000],
+  registers: [metrics.registry],
+});
+
 /** Readiness is cached for a moment so a burst of probes does not become a burst of pings. */
 function readiness(deps: ApiDeps) {
   let last: { at: number; result: { mongodb: boolean; temporal: boolean } } | null = null;

@@ -9,7 +9,7 @@ import { applicationStats, webhookStats } from './health.js';
 import { getOrg, identify, type Scope } from './orgs.js';
 import { applicationService } from './applications.js';
 import { keyService } from './keys.js';
-import { createPublisher } from './publish.js';
+import { createPublisher, type PublishObserver } from './publish.js';
 import { createRecoveries } from './recoveries.js';
 import { webhookService } from './webhooks/crud.js';
 import { rotateSecret } from './webhooks/secret.js';
@@ -17,9 +17,9 @@ import { sendTest } from './webhooks/test-send.js';
 import type { AppId, OrgId, WebhookId } from '../domain/ids.js';
 
 /** Every service of the API process, wired once over the store and the Temporal adapter. */
-export function createServices(deps: { config: Config; log: Logger; store: Store; temporal: Temporal }) {
+export function createServices(deps: { config: Config; log: Logger; store: Store; temporal: Temporal; observe?: PublishObserver }) {
   const { config, log, store, temporal } = deps;
-  const publisher = createPublisher({ store, temporal, log });
+  const publisher = createPublisher({ store, temporal, log, observe: deps.observe });
   const control = createControl({ store, temporal, log, publisher });
   const recoveries = createRecoveries({ store, temporal, control });
   const applications = applicationService({ store, control });

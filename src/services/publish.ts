@@ -36,7 +36,10 @@ export type Publisher = ReturnType<typeof createPublisher>;
  * Publishing = validate everything → persist the event (with the list of webhooks it matched, and an outbox
  * entry) → fan out (services/fanout.ts). Idempotent by key or client id: a second publish answers the first.
  */
-export function createPublisher(deps: { store: Store; temporal: Temporal; log: Logger }) {
+/** What a process may want to observe about publishing (the API exports it as Prometheus metrics). */
+export type PublishObserver = { fanoutWidth(webhooks: number): void };
+
+export function createPublisher(deps: { store: Store; temporal: Temporal; log: Logger; observe?: PublishObserver }) {
   const { store, temporal, log } = deps;
   const webhookIndex = createWebhookIndex(store);
   const { fanout, sweep } = createFanout(deps);
@@ -121,6 +124,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         return { result: await finishExisting(event), deprecation };
       }
       await fanoutOrDefer(stored.event, stored.webhooks);
+      deps.observe?.fanoutWidth(stored.event.matched.length);
       return { result: resultOf(stored.event), deprecation };
     });
   }
@@ -165,6 +169,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         const stored = await t.events.get(eventId);
         const { event, webhooks } = stored ? { event: stored, webhooks: undefined } : await persist(orgId, eventId, input, apps[i]);
         results[i] = resultOf(event);
+        if (!stored) deps.observe?.fanoutWidth(event.matched.length);
         await fanoutOrDefer(event, webhooks);
       });
       return { results, deprecations };

@@ -11,14 +11,14 @@ type Proc = { stop(): Promise<void>; url?: string };
 // once per streak), webhook.recovered, delivery.exhausted — only to organization-level webhooks that list them.
 describe('alerts', () => {
   let api: Proc & { url: string };
-  let worker: Proc;
+  let worker: Proc & { metricsPort: number };
   let bad: Receiver;
   let ops: Receiver;
   let customerAll: Receiver;
   let failing = true;
   beforeAll(async () => {
     const logDir = join(stack().logDir, 'alerts');
-    const env = { ...stack().env, TEMPORAL_TASK_QUEUE: 'alerts', FAILING_ALERT_AFTER_ATTEMPTS: '3', WORKER_METRICS_PORT: '-1' };
+    const env = { ...stack().env, TEMPORAL_TASK_QUEUE: 'alerts', FAILING_ALERT_AFTER_ATTEMPTS: '3', WORKER_METRICS_PORT: '0' };
     api = await startApi({ env, logDir, name: 'api-alerts' });
     worker = await startWorker({ env, logDir, name: 'worker-alerts' });
     bad = await startReceiver(() => ({ status: failing ? 500 : 200 }));
@@ -60,5 +60,18 @@ describe('alerts', () => {
     expect(types().filter((e) => e.type === 'webhook.failing')).toHaveLength(1);
     // The customer's catch-all webhook got its two events and nothing operational.
     expect(customerAll.received.map((r) => JSON.parse(r.body).type)).toEqual(['job.done', 'job.done']);
+
+    // The worker's Prometheus metrics describe the same deliveries (labels: outcomes and event types, no ids).
+    const text = await (await fetch(`http://127.0.0.1:${worker.metricsPort}/metrics`)).text();
+    const value = (line: string) => Number(text.split('\n').find((l) => l.startsWith(line))?.split(' ').pop());
+    expect(value('hookrelay_deliveries_total{outcome="failed",event_type="job.done"}')).toBe(1);
+    expect(value('hookrelay_deliveries_total{outcome="delivered",event_type="job.done"}')).toBeGreaterThanOrEqual(3);
+    expect(value('hookrelay_delivery_attempts_total{outcome="retry",event_type="job.done"}')).toBe(3);
+    expect(value('hookrelay_attempt_duration_seconds_count{result="failed"}')).toBe(4);
+    expect(value('hookrelay_attempts_per_delivery_count')).toBeGreaterThanOrEqual(4);
+    expect(value('hookrelay_publish_to_first_attempt_seconds_count')).toBeGreaterThanOrEqual(3);
+    expect(text).toContain('hookrelay_worker_slots_in_use{kind="activity"}');
+    expect(text).toMatch(/hookrelay_deliveries_open\{status="pending"\} \d+/);
+    expect(text).not.toMatch(/(wh|evt|dlv)_[0-9A-Z]{26}/);
   }, 60_000);
 });

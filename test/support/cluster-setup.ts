@@ -52,6 +52,7 @@ export default async function setup(project: TestProject) {
     FANOUT_SWEEP_AGE_MS: '2000',
     API_RATE_LIMIT_PER_S: '1000',
     API_RATE_LIMIT_BURST: '5000',
+    WORKER_METRICS_PORT: '0',
   };
   const cluster = await startCluster({ dataDir, logDir, env, track, ui: false });
   const temporal = cluster.temporal;

@@ -70,6 +70,8 @@ export default async function setup(project: TestProject) {
     API_RATE_LIMIT_BURST: '5000',
     // The embedded profile runs the worker fast path, as npm start does; the cluster profile runs the SDK defaults.
     WORKER_FAST_PATH: 'true',
+    // Several workers run side by side in the suite: each takes a free port for its /metrics.
+    WORKER_METRICS_PORT: '0',
   };
   const api = track(await startApi({ env, logDir })) as Proc & { url: string };
   track(await startWorker({ env, logDir }));
