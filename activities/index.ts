@@ -3,6 +3,7 @@ import { deliveryOwner } from '../src/storage/repos/deliveries.js';
 import { tenant } from '../src/storage/tenant.js';
 import type { DeliveryInput, RecoveryInput } from '../workflows/types.js';
 import { createDeliver } from './deliver.js';
+import { retentionRound, type RetentionTotals } from '../src/services/retention.js';
 import type { ActivityDeps } from './deps.js';
 
 export type { ActivityDeps };
@@ -23,6 +24,14 @@ export function createActivities(deps: ActivityDeps) {
 
     async runRecovery(input: RecoveryInput): Promise<number> {
       return deps.recoveries.run(input.recoveryId, () => Context.current().heartbeat());
+    },
+
+    /** One bounded round of the retention cleanup (workflows/retention.ts); totals go to the worker's metrics. */
+    async runRetention(): Promise<RetentionTotals> {
+      const r = await retentionRound(deps.store, { defaultDays: deps.config.retention.days, batch: 500 });
+      for (const kind of ['events', 'deliveries', 'attempts', 'recoveries', 'idempotency_keys'] as const) deps.metrics?.retentionDeleted(kind, r[kind]);
+      if (r.events + r.deliveries + r.attempts + r.recoveries > 0) deps.log.info({ ...r }, 'retention round');
+      return r;
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Client, Connection, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, ScheduleAlreadyRunning, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { UnavailableError } from './errors.js';
 import { SA_EVENT_TYPE, SA_ORG_ID, SA_STATUS, SA_WEBHOOK_ID } from './domain/search-attributes.js';
@@ -136,4 +136,40 @@ export async function eachLimit<T>(items: T[], limit: number, fn: (item: T) => P
     while (next < items.length) await fn(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+}
+
+/** One schedule per deployment (task queue): `hookrelay-retention/<task queue>`. */
+export const retentionScheduleId = (taskQueue: string) => `hookrelay-retention/${taskQueue}`;
+
+/**
+ * The Temporal Schedule that runs the retention cleanup (workflows/retention.ts) every `intervalMs`; created once,
+ * its interval brought up to date on later starts. Overlapping runs are skipped.
+ */
+export async function ensureRetentionSchedule(t: Temporal, intervalMs: number): Promise<void> {
+  const RETENTION_SCHEDULE_ID = retentionScheduleId(t.taskQueue);
+  const spec = { intervals: [{ every: intervalMs }] };
+  const action = { type: 'startWorkflow' as const, workflowType: 'retentionWorkflow', taskQueue: t.taskQueue, args: [{}] };
+  try {
+    await t.client.schedule.create({ scheduleId: RETENTION_SCHEDULE_ID, spec, action, policies: { overlap: 'SKIP' } });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    await t.client.schedule.getHandle(RETENTION_SCHEDULE_ID).update((prev) => ({ ...prev, spec, action }));
+  }
+}
+
+/**
+ * Temporal keeps closed workflows' histories for the namespace's retention: set it to hookrelay's retention, so a
+ * delivery's workflow history and its record in MongoDB are kept alike.
+ */
+export async function ensureNamespaceRetention(t: Temporal, namespace: string, days: number): Promise<'set' | 'unchanged'> {
+  const seconds = days * 24 * 3600;
+  const ns = await t.connection.workflowService.describeNamespace({ namespace });
+  const current = Number(ns.config?.workflowExecutionRetentionTtl?.seconds ?? 0);
+  if (current === seconds) return 'unchanged';
+  await t.connection.workflowService.updateNamespace({
+    namespace,
+    config: { workflowExecutionRetentionTtl: { seconds } },
+    updateMask: { paths: ['config.workflow_execution_retention_ttl'] },
+  } as never);
+  return 'set';
 }

@@ -8,7 +8,7 @@ import { loadConfig } from './config.js';
 import { createSealer } from './domain/seal.js';
 import { createLogger } from './log.js';
 import { openStore } from './storage/mongo.js';
-import { openTemporal } from './temporal.js';
+import { ensureNamespaceRetention, ensureRetentionSchedule, openTemporal } from './temporal.js';
 import { createPublisher } from './services/publish.js';
 import { createControl } from './services/control.js';
 import { createRecoveries } from './services/recoveries.js';
@@ -152,6 +152,15 @@ async function main() {
   });
   new client.Gauge({ name: 'hookrelay_worker_cached_workflows', help: 'Workflows in the worker cache', registers: [registry], collect() { this.set(worker.getStatus().numCachedWorkflows); } });
   countOpenDeliveries(store, metrics);
+  // Retention: the cleanup's schedule, and Temporal's own history retention set to match (best effort: a worker
+  // that cannot set them still delivers, and says so).
+  try {
+    await ensureRetentionSchedule(temporal, config.retention.intervalMs);
+    const ns = await ensureNamespaceRetention(temporal, config.temporal.namespace, config.retention.days);
+    log.info({ days: config.retention.days, everyMs: config.retention.intervalMs, namespaceRetention: ns }, 'retention schedule ready');
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'retention schedule or namespace retention not set; retrying at the next start');
+  }
   const metricsPort = await serveMetrics(metrics);
   log.info({ taskQueue: config.temporal.taskQueue, fastPath, prebuiltBundle: !!bundlePath, metricsPort }, 'worker started');
   if (process.send) process.send({ type: 'ready', metricsPort });

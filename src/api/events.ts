@@ -30,7 +30,7 @@ const EventOut = registry.register(
   'Event',
   z.object({
     id: z.string(), application_id: z.string().nullable(), type: z.string(), timestamp: z.string(), channels: z.array(z.string()).nullable(), raw: z.boolean(),
-    data: z.unknown(), created_at: z.string(), deliveries: z.array(DeliveryOut).optional(), request_id: z.string().optional(),
+    data: z.unknown(), created_at: z.string(), erased_at: z.string().nullable(), deliveries: z.array(DeliveryOut).optional(), request_id: z.string().optional(),
   }),
 );
 
@@ -89,6 +89,13 @@ export function eventsRouter(deps: ApiDeps, auth: AuthFn): Router {
       const { event, deliveries: ds } = await deliveries.eventWithDeliveries(a, asId('evt', params.id));
       return { ...eventOut(event), deliveries: ds.map((d) => deliveryOut(d, event)) };
     },
+  });
+
+  route(router, auth, {
+    method: 'delete', path: '/v1/events/{id}/payload', role: 'admin', tag: 'events',
+    summary: "Erase an event's payload (privacy): the delivery records stay, the data is gone and never sent again",
+    params: z.object({ id: z.string().max(128) }), responses: { 200: EventOut, 409: null },
+    handler: async (_ctx, { params, auth: a }) => eventOut(await deliveries.eraseEvent(a, asId('evt', params.id))),
   });
 
   return router;

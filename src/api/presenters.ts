@@ -82,6 +82,7 @@ export function eventOut(e: EventDoc) {
     raw: e.raw,
     data: e.raw ? body : body.data,
     created_at: e.created_at.toISOString(),
+    erased_at: iso(e.erased_at),
   };
 }
 

@@ -1,4 +1,4 @@
-import { notFound } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 import type { AppId, DeliveryId, EventId, WebhookId } from '../domain/ids.js';
 import type { Store } from '../storage/mongo.js';
 import type { PageQuery } from '../storage/page.js';
@@ -44,8 +44,9 @@ export function deliveryService(deps: { store: Store; control: Control; applicat
       const d = await load(scope, id);
       const wh = await t.webhooks.get(d.webhook_id);
       if (!wh) throw notFound('webhook of this delivery');
-      await control.retry(wh, d, { fullSchedule: false });
       const event = await t.events.get(d.event_id);
+      if (event?.erased_at) throw new AppError(409, 'conflict', 'the payload of this event was erased: it cannot be sent again');
+      await control.retry(wh, d, { fullSchedule: false });
       return { delivery: { ...d, status: 'pending', next_attempt_at: new Date() }, event: event ?? undefined };
     },
 
@@ -69,6 +70,21 @@ export function deliveryService(deps: { store: Store; control: Control; applicat
       const event = await t.events.get(id);
       if (!event || !sees(scope, event.application_id)) throw notFound('event');
       return { event, deliveries: await t.deliveries.ofEvent(event._id) };
+    },
+
+    /**
+     * Erases an event's payload (privacy): the stored body keeps only the envelope's id, type and timestamp, the
+     * delivery records stay, and it is never sent again. Refused (409) while a delivery of it is still open.
+     */
+    async eraseEvent(scope: Scope, id: EventId): Promise<EventDoc> {
+      const t = tenant(store, scope.orgId);
+      const event = await t.events.get(id);
+      if (!event || !sees(scope, event.application_id)) throw notFound('event');
+      const open = (await t.deliveries.ofEvent(event._id)).filter((d) => d.status === 'pending' || d.status === 'paused');
+      if (open.length) throw new AppError(409, 'conflict', `${open.length} deliveries of this event are still open (pending or paused): wait for them to end, or delete their webhooks`);
+      const body = JSON.stringify(event.raw ? null : { id: event._id, type: event.type, timestamp: event.timestamp.toISOString(), data: null });
+      await t.events.erase(event._id, body);
+      return { ...event, body, erased_at: new Date() };
     },
 
     async listEvents(scope: Scope, f: EventListFilter, q: PageQuery) {

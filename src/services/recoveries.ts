@@ -62,6 +62,8 @@ export function createRecoveries(deps: { store: Store; temporal: Temporal; contr
     if (wh && rec.release) recovered = await releaseHeld(wh, rec, recovered, heartbeat);
     if (wh && rec.since) {
       for (const d of await t.deliveries.failedBetween(wh._id, rec.since, rec.until)) {
+        // An event whose payload was erased is never sent again.
+        if ((await t.events.get(d.event_id))?.erased_at) continue;
         await control.retry(wh, d, { fullSchedule: true });
         recovered++;
         if (recovered % 20 === 0) {

@@ -103,6 +103,8 @@ export type EventDoc = {
   /** webhooks matched at publish time: the fan-out sweep finishes from this list after a crash */
   matched: WebhookId[];
   created_at: Date;
+  /** Its payload was erased on request (privacy): `body` no longer holds the data; it is never sent again. */
+  erased_at?: Date | null;
 };
 
 /**

@@ -58,6 +58,11 @@ export function eventRepo(store: Store, orgId: OrgId) {
       }
     },
 
+    /** Replaces the body of an event whose payload is erased (its delivery records stay). */
+    async erase(id: EventId, body: string): Promise<void> {
+      await c.events.updateOne({ _id: id }, { $set: { body, erased_at: new Date() } });
+    },
+
     idempotency: {
       /** The event id a key names, if used within the window. */
       async lookup(key: string): Promise<EventId | null> {
