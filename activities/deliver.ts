@@ -11,6 +11,7 @@ import type { EventDoc, WebhookDoc } from '../src/storage/types.js';
 import type { DeliverRequest, DeliverResult } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { idTime } from './metrics.js';
+import { currentTraceparent, inSpan, SpanKind, SpanStatusCode, tracingEnabled } from '../src/tracing.js';
 
 const USER_AGENT = 'hookrelay/0.1 (+https://github.com/hookrelay)';
 
@@ -137,7 +138,22 @@ export function createDeliver(deps: ActivityDeps) {
       _id: id, org_id: wh.org_id, delivery_id: req.deliveryId, webhook_id: wh._id, attempt: req.attempt,
       status_code: null, duration_ms: 0, error: null, response_body: null, created_at: now,
     });
-    const result = await sender.send(wh.url, headers, event.body, wh.timeout_ms, await egressProxy(wh.org_id));
+    const proxy = await egressProxy(wh.org_id);
+    const post = () => sender.send(wh.url, headers, event.body, wh.timeout_ms, proxy);
+    // With tracing on, the attempt joins the publish's trace (its context rides in the workflow input) and the
+    // receiver gets a `traceparent` header, so one trace runs from POST /v1/events to the endpoint.
+    const result = !tracingEnabled()
+      ? await post()
+      : await inSpan('hookrelay.attempt', { traceparent: req.traceparent, attributes: { 'hookrelay.attempt': req.attempt, 'hookrelay.event_type': req.eventType } }, () =>
+          inSpan('POST', { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'POST' } }, async (span) => {
+            const traceparent = currentTraceparent();
+            if (traceparent) headers.traceparent = traceparent;
+            const r = await post();
+            if (r.statusCode !== null) span.setAttribute('http.response.status_code', r.statusCode);
+            if (r.error) span.setStatus({ code: SpanStatusCode.ERROR, message: r.error });
+            return r;
+          }),
+        );
     const ok = result.error === null;
 
     const gone = result.statusCode === 410;

@@ -10,6 +10,7 @@ import { createServices } from './services/index.js';
 import { bootstrap } from './services/orgs.js';
 import { createApp } from './api/app.js';
 import { fanoutWidth } from './api/ops.js';
+import { initTracing } from './tracing.js';
 
 // The API process: config → deps → Koa server, plus the fan-out sweep that finishes publishes a crash cut short.
 const config = loadConfig();
@@ -43,6 +44,8 @@ async function prepareDatabase(store: Awaited<ReturnType<typeof openStore>>) {
 }
 
 async function main() {
+  const tracing = await initTracing('hookrelay-api');
+  if (tracing.enabled) log.info({ endpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'exporting traces over OTLP');
   const store = await openStore(config.mongo.url, config.mongo.db, createSealer(config.encryptionKeys));
   const temporal = openTemporal(config);
   const services = createServices({ config, log, store, temporal, observe: { fanoutWidth: (n) => fanoutWidth.observe(n) } });

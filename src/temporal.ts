@@ -4,6 +4,8 @@ import { UnavailableError } from './errors.js';
 import { SA_EVENT_TYPE, SA_ORG_ID, SA_STATUS, SA_WEBHOOK_ID } from './domain/search-attributes.js';
 import type { DeliveryInput } from '../workflows/types.js';
 import type { Config } from './config.js';
+import { createRequire } from 'node:module';
+import { currentTraceparent, tracingEnabled } from './tracing.js';
 
 export type Temporal = {
   client: Client;
@@ -18,7 +20,12 @@ export type Temporal = {
 /** A lazy connection: the API starts (and answers 503) while Temporal is down, and heals when it is back. */
 export function openTemporal(config: Config): Temporal {
   const connection = Connection.lazy({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  // With tracing on, Temporal's OpenTelemetry client interceptor traces each workflow start and carries the context
+  // in its headers (loaded only then: without tracing nothing of OpenTelemetry's SDK is loaded).
+  const interceptors = tracingEnabled()
+    ? { workflow: [new (createRequire(import.meta.url)('@temporalio/interceptors-opentelemetry').OpenTelemetryWorkflowClientInterceptor)()] }
+    : undefined;
+  const client = new Client({ connection, namespace: config.temporal.namespace, interceptors });
   const ping = () =>
     connection.withDeadline(Date.now() + 2000, async () => {
       await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
@@ -64,11 +71,17 @@ export async function temporalCall<T>(t: Temporal, fn: () => Promise<T>, timeout
   }
 }
 
+/** The active trace context rides along in the workflow input, so each attempt joins the publish's trace. */
+function withTrace(input: DeliveryInput): DeliveryInput {
+  const traceparent = input.traceparent ?? currentTraceparent();
+  return traceparent ? { ...input, traceparent } : input;
+}
+
 function deliveryStartOptions(t: Temporal, input: DeliveryInput, url: string) {
   return {
     taskQueue: t.taskQueue,
     workflowId: deliveryWorkflowId(input.webhookId, input.eventId),
-    args: [input] as [DeliveryInput],
+    args: [withTrace(input)] as [DeliveryInput],
     memo: { url, delivery_id: input.deliveryId },
     typedSearchAttributes: new TypedSearchAttributes([
       { key: SA_WEBHOOK_ID, value: input.webhookId },

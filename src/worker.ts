@@ -5,6 +5,7 @@ import { createDeliveryMetrics, type DeliveryMetrics } from '../activities/metri
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { loadConfig } from './config.js';
+import { initTracing } from './tracing.js';
 import { createSealer } from './domain/seal.js';
 import { createLogger } from './log.js';
 import { openStore } from './storage/mongo.js';
@@ -96,6 +97,7 @@ function countOpenDeliveries(store: Awaited<ReturnType<typeof openStore>>, metri
 }
 
 async function main() {
+  const tracing = await initTracing('hookrelay-worker');
   const store = await openStore(config.mongo.url, config.mongo.db, createSealer(config.encryptionKeys));
   const temporal = openTemporal(config);
   const publisher = createPublisher({ store, temporal, log });
@@ -165,7 +167,7 @@ async function main() {
   log.info({ taskQueue: config.temporal.taskQueue, fastPath, prebuiltBundle: !!bundlePath, metricsPort }, 'worker started');
   if (process.send) process.send({ type: 'ready', metricsPort });
   await worker.run();
-  await Promise.allSettled([sender.close(), store.close(), temporal.close(), connection.close()]);
+  await Promise.allSettled([sender.close(), store.close(), temporal.close(), connection.close(), tracing.shutdown()]);
   log.info('worker stopped');
   process.exit(0);
 }

@@ -13,6 +13,8 @@ export type DeliveryInput = {
   attemptsBefore: number;
   /** the event's exact body when it is small (see INLINE_BODY_MAX in src/domain/limits.ts): saves reading the event on every attempt */
   body?: string;
+  /** W3C trace context of the publish that started it (only when tracing is on): attempts join that trace. */
+  traceparent?: string;
 };
 
 

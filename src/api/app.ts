@@ -1,6 +1,7 @@
 import { applicationsRouter } from './applications.js';
 import { keysRouter } from './keys.js';
 import { portalRouter } from './portal.js';
+import { inSpan, SpanKind, SpanStatusCode, tracingEnabled } from '../tracing.js';
 import Koa from 'koa';
 import Router from '@koa/router';
 import { z } from './openapi.js';
@@ -25,6 +26,16 @@ export function createApp(deps: ApiDeps): Koa {
   const auth = authenticate(deps.services.orgs.identify, deps.config.apiRateLimit);
 
   app.use(requestId());
+  // With tracing on: one server span per request, active while it is handled (publishes start workflows in it).
+  if (tracingEnabled()) {
+    app.use((ctx, next) =>
+      inSpan(`${ctx.method} ${ctx.path.replace(/\/(wh|evt|dlv|app|key|rcv)_[0-9A-Za-z]+/g, '/$1_…')}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': ctx.method } }, async (span) => {
+        await next();
+        span.setAttribute('http.response.status_code', ctx.status);
+        if (ctx.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      }),
+    );
+  }
   app.use(errorHandler(deps.log));
   app.use(async (ctx, next) => {
     const end = httpRequests.startTimer();

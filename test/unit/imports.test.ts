@@ -25,7 +25,7 @@ export function layerOf(file: string): Layer {
   if (f === 'src/temporal.ts' || f.startsWith('src/temporal/')) return 'temporal';
   if (f === 'src/errors.ts') return 'errors';
   if (f === 'src/config.ts') return 'config';
-  if (f === 'src/log.ts') return 'log';
+  if (f === 'src/log.ts' || f === 'src/tracing.ts') return 'log'; // observability: logs and traces
   return 'entry'; // src/main.ts, src/worker.ts, …: composition roots wire everything together
 }
 
