@@ -2,7 +2,7 @@
 // loopback ports, runs the scenarios, writes bench/results/<date-time>.json and prints a markdown table.
 //
 //   BENCH_SCALE=0.1        scales durations and counts (1 = the full run, ~10–15 min on 2 cores)
-//   BENCH_SCENARIOS=direct,steady,burst,failing,fanout,list   which scenarios (in this order)
+//   BENCH_SCENARIOS=direct,floor,steady,burst,failing,fanout,list   which scenarios (in this order)
 //   BENCH_LIST=100,100000  webhooks and deliveries of the list scenario (GET /v1/webhooks?per_page=100)
 //   BENCH_MAX_MINUTES=25   hard limit for the whole run; loops stop and the stack is stopped after it
 //   BENCH_FANOUT=1,10,100  webhook counts of the fanout scenario
@@ -27,7 +27,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 
 const SCALE = Math.min(10, Math.max(0.01, Number(process.env.BENCH_SCALE ?? 1) || 1));
-const ALL = ['direct', 'steady', 'burst', 'failing', 'fanout', 'list'] as const;
+const ALL = ['direct', 'floor', 'steady', 'burst', 'failing', 'fanout', 'list'] as const;
 type ScenarioName = (typeof ALL)[number];
 const SELECTED: ScenarioName[] = (process.env.BENCH_SCENARIOS ?? ALL.join(','))
   .split(',')
@@ -44,7 +44,7 @@ const FANOUT = (process.env.BENCH_FANOUT ?? '1,10,100').split(',').map(Number).f
 // The processes of the stack (set when it starts: the cluster profile runs two APIs, two workers, PostgreSQL).
 let STACK_PROCS = ['api', 'worker', 'temporal', 'ferretdb'];
 /** Table columns: each sums the processes whose name starts with it (api-1 + api-2, temporal-server, …). */
-const CPU_GROUPS = ['api', 'worker', 'temporal', 'ferretdb', 'postgresql', 'bench'];
+const CPU_GROUPS = ['api', 'worker', 'temporal', 'ferretdb', 'postgresql', 'floor', 'bench'];
 /** Publish rates of the steady scenario: below capacity, and the issue's 50 and 100 events/s. */
 const [LIST_WEBHOOKS, LIST_DELIVERIES] = (process.env.BENCH_LIST ?? '100,100000').split(',').map(Number);
 const STEADY_RATES = (process.env.BENCH_STEADY_RATES ?? '10,50,100').split(',').map(Number).filter((n) => n > 0 && n <= 10_000);
@@ -126,6 +126,9 @@ type Row = {
   /** deliveries/s: delivered ÷ (last arrival − first publish) */
   deliveriesPerS: number;
   ratioToDirect?: number;
+  /** deliveries/s ÷ the floor's, and CPU ms per delivery ÷ the floor's (rows that deliver through the engine) */
+  ratioToFloor?: number;
+  cpuRatioToFloor?: number;
   ingest?: { requests: number; events: number; errors: number; seconds: number; requestsPerS: number; eventsPerS: number; responseMs: Percentiles | null };
   latencyMs?: Percentiles | null;
   /** CPU of api+worker+temporal+ferretdb (or the direct sender) per delivery */
@@ -582,25 +585,83 @@ const fmt = (x: number | undefined | null, d = 0) => (x === undefined || x === n
 function table(): string {
   const directRate = rows.find((r) => r.scenario === 'direct')?.deliveriesPerS;
   const lines = [
-    '| scenario | load | delivered / expected | deliveries/s | × direct | API ingest ev/s | latency p50 / p95 / p99 ms | stack CPU ms/delivery | CPU % api / worker / temporal / ferretdb / postgresql / bench |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| scenario | load | delivered / expected | deliveries/s | × direct | × floor | API ingest ev/s | latency p50 / p95 / p99 ms | stack CPU ms/delivery | × floor CPU | CPU % api / worker / temporal / ferretdb / postgresql / floor / bench |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
+  const floorRow = rows.find((r) => r.scenario === 'floor' && r.delivered > 0);
+  const ratioText = (x: number | undefined) => (x === undefined ? '–' : x < 0.1 ? x.toFixed(3) : x.toFixed(2));
   for (const r of rows) {
     const ratio = directRate ? r.deliveriesPerS / directRate : undefined;
     r.ratioToDirect = ratio === undefined ? undefined : round(ratio, 4);
+    // × floor only for rows that deliver through the engine (not direct, not the list scenario).
+    const delivers = r.scenario !== 'direct' && r.scenario !== 'list' && r.delivered > 0;
+    const toFloor = floorRow && delivers ? r.deliveriesPerS / floorRow.deliveriesPerS : undefined;
+    const cpuToFloor = floorRow && delivers && floorRow.cpuMsPerDelivery > 0 ? r.cpuMsPerDelivery / floorRow.cpuMsPerDelivery : undefined;
+    r.ratioToFloor = toFloor === undefined ? undefined : round(toFloor, 4);
+    r.cpuRatioToFloor = cpuToFloor === undefined ? undefined : round(cpuToFloor, 3);
     const l = r.latencyMs;
     const p = (n: string) => {
       const names = Object.keys(r.procs).filter((k) => k === n || k.startsWith(`${n}-`));
       return names.length ? fmt(names.reduce((a, k) => a + (r.procs[k]?.cpuPct ?? 0), 0)) : '–';
     };
     lines.push(
-      `| ${r.scenario} | ${r.variant} | ${fmt(r.delivered)} / ${fmt(r.deliveriesExpected)} | ${fmt(r.deliveriesPerS, 1)} | ${r.scenario === 'direct' ? '1' : ratio === undefined ? '–' : ratio < 0.1 ? ratio.toFixed(3) : ratio.toFixed(2)} | ${r.ingest ? fmt(r.ingest.eventsPerS, 1) : '–'} | ${l ? `${fmt(l.p50)} / ${fmt(l.p95)} / ${fmt(l.p99)}` : '–'} | ${fmt(r.cpuMsPerDelivery, 2)}${r.scenario === 'direct' ? ' (sender)' : ''} | ${r.scenario === 'direct' ? `sender ${p('direct')}, receiver ${p('bench')}` : CPU_GROUPS.map(p).join(' / ')} |`,
+      `| ${r.scenario} | ${r.variant} | ${fmt(r.delivered)} / ${fmt(r.deliveriesExpected)} | ${fmt(r.deliveriesPerS, 1)} | ${r.scenario === 'direct' ? '1' : ratioText(ratio)} | ${ratioText(toFloor)} | ${r.ingest ? fmt(r.ingest.eventsPerS, 1) : '–'} | ${l ? `${fmt(l.p50)} / ${fmt(l.p95)} / ${fmt(l.p99)}` : '–'} | ${fmt(r.cpuMsPerDelivery, 2)}${r.scenario === 'direct' ? ' (sender)' : ''}${floorRow && delivers ? ` (floor ${fmt(floorRow.cpuMsPerDelivery, 2)})` : ''} | ${ratioText(cpuToFloor)} | ${r.scenario === 'direct' ? `sender ${p('direct')}, receiver ${p('bench')}` : CPU_GROUPS.map(p).join(' / ')} |`,
     );
   }
   return lines.join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------------------
+
+/**
+ * The floor: the same Temporal server (same flags, same search attributes), a worker process with hookrelay's
+ * worker settings, and workflows that do only what the engine must do for a delivery — start with the four
+ * search attributes, one local activity that returns at once, the final upsert — started 16 at a time like the
+ * burst's publishes. No MongoDB, no HTTP. Its rate and its CPU per workflow (Temporal + the floor process) are
+ * the limit hookrelay's rows are compared with.
+ */
+async function floor(): Promise<void> {
+  const count = sc(10_000, 200);
+  log(`floor: ${count} workflows, ${CONCURRENCY} starts in flight`);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'floor/worker.ts')], {
+    cwd: root,
+    env: { ...process.env, TEMPORAL_ADDRESS: stack!.env.TEMPORAL_ADDRESS, WORKER_FAST_PATH: stack!.env.WORKER_FAST_PATH ?? 'false' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  try {
+    await new Promise<void>((ok, fail) => {
+      const t = setTimeout(() => fail(new Error('floor worker did not start')), 120_000);
+      child.on('message', (m: { type?: string }) => m?.type === 'ready' && (clearTimeout(t), ok()));
+      child.once('exit', (code) => fail(new Error(`floor worker exited with ${code}`)));
+    });
+    sampler.add('floor', child.pid!);
+    const end = sampler.begin();
+    const result = await new Promise<{ startedAt: number; times: number[]; errors: number }>((ok, fail) => {
+      const t = setTimeout(() => fail(new Error('floor run did not finish')), 600_000);
+      child.on('message', (m: { type?: string; startedAt: number; times: number[]; errors: number }) => m?.type === 'result' && (clearTimeout(t), ok(m)));
+      child.send({ type: 'run', count, concurrency: CONCURRENCY });
+    });
+    const w = end();
+    const last = maxOf(result.times);
+    const rate = result.times.length / Math.max(0.001, (last - result.startedAt) / 1000);
+    rows.push({
+      scenario: 'floor',
+      variant: `${count} no-op workflows, ${CONCURRENCY} starts in flight`,
+      events: count, deliveriesExpected: count, delivered: result.times.length,
+      deliveriesPerS: round(rate, 1),
+      cpuMsPerDelivery: round(stackCpuMs(w.procs, ['temporal', 'floor']) / Math.max(1, result.times.length), 2),
+      wallS: round(w.wallMs / 1000),
+      procs: w.procs,
+      extra: { errors: result.errors, temporalCpuMsPerWorkflow: round((w.procs.temporal?.cpuMs ?? 0) / Math.max(1, result.times.length), 2), floorProcessCpuMsPerWorkflow: round((w.procs.floor?.cpuMs ?? 0) / Math.max(1, result.times.length), 2) },
+      notes: ['CPU = Temporal server + the floor process (starter and worker)'],
+    });
+  } finally {
+    sampler.remove('floor');
+    child.kill('SIGTERM');
+    children.delete(child);
+  }
+}
 
 /**
  * Listing webhooks while the database holds many deliveries: LIST_WEBHOOKS webhooks, LIST_DELIVERIES deliveries
@@ -654,9 +715,25 @@ function variants(): Variant[] {
     if (name === 'burst') for (const m of ['single', 'batch'] as const) out.push({ scenario: name, label: `burst ${m}`, run: () => burst(m), needsStack: true });
     if (name === 'failing') for (const f of [false, true]) out.push({ scenario: name, label: `failing ${f ? 'on' : 'off'}`, run: () => failing(f), needsStack: true });
     if (name === 'fanout') for (const n of FANOUT) out.push({ scenario: name, label: `fanout ${n}`, run: () => fanout(n), needsStack: true });
+    if (name === 'floor') out.push({ scenario: name, label: 'floor', run: floor, needsStack: true });
     if (name === 'list') out.push({ scenario: name, label: 'list', run: list, needsStack: true });
   }
   return out;
+}
+
+/** Sum of hookrelay_mongodb_commands_total over the processes' /metrics (-1 when none can be read). */
+async function mongoCommands(urls: string[]): Promise<number> {
+  if (urls.length === 0) return -1;
+  let total = 0;
+  for (const url of urls) {
+    try {
+      const text = await (await fetch(url)).text();
+      for (const line of text.split('\n')) if (line.startsWith('hookrelay_mongodb_commands_total{')) total += Number(line.split(' ').pop());
+    } catch {
+      return -1;
+    }
+  }
+  return total;
 }
 
 /**
@@ -678,7 +755,16 @@ async function withStack(v: Variant) {
     await waitUntil(() => set.deliveredTotal >= pub.size, 30_000);
     await teardown(hooks, set);
     log(`${v.label}: stack up (${stack.apiUrl}), warm-up ${set.deliveredTotal}/${pub.size} delivered`);
+    const commandsBefore = await mongoCommands(stack.metricsUrls);
+    const rowsBefore = rows.length;
     await v.run();
+    const commands = (await mongoCommands(stack.metricsUrls)) - commandsBefore;
+    // MongoDB round trips per delivery (API + worker; the floor uses none): what issue 14 asks to bring down.
+    for (const r of rows.slice(rowsBefore)) {
+      if (r.scenario === 'floor' || r.delivered === 0 || commandsBefore < 0) continue;
+      r.extra = { ...r.extra, mongoCommandsPerDelivery: round(commands / r.delivered, 2) };
+      r.notes.push(`MongoDB round trips per delivery (API + worker, all commands): ${round(commands / r.delivered, 2)}`);
+    }
   } finally {
     await api.close().catch(() => {});
     api = null;

@@ -8,7 +8,7 @@ import { loadConfig } from './config.js';
 import { initTracing } from './tracing.js';
 import { createSealer } from './domain/seal.js';
 import { createLogger } from './log.js';
-import { openStore } from './storage/mongo.js';
+import { commandCounts, openStore } from './storage/mongo.js';
 import { ensureNamespaceRetention, ensureRetentionSchedule, openTemporal } from './temporal.js';
 import { createPublisher } from './services/publish.js';
 import { createControl } from './services/control.js';
@@ -150,6 +150,13 @@ async function main() {
       this.set({ kind: 'activity' }, s.numInFlightNonLocalActivities);
       this.set({ kind: 'local_activity' }, s.numInFlightLocalActivities);
       this.set({ kind: 'workflow' }, s.numInFlightWorkflowActivations);
+    },
+  });
+  new client.Counter({
+    name: 'hookrelay_mongodb_commands_total', help: 'MongoDB commands (round trips) this process sent, by command', labelNames: ['command'] as const, registers: [registry],
+    collect() {
+      this.reset();
+      for (const [command, n] of commandCounts) this.inc({ command }, n);
     },
   });
   new client.Gauge({ name: 'hookrelay_worker_cached_workflows', help: 'Workflows in the worker cache', registers: [registry], collect() { this.set(worker.getStatus().numCachedWorkflows); } });

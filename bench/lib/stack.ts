@@ -19,6 +19,8 @@ export type BenchStack = {
   logDir: string;
   env: Record<string, string>;
   procs: Proc[];
+  /** Prometheus endpoints of the API and worker processes (for the MongoDB round trips per delivery). */
+  metricsUrls: string[];
   stop(keepData: boolean): Promise<void>;
 };
 
@@ -68,8 +70,9 @@ export async function startBenchStack(onProc: (p: Proc) => void): Promise<BenchS
       WORKER_METRICS_PORT: '0',
     };
     const api = track((await startApi({ env, logDir })) as Proc) as Proc & { url: string };
-    track((await startWorker({ env, logDir })) as Proc);
-    return { apiUrl: api.url, adminKey, dataDir, logDir, env, procs, stop };
+    const worker = track((await startWorker({ env, logDir })) as Proc) as Proc & { metricsPort: number | null };
+    const metricsUrls = [`${api.url}/metrics`, ...(worker.metricsPort ? [`http://127.0.0.1:${worker.metricsPort}/metrics`] : [])];
+    return { apiUrl: api.url, adminKey, dataDir, logDir, env, procs, stop, metricsUrls };
   } catch (err) {
     await stop(true);
     throw Object.assign(err as Error, { logDir });
@@ -100,7 +103,7 @@ async function startClusterBenchStack(onProc: (p: Proc) => void): Promise<BenchS
     },
   });
   return {
-    apiUrl: cluster.apiUrl, adminKey, dataDir, logDir, env: cluster.env, procs,
+    apiUrl: cluster.apiUrl, adminKey, dataDir, logDir, env: cluster.env, procs, metricsUrls: [],
     async stop(keepData: boolean) {
       await cluster.stop();
       procs.length = 0;

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import client from 'prom-client';
 import { openApiDocument } from './openapi.js';
 import type { ApiDeps } from './deps.js';
+import { commandCounts } from '../services/models.js';
 
 export const metrics = {
   registry: new client.Registry(),
@@ -20,6 +21,17 @@ export const fanoutWidth = new client.Histogram({
   help: 'Webhooks an event matched when it was published (deliveries it got)',
   buckets: [0, 1, 2, 5, 10, 25, 50, 100, 250, 1000],
   registers: [metrics.registry],
+});
+
+new client.Counter({
+  name: 'hookrelay_mongodb_commands_total',
+  help: 'MongoDB commands (round trips) this process sent, by command',
+  labelNames: ['command'] as const,
+  registers: [metrics.registry],
+  collect() {
+    this.reset();
+    for (const [command, n] of commandCounts) this.inc({ command }, n);
+  },
 });
 
 /** Readiness is cached for a moment so a burst of probes does not become a burst of pings. */

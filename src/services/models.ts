@@ -4,4 +4,4 @@ export type {
   ApiKeyDoc, ApplicationDoc, AttemptDoc, DeliveryDoc, DeliveryStatus, EventDoc, EventTypeDoc, RecoveryDoc, Role, WebhookDoc,
 } from '../storage/types.js';
 export type { HealthStatus } from '../domain/health.js';
-export { guard, isMongoUnavailable, isTransientBusy } from '../storage/mongo.js';
+export { commandCounts, guard, isMongoUnavailable, isTransientBusy } from '../storage/mongo.js';

@@ -72,6 +72,9 @@ export type Store = {
   ping(): Promise<void>;
 };
 
+/** MongoDB commands this process sent, by command name (every store of the process together). */
+export const commandCounts = new Map<string, number>();
+
 /**
  * Connects lazily: the driver reconnects by itself, so a MongoDB restart heals without restarting the process.
  * Short server selection keeps a request from hanging when the database is gone (it answers 503 instead).
@@ -82,7 +85,10 @@ export async function openStore(url: string, dbName: string, sealer: Sealer = cr
     connectTimeoutMS: 2500,
     maxPoolSize: 50,
     appName: 'hookrelay',
+    monitorCommands: true,
   });
+  // Round trips by command, for the process's metrics (hookrelay_mongodb_commands_total) and the bench.
+  client.on('commandStarted', (e) => commandCounts.set(e.commandName, (commandCounts.get(e.commandName) ?? 0) + 1));
   const db = client.db(dbName);
   return {
     client,
@@ -114,6 +120,11 @@ export async function ensureIndexes(store: Store): Promise<void> {
     c.deliveries.createIndex({ webhook_id: 1, status: 1 }),
     c.attempts.createIndex({ delivery_id: 1, attempt: 1 }, { unique: true }),
     c.attempts.createIndex({ webhook_id: 1, created_at: -1 }),
+    c.applications.createIndex({ org_id: 1, created_at: -1 }),
+    c.webhooks.createIndex({ org_id: 1, application_id: 1 }),
+    c.events.createIndex({ org_id: 1, application_id: 1, created_at: -1 }),
+    c.deliveries.createIndex({ org_id: 1, application_id: 1, created_at: -1 }),
+    c.deliveries.createIndex({ org_id: 1, status: 1, created_at: 1 }),
   ]);
 }
 
