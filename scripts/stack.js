@@ -82,6 +82,9 @@ export async function startTemporal({ port, uiPort, dbFile, logDir, headless = f
     '--dynamic-config-value', 'history.rps=20000', '--dynamic-config-value', 'matching.rps=20000',
     // Lets a workflow task hand its activity straight to the same worker (no extra matching round trip).
     '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+    // The CLI turns this on (its own description: not for production); off, every start and upsert no longer
+    // re-reads the search attributes' cache from the database (measured: docs/performance.md, issue 14).
+    ...(process.env.HOOKRELAY_SA_CACHE_REFRESH === 'true' ? [] : ['--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false']),
     // WAL with synchronous=NORMAL survives a crash or kill -9 of the server (only an OS crash can lose the last
     // transactions) and triples workflow starts per second over the default rollback journal (61 → 174/s here).
     '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'];
