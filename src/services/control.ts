@@ -78,8 +78,8 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
   }
 
   /** Re-delivers one delivery now, continuing its attempt count with the webhook's current schedule. */
-  async function retry(wh: WebhookDoc, d: DeliveryDoc, opts: { fullSchedule: boolean }): Promise<void> {
-    await scope(wh.org_id).deliveries.markRetrying(d._id);
+  async function retry(wh: WebhookDoc, d: DeliveryDoc, opts: { fullSchedule: boolean; by?: RecoveryId }): Promise<void> {
+    await scope(wh.org_id).deliveries.markRetrying(d._id, opts.by ?? null, d.attempt);
     await redeliver(temporal, {
       orgId: d.org_id,
       webhookId: d.webhook_id,

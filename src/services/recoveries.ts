@@ -61,10 +61,14 @@ export function createRecoveries(deps: { store: Store; temporal: Temporal; contr
     let recovered = rec.recovered;
     if (wh && rec.release) recovered = await releaseHeld(wh, rec, recovered, heartbeat);
     if (wh && rec.since) {
-      for (const d of await t.deliveries.failedBetween(wh._id, rec.since, rec.until)) {
+      // What ended failed or skipped in the window, and — if this task ran before and died — what it had set
+      // pending but perhaps not re-delivered.
+      const [ended, interrupted] = await Promise.all([t.deliveries.failedBetween(wh._id, rec.since, rec.until), t.deliveries.interruptedRetries(wh._id, rec._id)]);
+      const todo = [...new Map([...interrupted, ...ended].map((d) => [d._id, d])).values()].sort((a, b) => a.created_at.getTime() - b.created_at.getTime());
+      for (const d of todo) {
         // An event whose payload was erased is never sent again.
         if ((await t.events.get(d.event_id))?.erased_at) continue;
-        await control.retry(wh, d, { fullSchedule: true });
+        await control.retry(wh, d, { fullSchedule: true, by: rec._id });
         recovered++;
         if (recovered % 20 === 0) {
           heartbeat();

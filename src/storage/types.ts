@@ -121,6 +121,9 @@ export type DeliveryDoc = {
   held?: boolean;
   /** The release (a resume's task) that took it out of the held state. */
   released_by?: RecoveryId | null;
+  /** The recovery that set it pending again, and its attempt count then (a recovery restarted mid-way finds it). */
+  retried_by?: RecoveryId | null;
+  retry_from?: number | null;
   webhook_id: WebhookId;
   event_id: EventId;
   event_type: string;

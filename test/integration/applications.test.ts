@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { client, eventually, newOrg, quietFor, type Client } from '../support/api.js';
+import { Client as TemporalClient, Connection } from '@temporalio/client';
+import { client, eventually, newOrg, quietFor, stack, testStore, type Client } from '../support/api.js';
+import { newId } from '../../src/domain/ids.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
 
 // Applications (issue 11): the producer's customers as tenants inside an organization, scoped keys, and
@@ -268,5 +270,28 @@ describe('nothing published is silently dropped', () => {
     expect(ns.sort()).toEqual([1, 2, 3, 'first'].sort() as never);
     expect(rcv.received).toHaveLength(5);
     await eventually(async () => (await admin.get(`/v1/webhooks/${wh.id}/deliveries?status=skipped`)).body.data.length === 0);
+  });
+
+  it('a recovery that died after setting a delivery pending, before re-delivering it, finishes it when it runs again', async () => {
+    let fail = true;
+    const rcv = await receiver(() => ({ status: fail ? 500 : 200 }));
+    const { body: wh } = await admin.post('/v1/webhooks', { url: rcv.url, application: 'gone-app', events: ['order.shipped'], retry_schedule: [] });
+    await publisher.post('/v1/events', { application: 'gone-app', type: 'order.shipped', data: { n: 'interrupted' } });
+    const d = await eventually(async () => (await admin.get(`/v1/webhooks/${wh.id}/deliveries`)).body.data.find((x: any) => x.status === 'failed'));
+    fail = false;
+    // The state a crash leaves: the task is running, the delivery was set pending by it, no re-delivery started.
+    const store = await testStore();
+    const del = await store.c.deliveries.findOne({ _id: d.id });
+    const recId = newId('rcv');
+    await store.c.recoveries.insertOne({ _id: recId, org_id: del!.org_id, webhook_id: del!.webhook_id, release: false, since: new Date(Date.now() - 3600_000), until: null, status: 'running', recovered: 0, created_at: new Date(), completed_at: null });
+    await store.c.deliveries.updateOne({ _id: d.id }, { $set: { status: 'pending', retried_by: recId, retry_from: 1, next_attempt_at: new Date() } });
+    const connection = await Connection.connect({ address: stack().temporalAddress });
+    try {
+      await new TemporalClient({ connection }).workflow.execute('recoveryWorkflow', { taskQueue: stack().env.TEMPORAL_TASK_QUEUE, workflowId: `recovery/${recId}`, args: [{ recoveryId: recId }] });
+    } finally {
+      await connection.close();
+    }
+    await rcv.waitFor(2);
+    expect(await eventually(async () => (await admin.get(`/v1/deliveries/${d.id}`)).body.status === 'delivered' && true)).toBe(true);
   });
 });

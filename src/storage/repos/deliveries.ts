@@ -58,6 +58,14 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
       return c.deliveries.find({ webhook_id: webhookId, org_id: orgId, status: { $in: ['failed', 'skipped'] }, ...createdBetween(since, until) }).sort({ created_at: 1 }).toArray();
     },
     /**
+     * Deliveries a recovery set pending again whose re-delivery may not have started (it died in between): still
+     * pending with the attempt count they had then. Re-delivering them again is at worst one extra attempt.
+     */
+    async interruptedRetries(webhookId: WebhookId, by: RecoveryId): Promise<DeliveryDoc[]> {
+      const docs = await c.deliveries.find({ webhook_id: webhookId, org_id: orgId, retried_by: by, status: 'pending' }).toArray();
+      return docs.filter((d) => d.attempt === d.retry_from);
+    },
+    /**
      * What a release still has to start, in publication order: deliveries held while the webhook was paused, and
      * those this release marked but may not have started (it died in between; starting again is a no-op).
      */
@@ -116,8 +124,8 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
       else await markPaused(id);
     },
     /** Attempts again now (a retry or a recovery). */
-    async markRetrying(id: DeliveryId): Promise<void> {
-      await c.deliveries.updateOne({ _id: id }, { $set: { status: 'pending', held: false, ended_at: null, next_attempt_at: now(), updated_at: now() } });
+    async markRetrying(id: DeliveryId, by: RecoveryId | null = null, fromAttempt: number | null = null): Promise<void> {
+      await c.deliveries.updateOne({ _id: id }, { $set: { status: 'pending', held: false, ended_at: null, next_attempt_at: now(), updated_at: now(), retried_by: by, retry_from: fromAttempt } });
     },
     /** Moves a webhook's deliveries from some states to another; returns the ones that were in `from`. */
     async moveAll(webhookId: WebhookId, from: DeliveryStatus[], to: 'paused' | 'pending' | 'cancelled', signalled: DeliveryStatus[] = from): Promise<DeliveryRef[]> {
