@@ -44,7 +44,8 @@ COPY package.json ./
 COPY bin ./bin
 # The unprivileged user of the node base image (uid 1000).
 USER node
-EXPOSE 3000
-# No HEALTHCHECK here: the same image runs the worker, which has no HTTP port. docker-compose.yml checks the
-# API's GET /readyz. WORKER_FAST_PATH is left unset (off): production workers run the SDK's defaults.
+# 3000: the API; 9464: the worker's Prometheus /metrics (WORKER_METRICS_PORT).
+EXPOSE 3000 9464
+# No HEALTHCHECK here: the same image runs the worker, whose only HTTP port is /metrics. docker-compose.yml checks
+# the API's GET /readyz. WORKER_FAST_PATH is left unset (off): production workers run the SDK's defaults.
 CMD ["node", "dist/src/main.js"]
