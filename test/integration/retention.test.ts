@@ -56,6 +56,13 @@ describe('retention', () => {
     const pending = await seed(org._id, 40 * DAY, 'pending', 1);
     const recent = await seed(org._id, 2 * DAY, 'delivered');
     const shortOld = await seed(short._id, 2 * DAY, 'delivered');
+    // An event that matched no webhook, and an event with one ended and one paused delivery.
+    const store = await testStore();
+    const unmatched = { ...(await seed(org._id, 40 * DAY, 'delivered')).event, _id: newId('evt', Date.now() - 40 * DAY), matched: [] };
+    await store.c.events.insertOne(unmatched);
+    const shared = await seed(org._id, 40 * DAY, 'failed');
+    const sharedPaused = { ...shared.delivery, _id: newId('dlv', Date.now() - 40 * DAY), webhook_id: newId('wh') as WebhookId, status: 'paused' as const, attempt: 0 };
+    await store.c.deliveries.insertOne(sharedPaused);
 
     // The schedule the worker created, and the workflow it starts (started here directly, to wait for it).
     const taskQueue = stack().env.TEMPORAL_TASK_QUEUE;
@@ -73,6 +80,11 @@ describe('retention', () => {
       for (const n of [1, 2]) expect(await exists('attempts', attemptId(o.delivery._id, n))).toBe(false);
     }
     expect(await exists('deliveries', shortOld.delivery._id)).toBe(false);
+    expect(await exists('events', unmatched._id)).toBe(false);
+    // The ended delivery goes; the event stays while its other delivery is held.
+    expect(await exists('deliveries', shared.delivery._id)).toBe(false);
+    expect(await exists('deliveries', sharedPaused._id)).toBe(true);
+    expect(await exists('events', shared.event._id)).toBe(true);
     // Open deliveries and the events they need stay; so does what is younger than the retention.
     for (const kept of [paused, pending, recent]) {
       expect(await exists('deliveries', kept.delivery._id)).toBe(true);
