@@ -20,7 +20,7 @@ import { Api, payload } from './lib/api.js';
 import { ReceiverSet, type Receiver } from './lib/receivers.js';
 import { Sampler, type ProcUsage } from './lib/procstat.js';
 import { percentiles, perSecond, round, sleep, type Percentiles } from './lib/stats.js';
-import { PROFILE, startBenchStack, type BenchStack } from './lib/stack.js';
+import { PROCESSES, PROFILE, startBenchStack, type BenchStack } from './lib/stack.js';
 import { seedDeliveries } from './lib/seed.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -44,7 +44,7 @@ const FANOUT = (process.env.BENCH_FANOUT ?? '1,10,100').split(',').map(Number).f
 // The processes of the stack (set when it starts: the cluster profile runs two APIs, two workers, PostgreSQL).
 let STACK_PROCS = ['api', 'worker', 'temporal', 'ferretdb'];
 /** Table columns: each sums the processes whose name starts with it (api-1 + api-2, temporal-server, …). */
-const CPU_GROUPS = ['api', 'worker', 'temporal', 'ferretdb', 'postgresql', 'floor', 'bench'];
+const CPU_GROUPS = ['hookrelay', 'api', 'worker', 'temporal', 'ferretdb', 'postgresql', 'floor', 'bench'];
 /** Publish rates of the steady scenario: below capacity, and the issue's 50 and 100 events/s. */
 const [LIST_WEBHOOKS, LIST_DELIVERIES] = (process.env.BENCH_LIST ?? '100,100000').split(',').map(Number);
 const STEADY_RATES = (process.env.BENCH_STEADY_RATES ?? '10,50,100').split(',').map(Number).filter((n) => n > 0 && n <= 10_000);
@@ -585,10 +585,12 @@ const fmt = (x: number | undefined | null, d = 0) => (x === undefined || x === n
 function table(): string {
   const directRate = rows.find((r) => r.scenario === 'direct')?.deliveriesPerS;
   const lines = [
-    '| scenario | load | delivered / expected | deliveries/s | × direct | × floor | API ingest ev/s | latency p50 / p95 / p99 ms | stack CPU ms/delivery | × floor CPU | CPU % api / worker / temporal / ferretdb / postgresql / floor / bench |',
+    '| scenario | load | delivered / expected | deliveries/s | × direct | × floor | API ingest ev/s | latency p50 / p95 / p99 ms | stack CPU ms/delivery | × floor CPU | CPU % hookrelay / api / worker / temporal / ferretdb / postgresql / floor / bench |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
-  const floorRow = rows.find((r) => r.scenario === 'floor' && r.delivered > 0);
+  // The floor that starts workflows the way the measured stack does: eager starts for the all-in-one process.
+  const floorEager = PROFILE === 'embedded' && PROCESSES === 'all-in-one';
+  const floorRow = rows.find((r) => r.scenario === 'floor' && r.delivered > 0 && r.extra?.eager === floorEager) ?? rows.find((r) => r.scenario === 'floor' && r.delivered > 0);
   const ratioText = (x: number | undefined) => (x === undefined ? '–' : x < 0.1 ? x.toFixed(3) : x.toFixed(2));
   for (const r of rows) {
     const ratio = directRate ? r.deliveriesPerS / directRate : undefined;
@@ -620,12 +622,12 @@ function table(): string {
  * burst's publishes. No MongoDB, no HTTP. Its rate and its CPU per workflow (Temporal + the floor process) are
  * the limit hookrelay's rows are compared with.
  */
-async function floor(): Promise<void> {
+async function floor(eager: boolean): Promise<void> {
   const count = sc(10_000, 200);
-  log(`floor: ${count} workflows, ${CONCURRENCY} starts in flight`);
+  log(`floor: ${count} workflows, ${CONCURRENCY} starts in flight${eager ? ', eager starts over the worker connection' : ''}`);
   const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'floor/worker.ts')], {
     cwd: root,
-    env: { ...process.env, TEMPORAL_ADDRESS: stack!.env.TEMPORAL_ADDRESS, WORKER_FAST_PATH: stack!.env.WORKER_FAST_PATH ?? 'false' },
+    env: { ...process.env, TEMPORAL_ADDRESS: stack!.env.TEMPORAL_ADDRESS, WORKER_FAST_PATH: stack!.env.WORKER_FAST_PATH ?? 'false', BENCH_FLOOR_EAGER: String(eager) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   children.add(child);
@@ -637,9 +639,9 @@ async function floor(): Promise<void> {
     });
     sampler.add('floor', child.pid!);
     const end = sampler.begin();
-    const result = await new Promise<{ startedAt: number; times: number[]; errors: number }>((ok, fail) => {
+    const result = await new Promise<{ startedAt: number; times: number[]; errors: number; eagerlyStarted: number }>((ok, fail) => {
       const t = setTimeout(() => fail(new Error('floor run did not finish')), 600_000);
-      child.on('message', (m: { type?: string; startedAt: number; times: number[]; errors: number }) => m?.type === 'result' && (clearTimeout(t), ok(m)));
+      child.on('message', (m: { type?: string; startedAt: number; times: number[]; errors: number; eagerlyStarted: number }) => m?.type === 'result' && (clearTimeout(t), ok(m)));
       child.send({ type: 'run', count, concurrency: CONCURRENCY });
     });
     const w = end();
@@ -647,13 +649,13 @@ async function floor(): Promise<void> {
     const rate = result.times.length / Math.max(0.001, (last - result.startedAt) / 1000);
     rows.push({
       scenario: 'floor',
-      variant: `${count} no-op workflows, ${CONCURRENCY} starts in flight`,
+      variant: `${count} no-op workflows, ${CONCURRENCY} starts in flight, ${eager ? 'eager starts (one process)' : 'separate client connection'}`,
       events: count, deliveriesExpected: count, delivered: result.times.length,
       deliveriesPerS: round(rate, 1),
       cpuMsPerDelivery: round(stackCpuMs(w.procs, ['temporal', 'floor']) / Math.max(1, result.times.length), 2),
       wallS: round(w.wallMs / 1000),
       procs: w.procs,
-      extra: { errors: result.errors, temporalCpuMsPerWorkflow: round((w.procs.temporal?.cpuMs ?? 0) / Math.max(1, result.times.length), 2), floorProcessCpuMsPerWorkflow: round((w.procs.floor?.cpuMs ?? 0) / Math.max(1, result.times.length), 2) },
+      extra: { eager, errors: result.errors, eagerlyStarted: result.eagerlyStarted, temporalCpuMsPerWorkflow: round((w.procs.temporal?.cpuMs ?? 0) / Math.max(1, result.times.length), 2), floorProcessCpuMsPerWorkflow: round((w.procs.floor?.cpuMs ?? 0) / Math.max(1, result.times.length), 2) },
       notes: ['CPU = Temporal server + the floor process (starter and worker)'],
     });
   } finally {
@@ -715,7 +717,12 @@ function variants(): Variant[] {
     if (name === 'burst') for (const m of ['single', 'batch'] as const) out.push({ scenario: name, label: `burst ${m}`, run: () => burst(m), needsStack: true });
     if (name === 'failing') for (const f of [false, true]) out.push({ scenario: name, label: `failing ${f ? 'on' : 'off'}`, run: () => failing(f), needsStack: true });
     if (name === 'fanout') for (const n of FANOUT) out.push({ scenario: name, label: `fanout ${n}`, run: () => fanout(n), needsStack: true });
-    if (name === 'floor') out.push({ scenario: name, label: 'floor', run: floor, needsStack: true });
+    // Both ways of starting: over a separate client connection (API-only process) and eagerly over the worker's
+    // own connection (the all-in-one process); the one the stack uses comes first and is the rows' `× floor`.
+    if (name === 'floor') {
+      const order = PROFILE === 'embedded' && PROCESSES === 'all-in-one' ? [true, false] : [false, true];
+      for (const eager of order) out.push({ scenario: name, label: `floor${eager ? ' eager' : ''}`, run: () => floor(eager), needsStack: true });
+    }
     if (name === 'list') out.push({ scenario: name, label: 'list', run: list, needsStack: true });
   }
   return out;
@@ -791,6 +798,7 @@ function writeResults(): string | null {
     finishedAt: new Date().toISOString(),
     scale: SCALE,
     profile: PROFILE,
+    processes: PROFILE === 'embedded' ? PROCESSES : 'split',
     scenarios: SELECTED,
     machine: { ...machineStart, loadavgEnd: os.loadavg().map((x) => round(x, 2)) },
     git: gitStart,

@@ -146,3 +146,24 @@ export async function startWorker({ env, logDir, name = 'worker', compiled = fal
   });
   return Object.assign(proc, { metricsPort });
 }
+
+/**
+ * The all-in-one process (src/all-in-one.ts: API and worker in one, eager workflow starts), the embedded default
+ * of `npm start`. Resolves once the API listens and the worker runs.
+ */
+export async function startAllInOne({ env, logDir, name = 'hookrelay', compiled = false }) {
+  const proc = launch(name, process.execPath, entry('all-in-one', compiled), { env, logDir, ipc: true });
+  const { port, metricsPort } = await new Promise((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`${name} did not start within 120 s; see ${logDir}/${name}.log`)), 120_000);
+    let port = null;
+    proc.child.on('message', (m) => {
+      if (m?.type === 'listening') port = m.port;
+      if (m?.type === 'ready') {
+        clearTimeout(t);
+        res({ port, metricsPort: m.metricsPort ?? null });
+      }
+    });
+    proc.exited.then(() => rej(new Error(`${name} exited at start; see ${logDir}/${name}.log`)));
+  });
+  return Object.assign(proc, { port, url: `http://127.0.0.1:${port}`, metricsPort });
+}

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { root, startApi, startFerret, startTemporal, startWorker } from './stack.js';
+import { root, startAllInOne, startFerret, startTemporal } from './stack.js';
 import { build, bundleFile, buildIsStale } from './build.js';
 
 const dataDir = process.env.HOOKRELAY_DATA_DIR ?? join(root, '.data');
@@ -85,9 +85,9 @@ try {
     // The embedded single-machine profile runs the measured worker fast path (docs/performance.md).
     WORKER_FAST_PATH: process.env.WORKER_FAST_PATH ?? 'true',
   };
-  console.log('hookrelay: starting API and worker…');
-  await supervise('api', () => startApi({ env, logDir, compiled: true }));
-  await supervise('worker', () => startWorker({ env, logDir, compiled: true }));
+  // One process serves the API and runs the worker (src/all-in-one.ts: eager workflow starts, docs/performance.md).
+  console.log('hookrelay: starting hookrelay (API and worker)…');
+  await supervise('hookrelay', () => startAllInOne({ env, logDir, compiled: true }));
 
   const keyFile = join(dataDir, 'admin-key');
   const key = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : '(see the first start\'s output)';

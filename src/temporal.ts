@@ -1,3 +1,4 @@
+import type { NativeConnection } from '@temporalio/worker';
 import { Client, Connection, ScheduleAlreadyRunning, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { UnavailableError } from './errors.js';
@@ -9,8 +10,18 @@ import { currentTraceparent, tracingEnabled } from './tracing.js';
 
 export type Temporal = {
   client: Client;
-  connection: Connection;
+  connection: Connection | NativeConnection;
   taskQueue: string;
+  /**
+   * True once workflows are started over a worker's connection in this process (the all-in-one process): delivery
+   * starts then ask for an eager start, and the server hands the first workflow task back in the start's answer
+   * instead of through a task-queue poll (measured in docs/performance.md).
+   */
+  eager: boolean;
+  /** Delivery workflows this process started, and how many of them the server started eagerly. */
+  starts: { total: number; eager: number };
+  /** Starts workflows over `native` from now on, with eager starts (see `eager`). */
+  useWorkerConnection(native: NativeConnection): void;
   ping(): Promise<void>;
   /** Throws UnavailableError unless Temporal answered a ping within the last second (cached). */
   requireUp(): Promise<void>;
@@ -27,15 +38,25 @@ export function openTemporal(config: Config): Temporal {
     : undefined;
   const client = new Client({ connection, namespace: config.temporal.namespace, interceptors });
   const ping = () =>
-    connection.withDeadline(Date.now() + 2000, async () => {
-      await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
+    t.connection.withDeadline(Date.now() + 2000, async () => {
+      await t.connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
     });
   let last: { at: number; up: boolean } = { at: 0, up: false };
   let inflight: Promise<boolean> | null = null;
-  return {
+  const t: Temporal = {
     client,
     connection,
     taskQueue: config.temporal.taskQueue,
+    eager: false,
+    starts: { total: 0, eager: 0 },
+    useWorkerConnection(native) {
+      const lazy = t.connection;
+      t.client = new Client({ connection: native, namespace: config.temporal.namespace, interceptors });
+      t.connection = native;
+      t.eager = true;
+      // Calls already under way on the lazy connection finish first; the worker's connection is closed by its owner.
+      setTimeout(() => void (lazy as Connection).close().catch(() => {}), 10_000).unref();
+    },
     ping,
     async requireUp() {
       if (Date.now() - last.at > 1000) {
@@ -48,8 +69,10 @@ export function openTemporal(config: Config): Temporal {
       }
       if (!last.up) throw new UnavailableError('temporal');
     },
-    close: () => connection.close(),
+    // The worker's connection (after useWorkerConnection) belongs to the worker role, which closes it.
+    close: () => (t.connection === connection ? connection.close() : Promise.resolve()),
   };
+  return t;
 }
 
 export const deliveryWorkflowId = (webhookId: string, eventId: string) => `delivery/${webhookId}/${eventId}`;
@@ -95,12 +118,15 @@ function deliveryStartOptions(t: Temporal, input: DeliveryInput, url: string) {
 /** Starts the first run of a delivery; a second start of the same (webhook, event) is a no-op, never a resend. */
 export async function startDelivery(t: Temporal, input: DeliveryInput, url: string): Promise<void> {
   try {
-    await temporalCall(t, () =>
+    const handle = await temporalCall(t, () =>
       t.client.workflow.start('deliveryWorkflow', {
         ...deliveryStartOptions(t, input, url),
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        requestEagerStart: t.eager,
       }),
     );
+    t.starts.total++;
+    if (handle.eagerlyStarted) t.starts.eager++;
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) return;
     throw err;

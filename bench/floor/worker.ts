@@ -12,6 +12,9 @@ import { skipNoopVmWatchdog, stopPromiseStackTraces } from '../../src/worker-vm.
 const address = process.env.TEMPORAL_ADDRESS!;
 const taskQueue = 'hookrelay-floor';
 const fastPath = process.env.WORKER_FAST_PATH === 'true';
+// BENCH_FLOOR_EAGER=true: the starter shares the worker's NativeConnection and asks for eager starts (the first
+// workflow task comes back in the start's answer instead of through matching), as the all-in-one process does.
+const eager = process.env.BENCH_FLOOR_EAGER === 'true';
 
 const times: number[] = [];
 const connection = await NativeConnection.connect({ address });
@@ -29,7 +32,8 @@ const worker = await Worker.create({
   shutdownGraceTime: '20s',
 });
 if (fastPath) stopPromiseStackTraces();
-const client = new Client({ connection: await Connection.connect({ address }) });
+const client = new Client({ connection: eager ? connection : await Connection.connect({ address }) });
+let eagerlyStarted = 0;
 const running = worker.run();
 process.send!({ type: 'ready' });
 
@@ -42,8 +46,9 @@ process.on('message', async (m: { type: string; count: number; concurrency: numb
     while (next < m.count) {
       const i = next++;
       try {
-        await client.workflow.start('floorWorkflow', {
+        const handle = await client.workflow.start('floorWorkflow', {
           taskQueue,
+          requestEagerStart: eager,
           workflowId: `floor/${startedAt}/${i}`,
           args: [],
           typedSearchAttributes: new TypedSearchAttributes([
@@ -51,6 +56,7 @@ process.on('message', async (m: { type: string; count: number; concurrency: numb
             { key: SA_ORG_ID, value: 'org_floor' }, { key: SA_STATUS, value: 'pending' },
           ]),
         });
+        if (handle.eagerlyStarted) eagerlyStarted++;
       } catch {
         errors++;
       }
@@ -60,7 +66,7 @@ process.on('message', async (m: { type: string; count: number; concurrency: numb
   const deadline = Date.now() + 120_000;
   while (times.length < m.count - errors && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 300)); // the last workflows' final task (the upsert) completes
-  process.send!({ type: 'result', startedAt, times: [...times], errors });
+  process.send!({ type: 'result', startedAt, times: [...times], errors, eagerlyStarted });
 });
 process.on('SIGTERM', () => {
   worker.shutdown();

@@ -3,12 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 // @ts-expect-error plain JS module shared with npm start and the tests
-import { freePort, startApi, startFerret, startTemporal, startWorker } from '../../scripts/stack.js';
+import { freePort, startAllInOne, startApi, startFerret, startTemporal, startWorker } from '../../scripts/stack.js';
 // @ts-expect-error plain JS module shared with npm run start:cluster
 import { startCluster } from '../../scripts/cluster.js';
 
 /** BENCH_PROFILE: `embedded` (default: dev server + FerretDB on SQLite, one API, one worker) or `cluster`. */
 export const PROFILE = process.env.BENCH_PROFILE === 'cluster' ? 'cluster' : 'embedded';
+/**
+ * BENCH_PROCESSES (embedded profile): `all-in-one` (default, as npm start runs it: API and worker in one process,
+ * eager workflow starts) or `split` (an API-only and a worker-only process, as when scaling out).
+ */
+export const PROCESSES = process.env.BENCH_PROCESSES === 'split' ? 'split' : 'all-in-one';
 
 export type Proc = { name: string; pid: number; stop(timeoutMs?: number): Promise<void>; running: boolean };
 
@@ -69,6 +74,11 @@ export async function startBenchStack(onProc: (p: Proc) => void): Promise<BenchS
       WORKER_FAST_PATH: process.env.BENCH_WORKER_FAST_PATH ?? 'true',
       WORKER_METRICS_PORT: '0',
     };
+    if (PROCESSES === 'all-in-one') {
+      // One process, one MongoDB counter: read once.
+      const one = track((await startAllInOne({ env, logDir })) as Proc) as Proc & { url: string };
+      return { apiUrl: one.url, adminKey, dataDir, logDir, env, procs, stop, metricsUrls: [`${one.url}/metrics`] };
+    }
     const api = track((await startApi({ env, logDir })) as Proc) as Proc & { url: string };
     const worker = track((await startWorker({ env, logDir })) as Proc) as Proc & { metricsPort: number | null };
     const metricsUrls = [`${api.url}/metrics`, ...(worker.metricsPort ? [`http://127.0.0.1:${worker.metricsPort}/metrics`] : [])];

@@ -34,6 +34,20 @@ new client.Counter({
   },
 });
 
+let workflowStarts: () => { total: number; eager: number } = () => ({ total: 0, eager: 0 });
+new client.Counter({
+  name: 'hookrelay_workflow_starts_total',
+  help: 'Delivery workflows this process started, by whether the server started them eagerly (the all-in-one process asks for it)',
+  labelNames: ['eager'] as const,
+  registers: [metrics.registry],
+  collect() {
+    const s = workflowStarts();
+    this.reset();
+    this.inc({ eager: 'true' }, s.eager);
+    this.inc({ eager: 'false' }, s.total - s.eager);
+  },
+});
+
 /** Readiness is cached for a moment so a burst of probes does not become a burst of pings. */
 function readiness(deps: ApiDeps) {
   let last: { at: number; result: { mongodb: boolean; temporal: boolean } } | null = null;
@@ -49,6 +63,7 @@ function readiness(deps: ApiDeps) {
 export function opsRouter(deps: ApiDeps): Router {
   const router = new Router();
   const ready = readiness(deps);
+  workflowStarts = deps.services.workflowStarts;
 
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };

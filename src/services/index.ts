@@ -40,6 +40,8 @@ export function createServices(deps: { config: Config; log: Logger; store: Store
     orgs: { get: (id: OrgId) => getOrg(store, id), identify: (key: string) => identify(store, key) },
     /** Readiness of the two dependencies, for /readyz. */
     readiness: { mongodb: () => store.ping(), temporal: () => temporal.ping() },
+    /** Delivery workflows this process started, and how many the server started eagerly (all-in-one process). */
+    workflowStarts: () => ({ ...temporal.starts }),
   };
 }
 

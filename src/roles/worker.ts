@@ -1,0 +1,192 @@
+import { fork } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import client from 'prom-client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createDeliveryMetrics, type DeliveryMetrics } from '../../activities/metrics.js';
+import { createActivities } from '../../activities/index.js';
+import { createSender } from '../../activities/http.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import { commandCounts, type Store } from '../storage/mongo.js';
+import { ensureNamespaceRetention, ensureRetentionSchedule, type Temporal } from '../temporal.js';
+import { createPublisher } from '../services/publish.js';
+import { createControl } from '../services/control.js';
+import { createRecoveries } from '../services/recoveries.js';
+import { fastPathUnavailable, skipNoopVmWatchdog, stopPromiseStackTraces } from '../worker-vm.js';
+
+/**
+ * The worker role: delivery, recovery and retention workflows and their activities. Runs alone (src/worker.ts) or
+ * beside the API in the all-in-one process (src/all-in-one.ts), which then starts workflows over this role's
+ * connection so the server can hand each new workflow's first task straight back (eager start).
+ */
+export type WorkerRole = {
+  connection: NativeConnection;
+  worker: Worker;
+  metricsPort: number | null;
+  fastPath: boolean;
+  /** Resolves when the worker has stopped (after shutdown(), or on a fatal error). */
+  running: Promise<void>;
+  /** Stops polling, lets running attempts finish (up to 20 s), then closes what the role opened. */
+  shutdown(): Promise<void>;
+};
+
+async function connect(config: Config, log: Logger): Promise<NativeConnection> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await NativeConnection.connect({ address: config.temporal.address });
+    } catch (err) {
+      if (attempt % 10 === 1) log.warn({ err: (err as Error).message }, 'Temporal not reachable; retrying');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+/**
+ * Bundling the workflow code loads webpack, whose ~110 MB of RSS would stay with the worker for its lifetime
+ * (measured: 93 → 207 MB after bundling and a full GC). A short-lived child bundles instead.
+ */
+function bundleWorkflowsInChild(): Promise<string> {
+  // From source (tsx) the modules are .ts; compiled (dist/) they are .js.
+  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  const workflowsPath = fileURLToPath(new URL(`../../workflows/index.${ext}`, import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL(`../bundle-child.${ext}`, import.meta.url)), [workflowsPath], {
+      execArgv: process.execArgv.filter((a) => !a.startsWith('--cpu-prof')),
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let code: string | null = null;
+    child.once('message', (m: { code: string }) => {
+      code = m.code;
+    });
+    child.once('error', reject);
+    // 'close' comes after the last IPC message; 'exit' may come before a multi-megabyte one is read.
+    child.once('close', (status) => (code !== null ? resolve(code) : reject(new Error(`workflow bundler exited with ${status}`))));
+  });
+}
+
+/**
+ * The worker's Prometheus endpoint (WORKER_METRICS_PORT; 0 = any free port, -1 = none). A port in use is logged,
+ * not fatal: deliveries matter more than their metrics.
+ */
+function serveMetrics(config: Config, log: Logger, metrics: DeliveryMetrics): Promise<number | null> {
+  if (config.workerMetricsPort < 0) return Promise.resolve(null);
+  const server: Server = createServer(async (req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': metrics.registry.contentType });
+    res.end(await metrics.registry.metrics());
+  });
+  return new Promise((resolve) => {
+    server.once('error', (err) => {
+      log.warn({ err: err.message, port: config.workerMetricsPort }, 'worker metrics not served');
+      resolve(null);
+    });
+    server.listen(config.workerMetricsPort, config.host, () => {
+      server.unref();
+      resolve((server.address() as { port: number }).port);
+    });
+  });
+}
+
+/** Deliveries not yet ended, counted every minute (a count by status is a scan on FerretDB: not per scrape). */
+function countOpenDeliveries(store: Store, metrics: DeliveryMetrics) {
+  const count = async () => {
+    for (const status of ['pending', 'paused'] as const) {
+      try {
+        metrics.open(status, await store.c.deliveries.countDocuments({ status }));
+      } catch {
+        // the next round tries again
+      }
+    }
+  };
+  void count();
+  setInterval(count, 60_000).unref();
+}
+
+export async function startWorkerRole(deps: { config: Config; log: Logger; store: Store; temporal: Temporal }): Promise<WorkerRole> {
+  const { config, log, store, temporal } = deps;
+  const publisher = createPublisher({ store, temporal, log });
+  const control = createControl({ store, temporal, log, publisher });
+  const recoveries = createRecoveries({ store, temporal, control });
+  const sender = createSender({ allowPrivateTargets: config.allowPrivateTargets, proxyUrl: config.egressProxyUrl });
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const metrics = createDeliveryMetrics(registry);
+  if (config.allowPrivateTargets) log.warn('private and loopback webhook targets are allowed (ALLOW_PRIVATE_TARGETS)');
+
+  const bundlePath = config.worker.bundlePath;
+  const [connection, workflowBundle] = await Promise.all([
+    connect(config, log),
+    bundlePath ? { codePath: bundlePath } : bundleWorkflowsInChild().then((code) => ({ code })),
+  ]);
+  let fastPath = config.worker.fastPath;
+  const unavailable = fastPath ? fastPathUnavailable() : null;
+  if (unavailable) {
+    // A worker on the SDK's defaults is slower but correct; one that refused to start would deliver nothing.
+    log.warn({ reason: unavailable }, 'WORKER_FAST_PATH ignored: running workflows with the SDK defaults');
+    fastPath = false;
+  }
+  if (fastPath) skipNoopVmWatchdog();
+  const worker = await Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowBundle,
+    activities: createActivities({ store, sender, config, log, control, recoveries, metrics }),
+    maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    // Fast path: workflows on the main thread, without the per-call watchdog thread (see worker-vm.ts). Without
+    // it: the SDK's defaults (workflows in a worker thread, deadlock detection, stack traces in the Web UI).
+    debugMode: fastPath,
+    // On SIGTERM/SIGINT: stop polling, let running attempts finish for up to 20 s; what does not finish is retried
+    // by Temporal on another worker (at-least-once, same webhook-id).
+    shutdownGraceTime: '20s',
+  });
+  if (fastPath && !stopPromiseStackTraces()) log.warn('could not stop the SDK per-promise stack-trace hook (SDK internals changed?)');
+  // Temporal worker slots in use, read at each scrape.
+  new client.Gauge({
+    name: 'hookrelay_worker_slots_in_use',
+    help: 'Temporal worker task slots in use, by kind (activity, local_activity, workflow)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      const s = worker.getStatus();
+      this.set({ kind: 'activity' }, s.numInFlightNonLocalActivities);
+      this.set({ kind: 'local_activity' }, s.numInFlightLocalActivities);
+      this.set({ kind: 'workflow' }, s.numInFlightWorkflowActivations);
+    },
+  });
+  new client.Counter({
+    name: 'hookrelay_mongodb_commands_total', help: 'MongoDB commands (round trips) this process sent, by command', labelNames: ['command'] as const, registers: [registry],
+    collect() {
+      this.reset();
+      for (const [command, n] of commandCounts) this.inc({ command }, n);
+    },
+  });
+  new client.Gauge({ name: 'hookrelay_worker_cached_workflows', help: 'Workflows in the worker cache', registers: [registry], collect() { this.set(worker.getStatus().numCachedWorkflows); } });
+  countOpenDeliveries(store, metrics);
+  // Retention: the cleanup's schedule, and Temporal's own history retention set to match (best effort: a worker
+  // that cannot set them still delivers, and says so).
+  try {
+    await ensureRetentionSchedule(temporal, config.retention.intervalMs);
+    const ns = await ensureNamespaceRetention(temporal, config.temporal.namespace, config.retention.days);
+    log.info({ days: config.retention.days, everyMs: config.retention.intervalMs, namespaceRetention: ns }, 'retention schedule ready');
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'retention schedule or namespace retention not set; retrying at the next start');
+  }
+  const metricsPort = await serveMetrics(config, log, metrics);
+  log.info({ taskQueue: config.temporal.taskQueue, fastPath, prebuiltBundle: !!bundlePath, metricsPort }, 'worker started');
+  const running = worker.run();
+  return {
+    connection, worker, metricsPort, fastPath, running,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch((err) => log.error({ err }, 'worker stopped with an error'));
+      await Promise.allSettled([sender.close()]);
+    },
+  };
+}
