@@ -2,9 +2,11 @@
 // loopback ports, runs the scenarios, writes bench/results/<date-time>.json and prints a markdown table.
 //
 //   BENCH_SCALE=0.1        scales durations and counts (1 = the full run, ~10–15 min on 2 cores)
-//   BENCH_SCENARIOS=direct,floor,steady,burst,failing,fanout,list   which scenarios (in this order)
+//   BENCH_SCENARIOS=direct,floor,steady,burst,failing,fanout,list,long   which scenarios (in this order)
+//   BENCH_PROCESSES=split  an API-only and a worker-only process instead of the all-in-one process (npm start's)
+//   BENCH_LONG_RATE=45     events/s of the long scenario (10 min × scale, with the retention schedule deleting)
 //   BENCH_LIST=100,100000  webhooks and deliveries of the list scenario (GET /v1/webhooks?per_page=100)
-//   BENCH_MAX_MINUTES=25   hard limit for the whole run; loops stop and the stack is stopped after it
+//   BENCH_MAX_MINUTES=45   hard limit for the whole run; loops stop and the stack is stopped after it
 //   BENCH_FANOUT=1,10,100  webhook counts of the fanout scenario
 //   BENCH_STEADY_RATES=10,50,100  publish rates (events/s) of the steady scenario
 //   BENCH_KEEP=1           keep the temp dir (logs, SQLite files) after the run
@@ -12,7 +14,7 @@
 //
 // Every loop is bounded by count and by time; the stack is stopped at the end, on error and on SIGINT/SIGTERM.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,19 +23,19 @@ import { ReceiverSet, type Receiver } from './lib/receivers.js';
 import { Sampler, type ProcUsage } from './lib/procstat.js';
 import { percentiles, perSecond, round, sleep, type Percentiles } from './lib/stats.js';
 import { PROCESSES, PROFILE, startBenchStack, type BenchStack } from './lib/stack.js';
-import { seedDeliveries } from './lib/seed.js';
+import { countOld, seedDeliveries, seedOld } from './lib/seed.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 
 const SCALE = Math.min(10, Math.max(0.01, Number(process.env.BENCH_SCALE ?? 1) || 1));
-const ALL = ['direct', 'floor', 'steady', 'burst', 'failing', 'fanout', 'list'] as const;
+const ALL = ['direct', 'floor', 'steady', 'burst', 'failing', 'fanout', 'list', 'long'] as const;
 type ScenarioName = (typeof ALL)[number];
 const SELECTED: ScenarioName[] = (process.env.BENCH_SCENARIOS ?? ALL.join(','))
   .split(',')
   .map((s) => s.trim())
   .filter((s): s is ScenarioName => (ALL as readonly string[]).includes(s));
-const MAX_MS = Math.max(1, Number(process.env.BENCH_MAX_MINUTES ?? 25)) * 60_000;
+const MAX_MS = Math.max(1, Number(process.env.BENCH_MAX_MINUTES ?? 45)) * 60_000;
 const KEEP = process.env.BENCH_KEEP === '1';
 /** Publishes in flight for the closed-loop scenarios (burst, fanout). */
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -377,7 +379,8 @@ async function steady(rate: number): Promise<void> {
     ingest: ingestOf(st, published.size, loop.seconds),
     latencyMs: percentiles(lat),
     timeline: perSecond(times, st.firstSent, 600),
-    extra: { offeredPerS: rate, skippedTooManyInFlight: loop.skipped, publishErrors: st.errorSamples, duplicates: set.duplicates },
+    // Over capacity the backlog drains after publishing stops: how long that takes.
+    extra: { offeredPerS: rate, skippedTooManyInFlight: loop.skipped, publishErrors: st.errorSamples, duplicates: set.duplicates, drainAfterPublishingS: round(Math.max(0, lastArrival - (st.firstSent + loop.seconds * 1000)) / 1000, 1) },
     notes: drained ? [] : [`drain cap hit: ${published.size - set.deliveredTotal} not delivered`],
   });
   await teardown(hooks, set);
@@ -670,6 +673,81 @@ async function floor(eager: boolean): Promise<void> {
  * (each with one finished attempt, 90 % succeeded) written straight into MongoDB and summed into each webhook's
  * health summary by the worker's own code; then GET /v1/webhooks?per_page=100 repeatedly, idle.
  */
+/**
+ * The long run: a steady rate (BENCH_LONG_RATE, default 45 events/s, about half of this machine's capacity) for
+ * 10 minutes (× BENCH_SCALE) to 1 webhook, while the retention schedule (every 30 s here) deletes old data seeded
+ * at the start (events, deliveries and attempts 40 days old): the rate and latency per minute show whether they
+ * hold as the databases grow.
+ */
+async function long(): Promise<void> {
+  const rate = Number(process.env.BENCH_LONG_RATE ?? 45);
+  const seconds = sc(600, 60);
+  const set = await receiverSet();
+  const rcvs = await set.add(1, 'long-');
+  const type = 'bench.long';
+  const hooks = await setupWebhooks(rcvs, type);
+  const oldCount = sc(50_000, 5_000);
+  const t0 = performance.now();
+  const seeded = await seedOld(stack!.env.MONGODB_URL, stack!.env.MONGODB_DB, hooks[0], oldCount, 40);
+  log(`long: ${oldCount} old events + deliveries + attempts written in ${round((performance.now() - t0) / 1000, 1)} s; ${rate} events/s for ${seconds} s`);
+  const dbBytes = () => dirBytes(stack!.dataDir);
+  const bytesStart = dbBytes();
+  const published: Published = new Map();
+  const st = newPublishStats();
+  const end = sampler.begin();
+  const loop = await openLoop(rate, seconds, 256, (i) => publishOne(type, payload('long', i), published, st));
+  const drained = await waitUntil(() => set.deliveredTotal >= published.size, sc(30_000, 10_000));
+  const w = end();
+  const left = await countOld(stack!.env.MONGODB_URL, stack!.env.MONGODB_DB);
+  const times = set.deliveredTimes;
+  const lastArrival = times.length ? maxOf(times) : st.firstSent;
+  // Per minute of publishing: deliveries that arrived in it, and the latency of the events published in it.
+  const minutes: { minute: number; deliveredPerS: number; p50: number | null; p99: number | null }[] = [];
+  for (let m = 0; m * 60 < seconds; m++) {
+    const [a, b] = [st.firstSent + m * 60_000, st.firstSent + Math.min(seconds, (m + 1) * 60) * 1000];
+    const arrived = times.filter((x) => x >= a && x < b).length;
+    const lat: number[] = [];
+    for (const [id, p] of published) {
+      if (p.sent < a || p.sent >= b) continue;
+      const at = rcvs[0].delivered.get(id);
+      if (at !== undefined) lat.push(at - p.sent);
+    }
+    const pc = percentiles(lat);
+    minutes.push({ minute: m + 1, deliveredPerS: round(arrived / ((b - a) / 1000), 1), p50: pc ? round(pc.p50) : null, p99: pc ? round(pc.p99) : null });
+  }
+  const [first, lastMinute] = [minutes[0], minutes[minutes.length - 1]];
+  rows.push({
+    scenario: 'long',
+    variant: `${rate} ev/s × ${seconds} s, 1 webhook, retention deleting ${oldCount.toLocaleString('en-US')} old events`,
+    events: published.size,
+    deliveriesExpected: published.size,
+    ...stackFigures(set, st.firstSent, lastArrival, w),
+    ingest: ingestOf(st, published.size, loop.seconds),
+    latencyMs: percentiles(latencies(published, rcvs)),
+    timeline: perSecond(times, st.firstSent, 1200),
+    extra: {
+      offeredPerS: rate, minutes, lastToFirstMinute: first && lastMinute ? round(lastMinute.deliveredPerS / Math.max(0.001, first.deliveredPerS), 3) : null,
+      retention: { seeded, left, deleted: { events: oldCount - left.events, deliveries: oldCount - left.deliveries } },
+      dataDirBytes: { start: bytesStart, end: dbBytes() }, publishErrors: st.errorSamples, duplicates: set.duplicates,
+    },
+    notes: [
+      ...(drained ? [] : [`drain cap hit: ${published.size - set.deliveredTotal} not delivered`]),
+      `per minute (deliveries/s, p50/p99 ms): ${minutes.map((x) => `${x.deliveredPerS} (${x.p50}/${x.p99})`).join(', ')}`,
+      `retention: old deliveries ${oldCount} → ${left.deliveries}, old events ${oldCount} → ${left.events}`,
+    ],
+  });
+  await teardown(hooks, set);
+}
+
+function dirBytes(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    n += e.isDirectory() ? dirBytes(p) : statSync(p).size;
+  }
+  return n;
+}
+
 async function list(): Promise<void> {
   const set = await receiverSet();
   const [rcv] = await set.add(1, 'list');
@@ -707,7 +785,7 @@ async function list(): Promise<void> {
   log(`list: ${ms.length} requests, p50 ${round(percentiles(ms)?.p50 ?? 0)} ms, health ${JSON.stringify(health)}`);
 }
 
-type Variant = { scenario: ScenarioName; label: string; run: () => Promise<void>; needsStack: boolean };
+type Variant = { scenario: ScenarioName; label: string; run: () => Promise<void>; needsStack: boolean; stackEnv?: Record<string, string> };
 
 function variants(): Variant[] {
   const out: Variant[] = [];
@@ -724,6 +802,7 @@ function variants(): Variant[] {
       for (const eager of order) out.push({ scenario: name, label: `floor${eager ? ' eager' : ''}`, run: () => floor(eager), needsStack: true });
     }
     if (name === 'list') out.push({ scenario: name, label: 'list', run: list, needsStack: true });
+    if (name === 'long') out.push({ scenario: name, label: 'long', run: long, needsStack: true, stackEnv: { RETENTION_INTERVAL_MS: '30000' } });
   }
   return out;
 }
@@ -748,7 +827,7 @@ async function mongoCommands(urls: string[]): Promise<number> {
  * operation grows with collection size, and a capped variant leaves running workflows behind.
  */
 async function withStack(v: Variant) {
-  stack = await startBenchStack((p) => sampler.add(p.name, p.pid));
+  stack = await startBenchStack((p) => sampler.add(p.name, p.pid), v.stackEnv);
   STACK_PROCS = stack.procs.filter((p) => p.pid !== process.pid).map((p) => p.name);
   api = new Api(stack.apiUrl, stack.adminKey);
   try {

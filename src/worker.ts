@@ -18,6 +18,7 @@ async function main() {
   const role = await startWorkerRole({ config, log, store, temporal });
   if (process.send) process.send({ type: 'ready', metricsPort: role.metricsPort });
   // The SDK stops the worker on SIGINT/SIGTERM by itself (graceful: running attempts get 20 s).
+  await role.running.catch((err) => log.error({ err }, 'worker stopped with an error'));
   await role.shutdown();
   await Promise.allSettled([store.close(), temporal.close(), role.connection.close(), tracing.shutdown()]);
   log.info('worker stopped');

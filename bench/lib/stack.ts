@@ -33,7 +33,7 @@ export type BenchStack = {
  * A throwaway stack on free ports: Temporal dev server (headless), FerretDB, API, worker — the same
  * functions `npm start` and the tests use. Processes already started are stopped if a later one fails.
  */
-export async function startBenchStack(onProc: (p: Proc) => void): Promise<BenchStack> {
+export async function startBenchStack(onProc: (p: Proc) => void, extraEnv: Record<string, string> = {}): Promise<BenchStack> {
   if (PROFILE === 'cluster') return startClusterBenchStack(onProc);
   const dataDir = mkdtempSync(join(tmpdir(), 'hookrelay-bench-'));
   const logDir = join(dataDir, 'logs');
@@ -73,6 +73,9 @@ export async function startBenchStack(onProc: (p: Proc) => void): Promise<BenchS
       // As npm start runs it; BENCH_WORKER_FAST_PATH=false measures the SDK defaults.
       WORKER_FAST_PATH: process.env.BENCH_WORKER_FAST_PATH ?? 'true',
       WORKER_METRICS_PORT: '0',
+      // BENCH_NODE_OPTIONS: V8 flags for hookrelay's processes only (e.g. heap limits when measuring memory).
+      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+      ...extraEnv,
     };
     if (PROCESSES === 'all-in-one') {
       // One process, one MongoDB counter: read once.

@@ -111,6 +111,32 @@ export const isBuiltin = (name: string) => BUILTIN_EVENT_TYPES.some((t) => t.nam
 
 export type LiveType = { doc: EventTypeDoc; deprecated: boolean };
 
+/**
+ * Event types of an organization for publishing, cached per organization and checked against the catalog's revision
+ * (read with the webhooks' revision in one document by `_id`, so a publish no longer reads its type): a change to
+ * the catalog is seen by the next publish. Like the webhook index, entries also expire after a minute.
+ */
+export function createTypeCache(store: Store) {
+  const MAX_AGE_MS = 60_000;
+  const cache = new Map<OrgId, { rev: string; loadedAt: number; types: Map<string, LiveType> }>();
+  return {
+    async require(orgId: OrgId, name: string, path: string, typesRev: string): Promise<LiveType> {
+      let hit = cache.get(orgId);
+      if (!hit || hit.rev !== typesRev || Date.now() - hit.loadedAt > MAX_AGE_MS) {
+        cache.delete(orgId);
+        if (cache.size >= 10_000) cache.delete(cache.keys().next().value!);
+        cache.set(orgId, (hit = { rev: typesRev, loadedAt: Date.now(), types: new Map() }));
+      }
+      const known = hit.types.get(name);
+      if (known) return known;
+      // Only live types are kept: an unknown or archived one is looked up again each time (and answered 400).
+      const live = await requireLiveType(store, orgId, name, path);
+      if (hit.types.size < 1000) hit.types.set(name, live);
+      return live;
+    },
+  };
+}
+
 /** The live (not archived) event type, or unknown_event_type. */
 export async function requireLiveType(store: Store, orgId: OrgId, name: string, path: string): Promise<LiveType> {
   let doc = await eventTypeRepo(store, orgId).get(name);

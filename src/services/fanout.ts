@@ -78,7 +78,7 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
       if (current?.status === 'active' && stored._id === d._id) await release(current, d);
     }
     // The fan-out is done; removing its entry is cleanup the answer need not wait for (the sweep removes leftovers).
-    t.events.outbox.done(event._id).catch((err) => log.warn({ err, event: event._id }, 'outbox cleanup deferred to the sweep'));
+    t.events.outbox.doneSoon(event._id).catch((err) => log.warn({ err, event: event._id }, 'outbox cleanup deferred to the sweep'));
   }
 
   /**

@@ -10,7 +10,8 @@ import { eachLimit, type Temporal } from '../temporal.js';
 import type { Logger } from '../log.js';
 import { createFanout } from './fanout.js';
 import { createWebhookIndex } from './webhook-index.js';
-import { deprecationNote, OPERATIONAL_EVENT_TYPES, requireLiveType, validateData } from './event-types.js';
+import { createTypeCache, deprecationNote, OPERATIONAL_EVENT_TYPES, requireLiveType, validateData } from './event-types.js';
+import { revisions } from '../storage/repos/webhooks.js';
 
 export type PublishInput = {
   /** The application (id or uid) whose webhooks receive it; absent = organization-level webhooks only. */
@@ -42,6 +43,8 @@ export type PublishObserver = { fanoutWidth(webhooks: number): void };
 export function createPublisher(deps: { store: Store; temporal: Temporal; log: Logger; observe?: PublishObserver }) {
   const { store, temporal, log } = deps;
   const webhookIndex = createWebhookIndex(store);
+  const types = createTypeCache(store);
+  type Revs = { webhooks: string; types: string };
   const { fanout, sweep } = createFanout(deps);
 
   /** The application an input names (id or uid), or null; 404 if it names none of this organization's. */
@@ -55,8 +58,8 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
   }
 
   /** Validates one input; returns its application and the deprecation note if its type is deprecated. */
-  async function check(orgId: OrgId, input: PublishInput, path: string): Promise<{ appId: AppId | null; deprecation: string | null }> {
-    const { doc, deprecated } = await requireLiveType(store, orgId, input.type, `${path}type`);
+  async function check(orgId: OrgId, input: PublishInput, path: string, revs: Revs): Promise<{ appId: AppId | null; deprecation: string | null }> {
+    const { doc, deprecated } = await types.require(orgId, input.type, `${path}type`, revs.types);
     validateData(doc, input.data, `${path}data`);
     const appId = await applicationOf(orgId, input);
     return { appId, deprecation: deprecated ? deprecationNote(doc) : null };
@@ -67,8 +70,8 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
    * webhooks) — no default ever sends one customer's event to another's endpoint — then by type, channels, filter.
    * Paused and disabled webhooks match too: their deliveries are recorded as held or skipped (services/fanout.ts).
    */
-  async function matchWebhooks(orgId: OrgId, appId: AppId | null, envelope: Envelope): Promise<WebhookDoc[]> {
-    const candidates = (await webhookIndex.all(orgId)).filter((wh) => (wh.application_id ?? null) === appId);
+  async function matchWebhooks(orgId: OrgId, appId: AppId | null, envelope: Envelope, revs?: Revs): Promise<WebhookDoc[]> {
+    const candidates = (await webhookIndex.all(orgId, revs?.webhooks)).filter((wh) => (wh.application_id ?? null) === appId);
     // Operational events (webhook.disabled names another customer's endpoint) go only to webhooks that list them.
     const operational = OPERATIONAL_EVENT_TYPES.has(envelope.type);
     return candidates.filter(
@@ -102,7 +105,9 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
   async function publish(orgId: OrgId, input: PublishInput, idempotencyKey?: string): Promise<{ result: PublishResult; deprecation: string | null }> {
     return guard(async () => {
       const t = tenant(store, orgId);
-      const { appId, deprecation } = await check(orgId, input, '');
+      // One read by _id gives both revisions the caches of types and webhooks are checked against.
+      const revs = await revisions(store, orgId);
+      const { appId, deprecation } = await check(orgId, input, '', revs);
       await temporal.requireUp();
       const key = idempotencyKey ? `key:${idempotencyKey}` : input.id ? `id:${input.id}` : null;
       let eventId = newId('evt');
@@ -115,7 +120,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
       }
       let stored: { event: EventDoc; webhooks?: WebhookDoc[] };
       try {
-        stored = await persist(orgId, eventId, input, appId);
+        stored = await persist(orgId, eventId, input, appId, undefined, revs);
       } catch (err) {
         // A concurrent request with the same key is storing this very event: answer what it answers.
         if (!key || !(err instanceof AppError && err.code === 'conflict')) throw err;
@@ -147,8 +152,9 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         seen.set(input.id, i);
       }
       const apps: (AppId | null)[] = [];
+      const revs = await revisions(store, orgId);
       for (const [i, input] of inputs.entries()) {
-        const { appId, deprecation } = await check(orgId, input, `events.${i}.`);
+        const { appId, deprecation } = await check(orgId, input, `events.${i}.`, revs);
         apps.push(appId);
         if (deprecation) deprecations.push(deprecation);
       }
@@ -167,7 +173,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         }
         const eventId = key ? await t.events.idempotency.claim(key, newId('evt')) : newId('evt');
         const stored = await t.events.get(eventId);
-        const { event, webhooks } = stored ? { event: stored, webhooks: undefined } : await persist(orgId, eventId, input, apps[i]);
+        const { event, webhooks } = stored ? { event: stored, webhooks: undefined } : await persist(orgId, eventId, input, apps[i], undefined, revs);
         results[i] = resultOf(event);
         if (!stored) deps.observe?.fanoutWidth(event.matched.length);
         await fanoutOrDefer(event, webhooks);
@@ -191,10 +197,10 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
     return resultOf(event);
   }
 
-  async function persist(orgId: OrgId, eventId: EventId, input: PublishInput, appId: AppId | null, only?: WebhookDoc): Promise<{ event: EventDoc; webhooks: WebhookDoc[] }> {
+  async function persist(orgId: OrgId, eventId: EventId, input: PublishInput, appId: AppId | null, only?: WebhookDoc, revs?: Revs): Promise<{ event: EventDoc; webhooks: WebhookDoc[] }> {
     const timestamp = input.timestamp ? new Date(input.timestamp) : new Date();
     const envelope: Envelope = { id: eventId, type: input.type, timestamp: timestamp.toISOString(), channels: input.channels ?? null, data: input.data };
-    const matched = only ? [only] : await matchWebhooks(orgId, appId, envelope);
+    const matched = only ? [only] : await matchWebhooks(orgId, appId, envelope, revs);
     const body = input.raw ? JSON.stringify(input.data) : JSON.stringify({ id: eventId, type: input.type, timestamp: envelope.timestamp, data: input.data });
     const event: EventDoc = {
       _id: eventId, org_id: orgId, application_id: appId, type: input.type, timestamp, channels: input.channels ?? null, body,

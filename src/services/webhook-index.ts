@@ -16,9 +16,10 @@ const MAX_AGE_MS = 60_000;
 export function createWebhookIndex(store: Store) {
   const cache = new Map<OrgId, { rev: string; loadedAt: number; webhooks: WebhookDoc[] }>();
   return {
-    async all(orgId: OrgId): Promise<WebhookDoc[]> {
+    /** `rev`: the revision already read by the caller (a publish reads both of its organization's revisions at once). */
+    async all(orgId: OrgId, knownRev?: string): Promise<WebhookDoc[]> {
       const repo = webhookRepo(store, orgId);
-      const rev = await repo.revision();
+      const rev = knownRev ?? (await repo.revision());
       const hit = cache.get(orgId);
       if (hit && hit.rev === rev && Date.now() - hit.loadedAt < MAX_AGE_MS) return hit.webhooks;
       const loadedAt = Date.now();

@@ -219,6 +219,9 @@ export type AlertDoc = { _id: string; org_id: OrgId; created_at: Date };
 /** The revision of an organization's webhooks; changes whenever any of them does (see webhook-index.ts). */
 export type WebhookRevDoc = {
   _id: OrgId;
+  /** The webhooks' revision (a new random token at every webhook change). */
   rev: string;
+  /** The event type catalog's revision (a new token at every catalog change). */
+  types_rev?: string;
   updated_at: Date;
 };

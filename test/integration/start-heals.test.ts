@@ -57,6 +57,9 @@ describe('npm start (scripts/start.js)', () => {
     }, 30_000, 250);
     await rcv.waitFor(1, 60_000);
     expect(rcv.received[0].headers['webhook-id']).toBe(pub.body.id);
+    // The all-in-one process started that delivery's workflow eagerly (over its worker's own connection).
+    const metrics = await (await fetch(`${apiUrl}/metrics`)).text();
+    expect(Number(/hookrelay_workflow_starts_total\{eager="true"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
     const log = readFileSync(join(dir, 'logs', 'hookrelay.log'), 'utf8');
     expect(log).not.toMatch(/hrk_[A-Za-z0-9]{20,}/);
     expect(start.exitCode).toBeNull();

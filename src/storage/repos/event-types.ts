@@ -2,6 +2,7 @@ import type { OrgId } from '../../domain/ids.js';
 import { isDuplicateKey, type Store } from '../mongo.js';
 import { findPage, type PageQuery } from '../page.js';
 import type { EventTypeDoc } from '../types.js';
+import { touchRevision } from './webhooks.js';
 
 export class DuplicateEventTypeError extends Error {}
 
@@ -24,14 +25,17 @@ export function eventTypeRepo(store: Store, orgId: OrgId) {
         if (isDuplicateKey(err)) throw new DuplicateEventTypeError(doc.name);
         throw err;
       }
+      await touchRevision(store, orgId, 'types_rev');
       return full;
     },
     /** Creates the type unless it exists (built-in types of every organization). */
     async ensure(doc: Omit<EventTypeDoc, '_id' | 'org_id'>): Promise<void> {
-      await c.eventTypes.updateOne({ _id: idOf(doc.name) }, { $setOnInsert: { ...doc, _id: idOf(doc.name), org_id: orgId } }, { upsert: true });
+      const r = await c.eventTypes.updateOne({ _id: idOf(doc.name) }, { $setOnInsert: { ...doc, _id: idOf(doc.name), org_id: orgId } }, { upsert: true });
+      if (r.upsertedCount > 0) await touchRevision(store, orgId, 'types_rev');
     },
     async set(name: string, fields: Partial<Omit<EventTypeDoc, '_id' | 'org_id' | 'name'>>): Promise<void> {
       await c.eventTypes.updateOne({ _id: idOf(name) }, { $set: { ...fields, updated_at: new Date() } });
+      await touchRevision(store, orgId, 'types_rev');
     },
   };
 }

@@ -93,11 +93,50 @@ export function eventRepo(store: Store, orgId: OrgId) {
       async done(id: EventId): Promise<void> {
         await c.outbox.deleteOne({ _id: id });
       },
+      /**
+       * Removes the entry with others in one command, within ~100 ms (the happy path's cleanup: one round trip per
+       * batch of fan-outs instead of one per event). What a crash leaves behind, the sweep finishes and removes.
+       */
+      doneSoon(id: EventId): Promise<void> {
+        return outboxCleaner(store).add(id);
+      },
     },
   };
 }
 
 export type EventRepo = ReturnType<typeof eventRepo>;
+
+const cleaners = new WeakMap<Store, { add(id: EventId): Promise<void> }>();
+
+/** One batch of outbox removals per store, sent at most every 100 ms (or at 200 ids). */
+function outboxCleaner(store: Store) {
+  let cleaner = cleaners.get(store);
+  if (cleaner) return cleaner;
+  let ids: EventId[] = [];
+  let waiters: { ok(): void; fail(err: unknown): void }[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    timer = null;
+    const [batch, done] = [ids, waiters];
+    ids = [];
+    waiters = [];
+    store.c.outbox.deleteMany({ _id: { $in: batch } }).then(() => done.forEach((w) => w.ok()), (err) => done.forEach((w) => w.fail(err)));
+  };
+  cleaner = {
+    add(id: EventId) {
+      return new Promise<void>((ok, fail) => {
+        ids.push(id);
+        waiters.push({ ok, fail });
+        if (ids.length >= 200) {
+          if (timer) clearTimeout(timer);
+          flush();
+        } else timer ??= setTimeout(flush, 100);
+      });
+    },
+  };
+  cleaners.set(store, cleaner);
+  return cleaner;
+}
 
 /**
  * Fan-outs not yet finished, of every organization (the sweep's work list). The outbox holds only fan-outs in

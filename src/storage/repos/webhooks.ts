@@ -12,6 +12,33 @@ export type WebhookFields = Partial<Omit<WebhookDoc, '_id' | 'org_id' | 'created
 const STALE_CLAIM_MS = 60_000;
 
 /**
+ * Records that the organization's webhooks (`rev`) or its event type catalog (`types_rev`) changed, in the one
+ * revision document per organization that publishes read by `_id` to validate their caches. A random token rather
+ * than a counter: FerretDB applies `$inc` as read-modify-write, so two concurrent changes could both write the same
+ * count. Best effort: caches also reload after a minute.
+ */
+export async function touchRevision(store: Store, orgId: OrgId, field: 'rev' | 'types_rev'): Promise<void> {
+  const set = { $set: { [field]: ulid(), updated_at: new Date() } };
+  try {
+    try {
+      await store.c.webhookRevs.updateOne({ _id: orgId }, set, { upsert: true });
+    } catch (err) {
+      // FerretDB upserts as find-then-insert: a concurrent first change of the organization inserted it.
+      if (!isDuplicateKey(err)) throw err;
+      await store.c.webhookRevs.updateOne({ _id: orgId }, set);
+    }
+  } catch {
+    // the change itself is stored
+  }
+}
+
+/** Both revisions of an organization, in one read by `_id`. */
+export async function revisions(store: Store, orgId: OrgId): Promise<{ webhooks: string; types: string }> {
+  const doc = await store.c.webhookRevs.findOne({ _id: orgId });
+  return { webhooks: doc?.rev ?? 'initial', types: doc?.types_rev ?? 'initial' };
+}
+
+/**
  * The webhooks of one organization. Lookups by id read `{_id}` alone (the only filter FerretDB's SQLite backend
  * answers without a scan) and check the organization here, so another organization's webhook is never returned.
  * Every change writes a new revision of the organization's webhooks (see services/webhook-index.ts).
@@ -33,25 +60,14 @@ export function webhookRepo(store: Store, orgId: OrgId) {
    * also reload after a minute.
    */
   async function changed(): Promise<void> {
-    const set = { $set: { rev: ulid(), updated_at: new Date() } };
-    try {
-      try {
-        await c.webhookRevs.updateOne({ _id: orgId }, set, { upsert: true });
-      } catch (err) {
-        // FerretDB upserts as find-then-insert: a concurrent first change of the organization inserted it.
-        if (!isDuplicateKey(err)) throw err;
-        await c.webhookRevs.updateOne({ _id: orgId }, set);
-      }
-    } catch {
-      // the change itself is stored
-    }
+    await touchRevision(store, orgId, 'rev');
   }
 
   return {
     get,
     changed,
     async revision(): Promise<string> {
-      return (await c.webhookRevs.findOne({ _id: orgId }))?.rev ?? 'initial';
+      return (await revisions(store, orgId)).webhooks;
     },
     /** Every webhook of the organization, active or not (matching an event records deliveries for paused ones too). */
     async all(): Promise<WebhookDoc[]> {
