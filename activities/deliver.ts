@@ -15,15 +15,25 @@ import { currentTraceparent, inSpan, SpanKind, SpanStatusCode, tracingEnabled } 
 
 const USER_AGENT = 'hookrelay/0.1 (+https://github.com/hookrelay)';
 
-/** Events never change after publish, so their bodies are cached by id. */
+/**
+ * Events never change after publish, so the bodies too large to ride in the workflow input are cached by id —
+ * bounded by their total size (32 MiB of text), not only by count: 5,000 bodies of 256 KiB would be over a GiB.
+ */
 class EventCache {
   private map = new Map<EventId, Pick<EventDoc, '_id' | 'body'>>();
+  private chars = 0;
   get(id: EventId) {
     return this.map.get(id);
   }
   set(doc: Pick<EventDoc, '_id' | 'body'>) {
-    if (this.map.size >= 5000) this.map.delete(this.map.keys().next().value!);
+    if (doc.body.length > 4 * 1024 * 1024) return;
+    while (this.map.size > 0 && (this.map.size >= 5000 || this.chars + doc.body.length > 32 * 1024 * 1024)) {
+      const oldest = this.map.keys().next().value!;
+      this.chars -= this.map.get(oldest)!.body.length;
+      this.map.delete(oldest);
+    }
     this.map.set(doc._id, doc);
+    this.chars += doc.body.length;
   }
 }
 

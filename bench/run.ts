@@ -843,7 +843,29 @@ async function withStack(v: Variant) {
     log(`${v.label}: stack up (${stack.apiUrl}), warm-up ${set.deliveredTotal}/${pub.size} delivered`);
     const commandsBefore = await mongoCommands(stack.metricsUrls);
     const rowsBefore = rows.length;
-    await v.run();
+    // The V8 heap of the first hookrelay process, polled while the variant runs (what RSS is made of).
+    const heap = { usedPeakMb: 0, totalPeakMb: 0 };
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        try {
+          const text = await (await fetch(stack!.metricsUrls[0])).text();
+          const val = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0) / 1048576;
+          heap.usedPeakMb = Math.max(heap.usedPeakMb, round(val('nodejs_heap_size_used_bytes')));
+          heap.totalPeakMb = Math.max(heap.totalPeakMb, round(val('nodejs_heap_size_total_bytes')));
+        } catch {
+          // the process may be busy or gone
+        }
+        await sleep(1000);
+      }
+    })();
+    try {
+      await v.run();
+    } finally {
+      polling = false;
+      await poll;
+    }
+    for (const r of rows.slice(rowsBefore)) r.extra = { ...r.extra, heap };
     const commands = (await mongoCommands(stack.metricsUrls)) - commandsBefore;
     // MongoDB round trips per delivery (API + worker; the floor uses none): what issue 14 asks to bring down.
     for (const r of rows.slice(rowsBefore)) {

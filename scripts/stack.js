@@ -108,13 +108,14 @@ export async function startFerret({ port, dataDir, logDir }) {
 }
 
 // HOOKRELAY_CPU_PROF=<dir> writes a V8 CPU profile of the API and the worker there when they exit (bench analysis).
-const tsx = ['--import', 'tsx', ...(process.env.HOOKRELAY_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HOOKRELAY_CPU_PROF}`] : [])];
+const prof = process.env.HOOKRELAY_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HOOKRELAY_CPU_PROF}`] : [];
+const tsx = ['--import', 'tsx'];
 
 /**
  * How to run one of hookrelay's processes: compiled (`npm run build` → dist/, what `npm start` and production
  * run) or from source through tsx (tests, bench, development).
  */
-const entry = (name, compiled) => (compiled ? [join(root, 'dist/src', `${name}.js`)] : [...tsx, join(root, 'src', `${name}.ts`)]);
+const entry = (name, compiled) => [...prof, ...(compiled ? [join(root, 'dist/src', `${name}.js`)] : [...tsx, join(root, 'src', `${name}.ts`)])];
 
 /** API process; resolves once it listens (it reports its port over IPC, so PORT=0 works). */
 export async function startApi({ env, logDir, name = 'api', compiled = false }) {
@@ -152,7 +153,12 @@ export async function startWorker({ env, logDir, name = 'worker', compiled = fal
  * of `npm start`. Resolves once the API listens and the worker runs.
  */
 export async function startAllInOne({ env, logDir, name = 'hookrelay', compiled = false }) {
-  const proc = launch(name, process.execPath, entry('all-in-one', compiled), { env, logDir, ipc: true });
+  // V8 grows its heap far past what is live under a burst (measured: ~360 MB RSS with Node's default limit, while
+  // the process runs within a 128 MB heap); a 256 MB old space keeps the process under ~300 MB RSS with 2× headroom
+  // over that. HOOKRELAY_MAX_HEAP_MB=0 leaves Node's default (docs/performance.md).
+  const heapMb = Number(process.env.HOOKRELAY_MAX_HEAP_MB ?? env.HOOKRELAY_MAX_HEAP_MB ?? 256);
+  const heap = heapMb > 0 ? [`--max-old-space-size=${heapMb}`] : [];
+  const proc = launch(name, process.execPath, [...heap, ...entry('all-in-one', compiled)], { env, logDir, ipc: true });
   const { port, metricsPort } = await new Promise((res, rej) => {
     const t = setTimeout(() => rej(new Error(`${name} did not start within 120 s; see ${logDir}/${name}.log`)), 120_000);
     let port = null;

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 // @ts-expect-error plain JS module shared with npm start and the tests
 import { freePort, startAllInOne, startApi, startFerret, startTemporal, startWorker } from '../../scripts/stack.js';
+// @ts-expect-error plain JS module shared with npm start
+import { build, buildIsStale, bundleFile } from '../../scripts/build.js';
 // @ts-expect-error plain JS module shared with npm run start:cluster
 import { startCluster } from '../../scripts/cluster.js';
 
@@ -78,8 +80,11 @@ export async function startBenchStack(onProc: (p: Proc) => void, extraEnv: Recor
       ...extraEnv,
     };
     if (PROCESSES === 'all-in-one') {
+      // What npm start runs: the compiled code and the prebuilt workflow bundle (built here when stale).
+      if (buildIsStale()) await build();
+      env.WORKFLOW_BUNDLE_PATH = bundleFile;
       // One process, one MongoDB counter: read once.
-      const one = track((await startAllInOne({ env, logDir })) as Proc) as Proc & { url: string };
+      const one = track((await startAllInOne({ env, logDir, compiled: true })) as Proc) as Proc & { url: string };
       return { apiUrl: one.url, adminKey, dataDir, logDir, env, procs, stop, metricsUrls: [`${one.url}/metrics`] };
     }
     const api = track((await startApi({ env, logDir })) as Proc) as Proc & { url: string };
