@@ -1,4 +1,5 @@
-import { MongoClient, MongoError, type Db } from 'mongodb';
+import { MongoClient, MongoError, type Collection, type Db, type Document, type OptionalUnlessRequiredId, type UpdateFilter, type WithId } from 'mongodb';
+import { createBatcher } from './batch.js';
 import { UnavailableError } from '../errors.js';
 import { createSealer, type Sealer } from '../domain/seal.js';
 import type {
@@ -8,24 +9,29 @@ import type {
 export type Collections = ReturnType<typeof collections>;
 
 function collections(db: Db) {
+  const raw = rawCollections(db);
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, retrying(v)])) as typeof raw;
+}
+
+function rawCollections(db: Db) {
   return {
-    orgs: retrying(db.collection<OrgDoc>('organizations')),
-    apiKeys: retrying(db.collection<ApiKeyDoc>('api_keys')),
-    applications: retrying(db.collection<ApplicationDoc>('applications')),
-    applicationUids: retrying(db.collection<ApplicationUidDoc>('application_uids')),
-    eventTypes: retrying(db.collection<EventTypeDoc>('event_types')),
-    webhooks: retrying(db.collection<WebhookDoc>('webhooks')),
-    events: retrying(db.collection<EventDoc>('events')),
-    deliveries: retrying(db.collection<DeliveryDoc>('deliveries')),
-    attempts: retrying(db.collection<AttemptDoc>('attempts')),
-    idempotency: retrying(db.collection<IdempotencyDoc>('idempotency')),
-    outbox: retrying(db.collection<OutboxDoc>('fanout_outbox')),
-    webhookUids: retrying(db.collection<WebhookUidDoc>('webhook_uids')),
-    webhookFailing: retrying(db.collection<WebhookFailingDoc>('webhook_failing')),
-    webhookHealth: retrying(db.collection<WebhookHealthDoc>('webhook_health')),
-    alerts: retrying(db.collection<AlertDoc>('alerts')),
-    webhookRevs: retrying(db.collection<WebhookRevDoc>('webhook_revs')),
-    recoveries: retrying(db.collection<RecoveryDoc>('recoveries')),
+    orgs: db.collection<OrgDoc>('organizations'),
+    apiKeys: db.collection<ApiKeyDoc>('api_keys'),
+    applications: db.collection<ApplicationDoc>('applications'),
+    applicationUids: db.collection<ApplicationUidDoc>('application_uids'),
+    eventTypes: db.collection<EventTypeDoc>('event_types'),
+    webhooks: db.collection<WebhookDoc>('webhooks'),
+    events: db.collection<EventDoc>('events'),
+    deliveries: db.collection<DeliveryDoc>('deliveries'),
+    attempts: db.collection<AttemptDoc>('attempts'),
+    idempotency: db.collection<IdempotencyDoc>('idempotency'),
+    outbox: db.collection<OutboxDoc>('fanout_outbox'),
+    webhookUids: db.collection<WebhookUidDoc>('webhook_uids'),
+    webhookFailing: db.collection<WebhookFailingDoc>('webhook_failing'),
+    webhookHealth: db.collection<WebhookHealthDoc>('webhook_health'),
+    alerts: db.collection<AlertDoc>('alerts'),
+    webhookRevs: db.collection<WebhookRevDoc>('webhook_revs'),
+    recoveries: db.collection<RecoveryDoc>('recoveries'),
   };
 }
 
@@ -48,24 +54,49 @@ function retrying<T extends object>(collection: T): T {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (typeof prop !== 'string' || !RETRIED.has(prop) || typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            return await value.apply(target, args);
-          } catch (err) {
-            if (!isTransientBusy(err) || attempt >= 8) throw err;
-            await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
-          }
-        }
-      };
+      return (...args: unknown[]) => retryBusy(() => value.apply(target, args));
     },
   });
+}
+
+/** One operation, again after a transient lock conflict (up to 8 times): it had no effect, so it is safe to repeat. */
+export async function retryBusy<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isTransientBusy(err) || attempt >= 8) throw err;
+      await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
+    }
+  }
+}
+
+type Doc<K extends keyof Collections> = Collections[K] extends Collection<infer T> ? T : never;
+export type Batched = {
+  findById<K extends keyof Collections>(name: K, id: Doc<K>['_id']): Promise<WithId<Doc<K>> | null>;
+  insert<K extends keyof Collections>(name: K, docs: OptionalUnlessRequiredId<Doc<K>>[]): Promise<void>;
+  updateById<K extends keyof Collections>(name: K, id: Doc<K>['_id'], update: UpdateFilter<Doc<K>>): Promise<void>;
+};
+
+function batched(db: Db): Batched {
+  const raw = rawCollections(db) as unknown as Record<string, Collection<Document>>;
+  const b = createBatcher({ isTransient: isTransientBusy, retry: retryBusy });
+  return {
+    findById: (name, id) => b.findById(raw[name], id as never) as never,
+    insert: (name, docs) => b.insert(raw[name], docs as Document[]),
+    updateById: (name, id, update) => b.updateById(raw[name], id as never, update as UpdateFilter<Document>),
+  };
 }
 
 export type Store = {
   client: MongoClient;
   db: Db;
   c: Collections;
+  /**
+   * The hot path's reads and writes by `_id`, sharing round trips with concurrent ones (storage/batch.ts): e.g.
+   * `store.b.findById('webhooks', id)`, `store.b.insert('events', [doc])`, `store.b.updateById('attempts', id, {$set})`.
+   */
+  b: Batched;
   /** Seals and opens secrets at rest (repos/webhooks.ts); without keys it leaves them as they are. */
   sealer: Sealer;
   close(): Promise<void>;
@@ -94,6 +125,7 @@ export async function openStore(url: string, dbName: string, sealer: Sealer = cr
     client,
     db,
     c: collections(db),
+    b: batched(db),
     sealer,
     close: () => client.close(),
     ping: async () => {

@@ -36,7 +36,7 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
 
   return {
     async get(id: DeliveryId): Promise<DeliveryDoc | null> {
-      return mine(await c.deliveries.findOne({ _id: id }));
+      return mine(await store.b.findById('deliveries', id));
     },
     async ofEvent(eventId: EventId): Promise<DeliveryDoc[]> {
       return (await c.deliveries.find({ event_id: eventId }).toArray()).filter((d) => d.org_id === orgId);
@@ -88,7 +88,7 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
     async insertMany(docs: DeliveryDoc[]): Promise<'inserted' | 'raced'> {
       if (docs.some((d) => d.org_id !== orgId)) throw new Error('delivery of another organization');
       try {
-        await c.deliveries.insertMany(docs, { ordered: false });
+        await store.b.insert('deliveries', docs);
         return 'inserted';
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
@@ -105,7 +105,7 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
 
     /** The outcome of an attempt. */
     async recordOutcome(id: DeliveryId, o: AttemptOutcome): Promise<void> {
-      await c.deliveries.updateOne({ _id: id }, {
+      await store.b.updateById('deliveries', id, {
         $set: {
           status: o.status, attempt: o.attempt, status_code: o.statusCode, last_error: o.error, last_duration_ms: o.durationMs,
           next_attempt_at: o.nextAttemptAt, delivered_at: o.status === 'delivered' ? o.at : null,
@@ -156,7 +156,7 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
       async begin(a: AttemptDoc): Promise<void> {
         if (a.org_id !== orgId) throw new Error('attempt of another organization');
         try {
-          await c.attempts.insertOne({ ...a, sends: 1, in_flight: true });
+          await store.b.insert('attempts', [{ ...a, sends: 1, in_flight: true }]);
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
           await c.attempts.updateOne({ _id: a._id }, { $inc: { sends: 1 }, $set: { in_flight: true } });
@@ -164,7 +164,7 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
       },
       /** The outcome of the request begun by begin(). */
       async finish(id: AttemptDoc['_id'], r: Pick<AttemptDoc, 'status_code' | 'duration_ms' | 'error' | 'response_body'>): Promise<void> {
-        await c.attempts.updateOne({ _id: id }, { $set: { ...r, in_flight: false } });
+        await store.b.updateById('attempts', id, { $set: { ...r, in_flight: false } });
       },
       async window(webhookId: WebhookId, since: Date) {
         // Requests still in flight have no outcome yet: statistics count finished attempts only.

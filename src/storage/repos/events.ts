@@ -22,7 +22,7 @@ export function eventRepo(store: Store, orgId: OrgId) {
 
   return {
     async get(id: EventId): Promise<EventDoc | null> {
-      const e = await c.events.findOne({ _id: id });
+      const e = await store.b.findById('events', id);
       return e && e.org_id === orgId ? e : null;
     },
     async byIds(ids: EventId[]): Promise<EventDoc[]> {
@@ -43,7 +43,7 @@ export function eventRepo(store: Store, orgId: OrgId) {
       if (event.org_id !== orgId) throw new Error('event of another organization');
       if (event.matched.length > 0) {
         try {
-          await c.outbox.insertOne({ _id: event._id, org_id: orgId, created_at: event.created_at });
+          await store.b.insert('outbox', [{ _id: event._id, org_id: orgId, created_at: event.created_at }]);
         } catch (err) {
           // An entry for this very event id exists: an earlier request with the same idempotency key died between
           // the two writes (ids come from the key's claim, so the id is the same logical event). Its entry serves.
@@ -51,7 +51,7 @@ export function eventRepo(store: Store, orgId: OrgId) {
         }
       }
       try {
-        await c.events.insertOne(event);
+        await store.b.insert('events', [event]);
       } catch (err) {
         if (isDuplicateKey(err)) throw new DuplicateEventError(event._id);
         throw err;

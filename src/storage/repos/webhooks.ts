@@ -34,7 +34,7 @@ export async function touchRevision(store: Store, orgId: OrgId, field: 'rev' | '
 
 /** Both revisions of an organization, in one read by `_id`. */
 export async function revisions(store: Store, orgId: OrgId): Promise<{ webhooks: string; types: string }> {
-  const doc = await store.c.webhookRevs.findOne({ _id: orgId });
+  const doc = await store.b.findById('webhookRevs', orgId);
   return { webhooks: doc?.rev ?? 'initial', types: doc?.types_rev ?? 'initial' };
 }
 
@@ -50,7 +50,7 @@ export function webhookRepo(store: Store, orgId: OrgId) {
   const uidKey = (uid: string, appId: AppId | null | undefined) => (appId ? `${orgId}:${appId}:${uid}` : `${orgId}:${uid}`);
 
   async function get(id: WebhookId): Promise<WebhookDoc | null> {
-    const wh = await c.webhooks.findOne({ _id: id });
+    const wh = await store.b.findById('webhooks', id);
     return wh && wh.org_id === orgId ? sealed.open(wh) : null;
   }
 
@@ -151,7 +151,7 @@ export function webhookRepo(store: Store, orgId: OrgId) {
      */
     failing: {
       async since(id: WebhookId): Promise<Date | null> {
-        return (await c.webhookFailing.findOne({ _id: id }))?.since ?? null;
+        return (await store.b.findById('webhookFailing', id))?.since ?? null;
       },
       async start(id: WebhookId, since: Date): Promise<void> {
         try {
@@ -184,7 +184,7 @@ export function webhookRepo(store: Store, orgId: OrgId) {
     /** The hourly sums of a webhook's attempt outcomes (see WebhookHealthDoc); one read or write by `{_id}`. */
     health: {
       async get(id: WebhookId): Promise<WebhookHealthDoc | null> {
-        const doc = await c.webhookHealth.findOne({ _id: id });
+        const doc = await store.b.findById('webhookHealth', id);
         return doc && doc.org_id === orgId ? doc : null;
       },
       /** Replaces the summary (read-modify-write by the caller, which serializes writes per webhook). */
