@@ -809,18 +809,31 @@ function variants(): Variant[] {
 
 /** Sum of hookrelay_mongodb_commands_total over the processes' /metrics (-1 when none can be read). */
 async function mongoCommands(urls: string[]): Promise<number> {
-  if (urls.length === 0) return -1;
-  let total = 0;
+  const m = await metricSamples(urls, 'hookrelay_mongodb_commands_total');
+  return m ? Object.values(m).reduce((a, b) => a + b, 0) : -1;
+}
+
+/** The samples of one counter over the processes' /metrics, summed by label set (null when one cannot be read). */
+async function metricSamples(urls: string[], name: string): Promise<Record<string, number> | null> {
+  if (urls.length === 0) return null;
+  const out: Record<string, number> = {};
   for (const url of urls) {
     try {
       const text = await (await fetch(url)).text();
-      for (const line of text.split('\n')) if (line.startsWith('hookrelay_mongodb_commands_total{')) total += Number(line.split(' ').pop());
+      for (const line of text.split('\n')) {
+        if (!line.startsWith(`${name}{`)) continue;
+        const labels = line.slice(name.length, line.lastIndexOf('}') + 1);
+        out[labels] = (out[labels] ?? 0) + Number(line.split(' ').pop());
+      }
     } catch {
-      return -1;
+      return null;
     }
   }
-  return total;
+  return out;
 }
+
+const diff = (a: Record<string, number> | null, b: Record<string, number> | null) =>
+  a && b ? Object.fromEntries(Object.entries(b).map(([k, v]) => [k, v - (a[k] ?? 0)]).filter(([, v]) => (v as number) > 0)) : null;
 
 /**
  * Each variant runs on a fresh stack (empty database, no backlog from the previous variant): FerretDB's cost per
@@ -842,6 +855,8 @@ async function withStack(v: Variant) {
     await teardown(hooks, set);
     log(`${v.label}: stack up (${stack.apiUrl}), warm-up ${set.deliveredTotal}/${pub.size} delivered`);
     const commandsBefore = await mongoCommands(stack.metricsUrls);
+    const byCommandBefore = await metricSamples(stack.metricsUrls, 'hookrelay_mongodb_commands_total');
+    const startsBefore = await metricSamples(stack.metricsUrls, 'hookrelay_workflow_starts_total');
     const rowsBefore = rows.length;
     // The V8 heap of the first hookrelay process, polled while the variant runs (what RSS is made of).
     const heap = { usedPeakMb: 0, totalPeakMb: 0 };
@@ -867,10 +882,14 @@ async function withStack(v: Variant) {
     }
     for (const r of rows.slice(rowsBefore)) r.extra = { ...r.extra, heap };
     const commands = (await mongoCommands(stack.metricsUrls)) - commandsBefore;
+    const byCommand = diff(byCommandBefore, await metricSamples(stack.metricsUrls, 'hookrelay_mongodb_commands_total'));
+    const starts = diff(startsBefore, await metricSamples(stack.metricsUrls, 'hookrelay_workflow_starts_total'));
     // MongoDB round trips per delivery (API + worker; the floor uses none): what issue 14 asks to bring down.
     for (const r of rows.slice(rowsBefore)) {
       if (r.scenario === 'floor' || r.delivered === 0 || commandsBefore < 0) continue;
-      r.extra = { ...r.extra, mongoCommandsPerDelivery: round(commands / r.delivered, 2) };
+      // Which commands, and how many workflow starts the server took eagerly (a busy worker has no slot: polled then).
+      const perDelivery = byCommand && Object.fromEntries(Object.entries(byCommand).map(([k, v]) => [k.replace(/^\{command="(.*)"\}$/, '$1'), round((v as number) / r.delivered, 2)]));
+      r.extra = { ...r.extra, mongoCommandsPerDelivery: round(commands / r.delivered, 2), mongoCommandsByName: perDelivery, workflowStarts: starts };
       r.notes.push(`MongoDB round trips per delivery (API + worker, all commands): ${round(commands / r.delivered, 2)}`);
     }
   } finally {

@@ -41,9 +41,10 @@ const schema = z.object({
   WORKER_METRICS_PORT: z.coerce.number().int().min(-1).max(65535).default(9464),
   API_RATE_LIMIT_PER_S: z.coerce.number().min(1).default(200),
   API_RATE_LIMIT_BURST: z.coerce.number().min(1).default(1000),
+  API_MAX_BODY_BYTES_IN_FLIGHT: z.coerce.number().int().min(1024 * 1024).default(24 * 1024 * 1024),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
-  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(2000),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
   WORKER_FAST_PATH: bool.optional(),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   FANOUT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
@@ -105,6 +106,8 @@ function toConfig(env: z.infer<typeof schema>) {
     workerMetricsPort: env.WORKER_METRICS_PORT,
     portal: { frameAncestors: (env.PORTAL_FRAME_ANCESTORS ?? '').split(' ').filter(Boolean), sessionTtlS: env.PORTAL_SESSION_TTL_S },
     apiRateLimit: { perSecond: env.API_RATE_LIMIT_PER_S, burst: env.API_RATE_LIMIT_BURST },
+    /** Request body bytes one process holds at once; over it a request is answered 503 overloaded (one body always passes). */
+    apiBodyBytesInFlight: env.API_MAX_BODY_BYTES_IN_FLIGHT,
     worker: {
       maxConcurrentActivities: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxConcurrentWorkflowTasks: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,

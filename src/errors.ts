@@ -30,6 +30,10 @@ export const unsupportedMediaType = () =>
 export const rateLimited = (retryAfterS: number) =>
   new AppError(429, 'rate_limited', 'too many requests for this API key', [], { 'retry-after': String(retryAfterS) });
 
+/** Request bodies being handled already use this process's budget for them: nothing was done, retry shortly. */
+export const overloaded = () =>
+  new AppError(503, 'overloaded', 'this server is handling too many large request bodies at once; the request had no effect, retry shortly', [], { 'retry-after': '1' });
+
 /** Thrown when MongoDB or Temporal cannot be reached: the request had no effect and may be retried. */
 export class UnavailableError extends AppError {
   constructor(dependency: 'mongodb' | 'temporal', cause?: unknown) {

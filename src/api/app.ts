@@ -7,7 +7,7 @@ import Router from '@koa/router';
 import { z } from './openapi.js';
 import { authenticate } from './middleware/auth.js';
 import { errorHandler } from './middleware/errors.js';
-import { jsonBody, requestId } from './middleware/request.js';
+import { bodyBudget, jsonBody, requestId } from './middleware/request.js';
 import { route } from './route.js';
 import { AppError, notFound } from '../errors.js';
 import { webhooksRouter } from './webhooks/index.js';
@@ -45,7 +45,7 @@ export function createApp(deps: ApiDeps): Koa {
       end({ method: ctx.method, route: (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched', status: String(ctx.status) });
     }
   });
-  app.use(jsonBody((path) => (path === '/v1/events/batch' ? BATCH_LIMIT : deps.config.maxEventBytes)));
+  app.use(jsonBody((path) => (path === '/v1/events/batch' ? BATCH_LIMIT : deps.config.maxEventBytes), bodyBudget(deps.config.apiBodyBytesInFlight)));
 
   const me = new Router();
   route(me, auth, {

@@ -39,7 +39,7 @@ const ERROR_STATUSES: Record<number, string> = {
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   429: 'rate_limited',
-  503: 'unavailable',
+  503: 'unavailable or overloaded',
 };
 
 /**

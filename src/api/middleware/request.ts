@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import { newId } from '../../domain/ids.js';
-import { payloadTooLarge, unsupportedMediaType, validationFailed } from '../../errors.js';
+import { overloaded, payloadTooLarge, unsupportedMediaType, validationFailed } from '../../errors.js';
 
 /** Every response carries x-request-id; JSON bodies get a request_id field with the same value. */
 export function requestId(): Koa.Middleware {
@@ -47,23 +47,63 @@ export function tooDeep(value: unknown, max = MAX_JSON_DEPTH): string | null {
  * caller, so an unauthenticated request is answered 401 without its body being read. The reader enforces the
  * size limit (413), the media type (415), valid JSON, a JSON value that is not null, and the nesting limit (400).
  */
-export function jsonBody(limitFor: (path: string) => number): Koa.Middleware {
+export function jsonBody(limitFor: (path: string) => number, budget: BodyBudget = bodyBudget(Infinity)): Koa.Middleware {
   return async (ctx, next) => {
     let read: Promise<unknown> | null = null;
-    ctx.state.readBody = () => (read ??= readJson(ctx, limitFor(ctx.path)));
-    return next();
+    let held = 0;
+    ctx.state.readBody = () => (read ??= readJson(ctx, limitFor(ctx.path), (n) => {
+      if (!budget.take(n, held)) throw overloaded();
+      held += n;
+    }));
+    try {
+      return await next();
+    } finally {
+      // The body and what was parsed from it are garbage once the answer is written.
+      budget.give(held);
+    }
   };
 }
 
-async function readJson(ctx: Koa.Context, limit: number): Promise<unknown> {
+/**
+ * Bytes of request bodies this process holds at once (read, parsed, being handled). Bodies are the one input whose
+ * memory a caller chooses (up to 8 MiB a batch, several times that once parsed): without a bound, enough concurrent
+ * large requests exhaust the heap and stop the process for every tenant. A body that would take the total over the
+ * bound is answered 503 `overloaded` (Retry-After: 1) before anything is done — unless it is small (≤ 64 KiB: an
+ * ordinary publish is never refused because others sent large batches) or no other body is held (one always passes).
+ */
+export type BodyBudget = { readonly used: number; take(n: number, heldByThisRequest: number): boolean; give(n: number): void };
+export const SMALL_BODY = 64 * 1024;
+export function bodyBudget(max: number): BodyBudget {
+  let used = 0;
+  return {
+    get used() {
+      return used;
+    },
+    take(n, mine) {
+      const othersHold = used - mine > 0;
+      if (othersHold && mine + n > SMALL_BODY && used + n > max) return false;
+      used += n;
+      return true;
+    },
+    give(n) {
+      used -= n;
+    },
+  };
+}
+
+async function readJson(ctx: Koa.Context, limit: number, reserve: (bytes: number) => void): Promise<unknown> {
   if (!['POST', 'PUT', 'PATCH'].includes(ctx.method)) return undefined;
   const declared = Number(ctx.get('content-length') || 0);
   if (declared > limit) throw payloadTooLarge(limit);
+  // A declared length is reserved before reading; a chunked body as it arrives.
+  if (declared > 0) reserve(declared);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
     size += (chunk as Buffer).length;
     if (size > limit) throw payloadTooLarge(limit);
+    const beyond = Math.min((chunk as Buffer).length, size - declared);
+    if (beyond > 0) reserve(beyond);
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
