@@ -2,7 +2,7 @@
 // loopback ports, runs the scenarios, writes bench/results/<date-time>.json and prints a markdown table.
 //
 //   BENCH_SCALE=0.1        scales durations and counts (1 = the full run, ~10–15 min on 2 cores)
-//   BENCH_SCENARIOS=direct,floor,steady,burst,failing,fanout,list,long   which scenarios (in this order)
+//   BENCH_SCENARIOS=direct,floor,ingest,steady,burst,failing,fanout,list,long   which scenarios (in this order)
 //   BENCH_PROCESSES=split  an API-only and a worker-only process instead of the all-in-one process (npm start's)
 //   BENCH_LONG_RATE=45     events/s of the long scenario (10 min × scale, with the retention schedule deleting)
 //   BENCH_LIST=100,100000  webhooks and deliveries of the list scenario (GET /v1/webhooks?per_page=100)
@@ -29,7 +29,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 
 const SCALE = Math.min(10, Math.max(0.01, Number(process.env.BENCH_SCALE ?? 1) || 1));
-const ALL = ['direct', 'floor', 'steady', 'burst', 'failing', 'fanout', 'list', 'long'] as const;
+const ALL = ['direct', 'floor', 'ingest', 'steady', 'burst', 'failing', 'fanout', 'list', 'long'] as const;
 type ScenarioName = (typeof ALL)[number];
 const SELECTED: ScenarioName[] = (process.env.BENCH_SCENARIOS ?? ALL.join(','))
   .split(',')
@@ -454,6 +454,38 @@ async function burst(mode: 'single' | 'batch'): Promise<void> {
   await teardown(hooks, set);
 }
 
+/**
+ * The third baseline: what accepting an event durably costs without the engine — burst's publishes (same count,
+ * concurrency and cap) of a type no webhook listens to, so each is authenticated, validated, stored and answered
+ * 202, and nothing is started. Its CPU per event beside the floor's says how much of a delivery's cost is ingest.
+ */
+async function ingest(): Promise<void> {
+  const type = 'bench.ingest.unmatched';
+  await api!.eventType(type);
+  const count = sc(10_000, 200);
+  const capMs = sc(45_000, 15_000);
+  log(`ingest: ${count} events nobody listens to, ${CONCURRENCY} requests in flight`);
+  const published: Published = new Map();
+  const st = newPublishStats();
+  const end = sampler.begin();
+  const t0 = performance.now();
+  await closedLoop(count, CONCURRENCY, capMs, (i) => publishOne(type, payload('ingest', i), published, st));
+  const seconds = (performance.now() - t0) / 1000;
+  const w = end();
+  rows.push({
+    scenario: 'ingest',
+    variant: `${count} × POST /v1/events matching no webhook, ${CONCURRENCY} in flight`,
+    events: published.size, deliveriesExpected: 0, delivered: 0,
+    deliveriesPerS: round(published.size / seconds, 1),
+    cpuMsPerDelivery: round(stackCpuMs(w.procs) / Math.max(1, published.size), 2),
+    wallS: round(w.wallMs / 1000), procs: w.procs,
+    ingest: ingestOf(st, published.size, seconds),
+    latencyMs: percentiles(st.responseMs),
+    extra: { eventsPerS: round(published.size / seconds, 1), publishErrors: st.errorSamples },
+    notes: ['deliveries/s and CPU columns are per accepted event; latency = the 202\'s response time'],
+  });
+}
+
 async function fanout(n: number): Promise<void> {
   const set = await receiverSet();
   const rcvs = await set.add(n, `fan${n}-`);
@@ -802,6 +834,7 @@ function variants(): Variant[] {
       for (const eager of order) out.push({ scenario: name, label: `floor${eager ? ' eager' : ''}`, run: () => floor(eager), needsStack: true });
     }
     if (name === 'list') out.push({ scenario: name, label: 'list', run: list, needsStack: true });
+    if (name === 'ingest') out.push({ scenario: name, label: 'ingest', run: ingest, needsStack: true });
     if (name === 'long') out.push({ scenario: name, label: 'long', run: long, needsStack: true, stackEnv: { RETENTION_INTERVAL_MS: '30000' } });
   }
   return out;
@@ -886,12 +919,15 @@ async function withStack(v: Variant) {
     const starts = diff(startsBefore, await metricSamples(stack.metricsUrls, 'hookrelay_workflow_starts_total'));
     // MongoDB round trips per delivery (API + worker; the floor uses none): what issue 14 asks to bring down.
     for (const r of rows.slice(rowsBefore)) {
-      if (r.scenario === 'floor' || r.delivered === 0 || commandsBefore < 0) continue;
+      // Per delivery; per accepted event for ingest (which delivers nothing).
+      const n = r.scenario === 'ingest' ? r.events : r.delivered;
+      if (r.scenario === 'floor' || n === 0 || commandsBefore < 0) continue;
       // Which commands, and how many workflow starts the server took eagerly (a busy worker has no slot: polled then).
-      const perDelivery = byCommand && Object.fromEntries(Object.entries(byCommand).map(([k, v]) => [k.replace(/^\{command="(.*)"\}$/, '$1'), round((v as number) / r.delivered, 2)]));
-      r.extra = { ...r.extra, mongoCommandsPerDelivery: round(commands / r.delivered, 2), mongoCommandsByName: perDelivery, workflowStarts: starts };
-      r.notes.push(`MongoDB round trips per delivery (API + worker, all commands): ${round(commands / r.delivered, 2)}`);
+      const perDelivery = byCommand && Object.fromEntries(Object.entries(byCommand).map(([k, v]) => [k.replace(/^\{command="(.*)"\}$/, '$1'), round((v as number) / n, 2)]));
+      r.extra = { ...r.extra, mongoCommandsPerDelivery: round(commands / n, 2), mongoCommandsByName: perDelivery, workflowStarts: starts };
+      r.notes.push(`MongoDB round trips per ${r.scenario === 'ingest' ? 'event' : 'delivery'} (API + worker, all commands): ${round(commands / n, 2)}`);
     }
+
   } finally {
     await api.close().catch(() => {});
     api = null;
