@@ -88,6 +88,10 @@ export async function startTemporal({ port, uiPort, dbFile, logDir, headless = f
     // WAL with synchronous=NORMAL survives a crash or kill -9 of the server (only an OS crash can lose the last
     // transactions) and triples workflow starts per second over the default rollback journal (61 → 174/s here).
     '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'];
+  // For measuring a lever (docs/performance.md): HOOKRELAY_TEMPORAL_DYNAMIC_CONFIG="key=value,…" and
+  // HOOKRELAY_TEMPORAL_SQLITE_PRAGMAS="name=value,…" add dev-server settings; unset, nothing changes.
+  for (const kv of (process.env.HOOKRELAY_TEMPORAL_DYNAMIC_CONFIG ?? '').split(',').filter(Boolean)) args.push('--dynamic-config-value', kv);
+  for (const kv of (process.env.HOOKRELAY_TEMPORAL_SQLITE_PRAGMAS ?? '').split(',').filter(Boolean)) args.push('--sqlite-pragma', kv);
   for (const sa of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${sa}=Keyword`);
   if (headless) args.push('--headless');
   else args.push('--ui-port', String(uiPort), '--ui-ip', '127.0.0.1');

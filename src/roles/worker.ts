@@ -151,6 +151,9 @@ export async function startWorkerRole(deps: { config: Config; log: Logger; store
     workflowBundle,
     activities: createActivities({ store, sender, config, log, control, recoveries, metrics }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    // Attempts are local activities: this is the bound on attempts in flight (the SDK's default would be 100
+    // whatever WORKER_MAX_CONCURRENT_ACTIVITIES says). Each attempt also holds a workflow task slot while it runs.
+    maxConcurrentLocalActivityExecutions: config.worker.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: config.worker.maxCachedWorkflows ?? defaultCachedWorkflows(),
     // Fast path: workflows on the main thread, without the per-call watchdog thread (see worker-vm.ts). Without
