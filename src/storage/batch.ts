@@ -1,4 +1,4 @@
-import { MongoBulkWriteError, MongoServerError, type AnyBulkWriteOperation, type Collection, type Document, type UpdateFilter } from 'mongodb';
+import { MongoServerError, type Collection, type Document, type UpdateFilter } from 'mongodb';
 
 /**
  * Hot-path reads and writes by `_id` that share round trips when they come at once (issue 14: MongoDB commands per
@@ -12,7 +12,13 @@ import { MongoBulkWriteError, MongoServerError, type AnyBulkWriteOperation, type
  *   errors of its own documents only (a duplicate key for one does not fail the others).
  * - `updateById`: concurrent updates of documents by `_id` go in one `update` command, each a statement of its own.
  *
- * Transient SQLite lock conflicts (FerretDB) of one element are retried for that element alone, through `retry`.
+ * Several statements go as one raw `insert` / `update` command (ordered: false), whose answer lists the statements
+ * that failed: those callers get their statement's error, the others succeed. A statement that hit a transient
+ * SQLite lock conflict (FerretDB) runs again alone through `retry`; a command that failed as a whole with one runs
+ * again statement by statement (it had no effect); any other error of the whole command — the database gone, say —
+ * reaches every caller as the driver raised it, so the API still answers it 503.
+ *
+ * A command still unanswered after STUCK_MS stops holding its queue: its callers wait on, later callers go ahead.
  */
 export type Batcher = ReturnType<typeof createBatcher>;
 
@@ -21,29 +27,52 @@ type Waiter<T> = { ok(v: T): void; fail(err: unknown): void };
 /** Commands sent and operations they carried, per kind (for tests and the bench). */
 export const batchCounts = { commands: 0, operations: 0 };
 
-export function createBatcher(opts: { isTransient(err: unknown): boolean; retry<T>(fn: () => Promise<T>): Promise<T> }) {
+const STUCK_MS = 20_000;
+
+/** Settles every waiter, each on its own: a waiter whose value cannot be made gets the error instead. */
+function settle<T>(waiters: Waiter<T>[], value: (i: number) => T) {
+  for (const [i, w] of waiters.entries()) {
+    try {
+      w.ok(value(i));
+    } catch (err) {
+      w.fail(err);
+    }
+  }
+}
+
+export function createBatcher(opts: { isTransient(err: unknown): boolean; retry<T>(fn: () => Promise<T>): Promise<T>; stuckMs?: number }) {
+  const stuckMs = opts.stuckMs ?? STUCK_MS;
   const readers = new WeakMap<Collection<Document>, ReturnType<typeof reader>>();
   const inserters = new WeakMap<Collection<Document>, ReturnType<typeof inserter>>();
   const updaters = new WeakMap<Collection<Document>, ReturnType<typeof updater>>();
 
   function reader(coll: Collection<Document>) {
     const queued = new Map<unknown, Waiter<Document | null>[]>();
-    const busy = new Set<unknown>();
+    /** The read in flight per id (a token: a stuck one is let go, and its late end must not release a newer one). */
+    const busy = new Map<unknown, object>();
     const send = (id: unknown) => {
       const waiters = queued.get(id)!;
       queued.delete(id);
-      busy.add(id);
+      const token = {};
+      busy.set(id, token);
       batchCounts.commands++;
       batchCounts.operations += waiters.length;
+      const release = () => {
+        if (busy.get(id) !== token) return;
+        busy.delete(id);
+        if (queued.has(id)) send(id);
+      };
+      const stuck = setTimeout(release, stuckMs);
+      stuck.unref?.();
       opts
         .retry(() => coll.findOne({ _id: id } as Document))
         .then(
-          (doc) => waiters.forEach((w, i) => w.ok(doc === null || i === 0 ? doc : structuredClone(doc))),
+          (doc) => settle(waiters, (i) => (doc === null || i === 0 ? doc : structuredClone(doc))),
           (err) => waiters.forEach((w) => w.fail(err)),
         )
         .finally(() => {
-          busy.delete(id);
-          if (queued.has(id)) send(id);
+          clearTimeout(stuck);
+          release();
         });
     };
     return (id: unknown) =>
@@ -58,19 +87,28 @@ export function createBatcher(opts: { isTransient(err: unknown): boolean; retry<
   /** One queue per collection: what arrives while a command is in flight goes in the next one. */
   function queue<Op>(run: (ops: Op[]) => Promise<(unknown | null)[]>) {
     let pending: { op: Op; w: Waiter<void> }[] = [];
-    let busy = false;
+    let busy: object | null = null;
     const send = () => {
       const batch = pending;
       pending = [];
-      busy = true;
+      const token = {};
+      busy = token;
       batchCounts.commands++;
       batchCounts.operations += batch.length;
-      void run(batch.map((b) => b.op))
-        .catch((err) => batch.map(() => err))
+      const release = () => {
+        if (busy !== token) return;
+        busy = null;
+        if (pending.length > 0) send();
+      };
+      const stuck = setTimeout(release, stuckMs);
+      stuck.unref?.();
+      void Promise.resolve()
+        .then(() => run(batch.map((b) => b.op)))
+        .catch((err) => batch.map(() => err ?? new Error('batched command failed')))
         .then((errors) => batch.forEach((b, i) => (errors[i] ? b.w.fail(errors[i]) : b.w.ok())))
         .finally(() => {
-          busy = false;
-          if (pending.length > 0) send();
+          clearTimeout(stuck);
+          release();
         });
     };
     return (op: Op) =>
@@ -81,20 +119,22 @@ export function createBatcher(opts: { isTransient(err: unknown): boolean; retry<
   }
 
   /**
-   * Runs a bulk write of n statements and maps its errors to statement indexes; a statement that hit a lock
-   * conflict runs again alone (it had no effect). An error that names no statement fails every one.
+   * Runs a raw write command of n statements (ordered: false) and maps the statements it reports failed to their
+   * indexes. A statement that hit a lock conflict runs again alone (it had no effect); so does every statement when
+   * the whole command hit one. Any other error of the whole command fails every statement with that error.
    */
-  async function perStatement(n: number, write: () => Promise<unknown>, alone: (i: number) => Promise<unknown>): Promise<(unknown | null)[]> {
+  async function perStatement(n: number, command: () => Promise<Document>, alone: (i: number) => Promise<unknown>): Promise<(unknown | null)[]> {
     let errors: (unknown | null)[] = new Array(n).fill(null);
     try {
-      await write();
-      return errors;
+      const res = await command();
+      for (const we of (res.writeErrors ?? []) as { index: number; code?: number; errmsg?: string }[]) {
+        errors[we.index] = new MongoServerError({ message: we.errmsg ?? 'write error', errmsg: we.errmsg, code: we.code });
+      }
     } catch (err) {
-      const writeErrors = err instanceof MongoBulkWriteError ? (Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors]) : [];
-      if (writeErrors.length === 0) return new Array(n).fill(err);
-      for (const we of writeErrors) errors[we.index] = new MongoServerError({ message: we.errmsg ?? 'write error', errmsg: we.errmsg, code: we.code });
+      if (!opts.isTransient(err)) return new Array(n).fill(err);
+      errors = new Array(n).fill(err);
     }
-    errors = await Promise.all(errors.map((e, i) => (e && opts.isTransient(e) ? opts.retry(() => alone(i)).then(() => null, (again) => again) : e)));
+    errors = await Promise.all(errors.map((e, i) => (e && opts.isTransient(e) ? opts.retry(() => alone(i)).then(() => null, (again) => again ?? e) : e)));
     return errors;
   }
 
@@ -107,7 +147,7 @@ export function createBatcher(opts: { isTransient(err: unknown): boolean; retry<
       const errs =
         docs.length === 1
           ? await opts.retry(() => coll.insertOne(docs[0])).then(() => [null], (err) => [err])
-          : await perStatement(docs.length, () => coll.insertMany(docs, { ordered: false }), (i) => coll.insertOne(docs[i]));
+          : await perStatement(docs.length, () => coll.db.command({ insert: coll.collectionName, documents: docs, ordered: false }), (i) => coll.insertOne(docs[i]));
       let k = 0;
       return groups.map((g) => firstError(errs.slice(k, (k += g.length))));
     });
@@ -120,7 +160,7 @@ export function createBatcher(opts: { isTransient(err: unknown): boolean; retry<
         ? opts.retry(() => coll.updateOne({ _id: ops[0].id } as Document, ops[0].update)).then(() => [null], (err) => [err])
         : perStatement(
             ops.length,
-            () => coll.bulkWrite(ops.map((o): AnyBulkWriteOperation<Document> => ({ updateOne: { filter: { _id: o.id } as Document, update: o.update } })), { ordered: false }),
+            () => coll.db.command({ update: coll.collectionName, updates: ops.map((o) => ({ q: { _id: o.id }, u: o.update })), ordered: false }),
             (i) => coll.updateOne({ _id: ops[i].id } as Document, ops[i].update),
           ),
     );

@@ -73,3 +73,21 @@ describe('batched writes and reads by _id', () => {
     expect(await b.findById(coll, 'absent')).toBeNull();
   });
 });
+
+describe('when the database is gone', () => {
+  it('every caller of a shared command gets the driver error itself (the API answers it 503)', async () => {
+    const { MongoClient } = await import('mongodb');
+    const { stack } = await import('../support/api.js');
+    const { isMongoUnavailable } = await import('../../src/storage/mongo.js');
+    const client = new MongoClient(stack().mongoUrl, { serverSelectionTimeoutMS: 500 });
+    const gone = client.db(stack().mongoDb).collection<Doc>(coll.collectionName);
+    await gone.findOne({});
+    await client.close();
+    const inserts = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => b.insert(gone, [{ _id: `gone-${i}`, v: i }])));
+    const updates = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => b.updateById(gone, `gone-${i}`, { $set: { v: 1 } })));
+    for (const r of [...inserts, ...updates]) {
+      expect(r.status).toBe('rejected');
+      expect(isMongoUnavailable((r as PromiseRejectedResult).reason)).toBe(true);
+    }
+  });
+});

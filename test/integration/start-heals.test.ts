@@ -57,9 +57,13 @@ describe('npm start (scripts/start.js)', () => {
     }, 30_000, 250);
     await rcv.waitFor(1, 60_000);
     expect(rcv.received[0].headers['webhook-id']).toBe(pub.body.id);
-    // The all-in-one process started that delivery's workflow eagerly (over its worker's own connection).
-    const metrics = await (await fetch(`${apiUrl}/metrics`)).text();
-    expect(Number(/hookrelay_workflow_starts_total\{eager="true"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(1);
+    // Once its worker has joined (the API answers first; a publish before that starts over the plain client
+    // connection), the all-in-one process starts delivery workflows eagerly, over its worker's own connection.
+    await eventually(async () => {
+      const r = await admin.post('/v1/events', { type: 'heal.check', data: {} });
+      const metrics = await (await fetch(`${apiUrl}/metrics`)).text();
+      return r.status === 202 && Number(/hookrelay_workflow_starts_total\{eager="true"\} (\d+)/.exec(metrics)?.[1] ?? 0) >= 1;
+    }, 30_000, 500);
     const log = readFileSync(join(dir, 'logs', 'hookrelay.log'), 'utf8');
     expect(log).not.toMatch(/hrk_[A-Za-z0-9]{20,}/);
     expect(start.exitCode).toBeNull();
