@@ -39,7 +39,9 @@ for (const profile of profiles) {
 if (logsRoot) {
   console.log('\ntest: the logs of the whole suite (vitest.logs.config.ts)');
   run('logs', 'vitest.logs.config.ts', { HOOKRELAY_LOG_SCAN_DIR: logsRoot });
-  rmSync(logsRoot, { recursive: true, force: true });
+  // A red run keeps the processes' logs for whoever looks next (they are 0600, and checked free of secrets).
+  if (status === 0) rmSync(logsRoot, { recursive: true, force: true });
+  else console.log(`\ntest: the processes' logs are kept in ${logsRoot}`);
 }
 let leftovers = 0;
 for (const pid of readdirSync(pidDir)) {

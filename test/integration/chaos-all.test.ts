@@ -28,6 +28,30 @@ describe('chaos: kill -9 of each part in turn under load', () => {
     worker: () => startWorker({ env, logDir }),
   };
 
+  /**
+   * Starts a killed part again on its data. A start that does not report ready within its 60 s is killed and tried
+   * once more, and said so: once in a CI run the API did not come up in time after its kill (the cause is not known
+   * yet; the processes' logs of a red run are kept, see scripts/test.js). What this test checks — nothing
+   * acknowledged is lost — holds either way; a second failure fails it.
+   */
+  async function restart(name: keyof typeof start): Promise<Proc> {
+    try {
+      return await start[name]();
+    } catch (err) {
+      console.error(`chaos-all: ${name} did not start (${(err as Error).message}); killing it and starting it once more`);
+      // The half-started process is a child of this test process; only the part being restarted matches.
+      const pattern = { api: 'src/main.ts', worker: 'src/worker.ts', ferretdb: 'ferretdb', temporal: 'start-dev' }[name];
+      const { execFileSync } = await import('node:child_process');
+      try {
+        execFileSync('pkill', ['-9', '-P', String(process.pid), '-f', pattern]);
+      } catch {
+        // nothing matched: it had exited
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      return await start[name]();
+    }
+  }
+
   beforeAll(async () => {
     ports = { temporal: await freePort(), mongo: await freePort(), api: await freePort() };
     env = {
@@ -81,7 +105,7 @@ describe('chaos: kill -9 of each part in turn under load', () => {
       const before = acked.size;
       await eventually(() => Promise.resolve(acked.size >= before + 20), 60_000, 50);
       await procs[name].kill('SIGKILL');
-      procs[name] = await start[name]();
+      procs[name] = await restart(name);
     }
     // 20 more acknowledged after the last restart, then publishing stops (at 300 at the earliest).
     const afterLast = acked.size;
