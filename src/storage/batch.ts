@@ -40,7 +40,7 @@ function settle<T>(waiters: Waiter<T>[], value: (i: number) => T) {
   }
 }
 
-export function createBatcher(opts: { isTransient(err: unknown): boolean; retry<T>(fn: () => Promise<T>): Promise<T>; stuckMs?: number }) {
+export function createBatcher(opts: { isTransient(err: unknown): boolean; isDuplicate(err: unknown): boolean; retry<T>(fn: () => Promise<T>): Promise<T>; stuckMs?: number }) {
   const stuckMs = opts.stuckMs ?? STUCK_MS;
   const readers = new WeakMap<Collection<Document>, ReturnType<typeof reader>>();
   const inserters = new WeakMap<Collection<Document>, ReturnType<typeof inserter>>();
@@ -139,7 +139,7 @@ export function createBatcher(opts: { isTransient(err: unknown): boolean; retry<
   }
 
   /** The error a caller of several statements gets: one that is not a duplicate key first (that one matters more). */
-  const firstError = (errs: (unknown | null)[]) => errs.find((e) => e && !(e instanceof MongoServerError && (e.code === 11000 || e.code === 11001))) ?? errs.find((e) => e) ?? null;
+  const firstError = (errs: (unknown | null)[]) => errs.find((e) => e && !opts.isDuplicate(e)) ?? errs.find((e) => e) ?? null;
 
   function inserter(coll: Collection<Document>) {
     return queue<Document[]>(async (groups) => {

@@ -8,8 +8,7 @@ import type {
 
 export type Collections = ReturnType<typeof collections>;
 
-function collections(db: Db) {
-  const raw = rawCollections(db);
+function collections(raw: ReturnType<typeof rawCollections>) {
   return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, retrying(v)])) as typeof raw;
 }
 
@@ -78,9 +77,9 @@ export type Batched = {
   updateById<K extends keyof Collections>(name: K, id: Doc<K>['_id'], update: UpdateFilter<Doc<K>>): Promise<void>;
 };
 
-function batched(db: Db): Batched {
-  const raw = rawCollections(db) as unknown as Record<string, Collection<Document>>;
-  const b = createBatcher({ isTransient: isTransientBusy, retry: retryBusy });
+function batched(rawByName: ReturnType<typeof rawCollections>): Batched {
+  const raw = rawByName as unknown as Record<string, Collection<Document>>;
+  const b = createBatcher({ isTransient: isTransientBusy, isDuplicate: isDuplicateKey, retry: retryBusy });
   return {
     findById: (name, id) => b.findById(raw[name], id as never) as never,
     insert: (name, docs) => b.insert(raw[name], docs as Document[]),
@@ -121,11 +120,13 @@ export async function openStore(url: string, dbName: string, sealer: Sealer = cr
   // Round trips by command, for the process's metrics (hookrelay_mongodb_commands_total) and the bench.
   client.on('commandStarted', (e) => commandCounts.set(e.commandName, (commandCounts.get(e.commandName) ?? 0) + 1));
   const db = client.db(dbName);
+  // One set of collection objects: the retrying ones (store.c) and the batched hot path (store.b) wrap the same.
+  const raw = rawCollections(db);
   return {
     client,
     db,
-    c: collections(db),
-    b: batched(db),
+    c: collections(raw),
+    b: batched(raw),
     sealer,
     close: () => client.close(),
     ping: async () => {

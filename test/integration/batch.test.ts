@@ -8,7 +8,7 @@ import { isDuplicateKey, isTransientBusy, retryBusy } from '../../src/storage/mo
 // commands, each still gets its own answer, and no read is answered by a command sent before it was asked.
 type Doc = { _id: string; v: number; tag?: string };
 let coll: Collection<Doc>;
-const b = createBatcher({ isTransient: isTransientBusy, retry: retryBusy });
+const b = createBatcher({ isTransient: isTransientBusy, isDuplicate: isDuplicateKey, retry: retryBusy });
 
 beforeAll(async () => {
   const store = await testStore();

@@ -9,7 +9,7 @@ describe('a stuck command', () => {
     let calls = 0;
     const never = new Promise<Document | null>(() => {});
     const coll = { findOne: () => (++calls === 1 ? never : Promise.resolve({ _id: 'x', v: calls })) } as unknown as Collection<Document>;
-    const b = createBatcher({ isTransient: () => false, retry: (fn) => fn(), stuckMs: 50 });
+    const b = createBatcher({ isTransient: () => false, isDuplicate: () => false, retry: (fn) => fn(), stuckMs: 50 });
     const first = b.findById(coll, 'x');
     const second = b.findById(coll, 'x'); // queued behind the stuck read
     expect(await second).toEqual({ _id: 'x', v: 2 });
@@ -19,7 +19,7 @@ describe('a stuck command', () => {
   it('a value that cannot be copied fails its own caller only', async () => {
     let release!: (d: Document) => void;
     const coll = { findOne: () => new Promise<Document>((r) => (release = r)) } as unknown as Collection<Document>;
-    const b = createBatcher({ isTransient: () => false, retry: (fn) => fn() });
+    const b = createBatcher({ isTransient: () => false, isDuplicate: () => false, retry: (fn) => fn() });
     const a = b.findById(coll, 'y');
     release({ _id: 'y', v: 1 });
     await a;
