@@ -19,8 +19,11 @@ export type ApiRole = { port: number; stop(): Promise<void> };
 async function prepareDatabase(config: Config, log: Logger, store: Store) {
   for (let attempt = 1; ; attempt++) {
     try {
-      await ensureIndexes(store);
-      const created = await bootstrap(store, config.adminKey);
+      // A step that does not answer in 30 s is given up and tried again (a stuck command must not stall the start).
+      const created = await withTimeout(30_000, async () => {
+        await ensureIndexes(store);
+        return bootstrap(store, config.adminKey);
+      });
       if (created) {
         // The key never goes to the log. An operator-supplied ADMIN_KEY is never printed; a generated one is
         // written to the data dir outside production (npm start shows it from there), else printed once on stdout.
@@ -37,10 +40,18 @@ async function prepareDatabase(config: Config, log: Logger, store: Store) {
       }
       return;
     } catch (err) {
-      if (attempt % 10 === 1) log.warn({ err: (err as Error).message }, 'MongoDB not ready; retrying');
+      if (attempt % 10 === 1 || (err as Error).message.startsWith('no answer')) log.warn({ err: (err as Error).message }, 'MongoDB not ready; retrying');
       await new Promise((r) => setTimeout(r, 500));
     }
   }
+}
+
+function withTimeout<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => fail(new Error(`no answer within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([fn(), late]).finally(() => clearTimeout(timer));
 }
 
 export async function startApiRole(deps: { config: Config; log: Logger; store: Store; temporal: Temporal }): Promise<ApiRole> {

@@ -139,26 +139,45 @@ export async function openStore(url: string, dbName: string, sealer: Sealer = cr
  * Indexes for MongoDB. FerretDB's SQLite backend only answers a filter of exactly {_id: "…"} without a scan, so
  * every hot path (auth aside, which is cached) reads and writes by _id; these indexes serve lists and MongoDB.
  */
+/**
+ * The indexes the repositories rely on. Only missing ones are created, one at a time: a restart (all of them
+ * exist) sends no createIndexes at all. FerretDB's createIndexes can wait forever on its metadata lock while
+ * other processes write (seen in chaos-all: an API restarted under load never got past it), and an index that
+ * exists needs nothing.
+ */
 export async function ensureIndexes(store: Store): Promise<void> {
   const { c } = store;
-  await Promise.all([
-    c.apiKeys.createIndex({ hash: 1 }, { unique: true }),
-    c.eventTypes.createIndex({ org_id: 1, name: 1 }, { unique: true }),
-    c.webhooks.createIndex({ org_id: 1, created_at: -1 }),
-    c.webhooks.createIndex({ org_id: 1, uid: 1 }),
-    c.events.createIndex({ org_id: 1, created_at: -1 }),
-    c.deliveries.createIndex({ webhook_id: 1, event_id: 1 }, { unique: true }),
-    c.deliveries.createIndex({ webhook_id: 1, created_at: -1 }),
-    c.deliveries.createIndex({ event_id: 1 }),
-    c.deliveries.createIndex({ webhook_id: 1, status: 1 }),
-    c.attempts.createIndex({ delivery_id: 1, attempt: 1 }, { unique: true }),
-    c.attempts.createIndex({ webhook_id: 1, created_at: -1 }),
-    c.applications.createIndex({ org_id: 1, created_at: -1 }),
-    c.webhooks.createIndex({ org_id: 1, application_id: 1 }),
-    c.events.createIndex({ org_id: 1, application_id: 1, created_at: -1 }),
-    c.deliveries.createIndex({ org_id: 1, application_id: 1, created_at: -1 }),
-    c.deliveries.createIndex({ org_id: 1, status: 1, created_at: 1 }),
-  ]);
+  const wanted: [Collection<any>, Record<string, 1 | -1>, { unique?: boolean }?][] = [
+    [c.apiKeys, { hash: 1 }, { unique: true }],
+    [c.eventTypes, { org_id: 1, name: 1 }, { unique: true }],
+    [c.webhooks, { org_id: 1, created_at: -1 }],
+    [c.webhooks, { org_id: 1, uid: 1 }],
+    [c.events, { org_id: 1, created_at: -1 }],
+    [c.deliveries, { webhook_id: 1, event_id: 1 }, { unique: true }],
+    [c.deliveries, { webhook_id: 1, created_at: -1 }],
+    [c.deliveries, { event_id: 1 }],
+    [c.deliveries, { webhook_id: 1, status: 1 }],
+    [c.attempts, { delivery_id: 1, attempt: 1 }, { unique: true }],
+    [c.attempts, { webhook_id: 1, created_at: -1 }],
+    [c.applications, { org_id: 1, created_at: -1 }],
+    [c.webhooks, { org_id: 1, application_id: 1 }],
+    [c.events, { org_id: 1, application_id: 1, created_at: -1 }],
+    [c.deliveries, { org_id: 1, application_id: 1, created_at: -1 }],
+    [c.deliveries, { org_id: 1, status: 1, created_at: 1 }],
+  ];
+  const existing = new Map<string, Set<string>>();
+  for (const coll of new Set(wanted.map(([coll]) => coll))) {
+    const keys = await coll.listIndexes().toArray().catch((err: unknown) => {
+      // A collection that does not exist yet has no indexes.
+      if (err instanceof MongoError && (err.code === 26 || (err as { codeName?: string }).codeName === 'NamespaceNotFound')) return [];
+      throw err;
+    });
+    existing.set(coll.collectionName, new Set(keys.map((ix: { key: Record<string, unknown> }) => JSON.stringify(ix.key))));
+  }
+  for (const [coll, key, opts] of wanted) {
+    if (existing.get(coll.collectionName)!.has(JSON.stringify(key))) continue;
+    await coll.createIndex(key, opts ?? {});
+  }
 }
 
 const UNAVAILABLE = new Set([
