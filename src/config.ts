@@ -49,6 +49,9 @@ const schema = z.object({
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
   FANOUT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
   FANOUT_SWEEP_AGE_MS: z.coerce.number().int().min(0).default(15_000),
+  FANOUT_QUEUE_MAX_DELIVERIES: z.coerce.number().int().min(1).default(10_000),
+  FANOUT_QUEUE_MAX_BYTES: z.coerce.number().int().min(0).default(16 * 1024 * 1024),
+  FANOUT_START_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
   DEFAULT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   AUTO_DISABLE_AFTER_MS: z.coerce.number().int().min(1000).default(5 * 24 * 3600 * 1000),
   ADMIN_KEY: z.string().regex(/^hrk_[A-Za-z0-9]{20,}$/).optional(),
@@ -118,6 +121,8 @@ function toConfig(env: z.infer<typeof schema>) {
       bundlePath: env.WORKFLOW_BUNDLE_PATH,
     },
     fanoutSweep: { intervalMs: env.FANOUT_SWEEP_INTERVAL_MS, ageMs: env.FANOUT_SWEEP_AGE_MS },
+    /** Workflow starts a process holds queued after the 202 (past it, fan-outs wait in the outbox) and runs at once. */
+    fanoutQueue: { maxDeliveries: env.FANOUT_QUEUE_MAX_DELIVERIES, maxBytes: env.FANOUT_QUEUE_MAX_BYTES, concurrency: env.FANOUT_START_CONCURRENCY },
     defaultTimeoutMs: env.DEFAULT_TIMEOUT_MS,
     autoDisableAfterMs: env.AUTO_DISABLE_AFTER_MS,
     adminKey: env.ADMIN_KEY,

@@ -48,6 +48,34 @@ new client.Counter({
   },
 });
 
+type QueueState = { deliveries: number; running: number; overflowed: boolean; leftInOutboxTotal: number };
+let fanoutQueue: () => QueueState = () => ({ deliveries: 0, running: 0, overflowed: false, leftInOutboxTotal: 0 });
+new client.Gauge({
+  name: 'hookrelay_fanout_queue_deliveries',
+  help: 'Workflow starts this process holds queued or running after answering their publishes',
+  registers: [metrics.registry],
+  collect() {
+    this.set(fanoutQueue().deliveries);
+  },
+});
+new client.Gauge({
+  name: 'hookrelay_fanout_backlog',
+  help: '1 while fan-outs wait in the outbox because the start queue was full (they are taken oldest first as it empties)',
+  registers: [metrics.registry],
+  collect() {
+    this.set(fanoutQueue().overflowed ? 1 : 0);
+  },
+});
+new client.Counter({
+  name: 'hookrelay_fanout_left_in_outbox_total',
+  help: 'Published events whose workflow starts did not fit the start queue and were left in the outbox',
+  registers: [metrics.registry],
+  collect() {
+    this.reset();
+    this.inc(fanoutQueue().leftInOutboxTotal);
+  },
+});
+
 /** Readiness is cached for a moment so a burst of probes does not become a burst of pings. */
 function readiness(deps: ApiDeps) {
   let last: { at: number; result: { mongodb: boolean; temporal: boolean } } | null = null;
@@ -64,6 +92,7 @@ export function opsRouter(deps: ApiDeps): Router {
   const router = new Router();
   const ready = readiness(deps);
   workflowStarts = deps.services.workflowStarts;
+  fanoutQueue = deps.services.publisher.queueState;
 
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };

@@ -75,26 +75,20 @@ export async function startApiRole(deps: { config: Config; log: Logger; store: S
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   log.info({ port }, 'API listening');
 
-  let sweeping = false;
-  const sweep = setInterval(async () => {
-    if (sweeping) return;
-    sweeping = true;
-    try {
-      await publisher.sweep(config.fanoutSweep.ageMs);
-    } catch (err) {
-      log.debug({ err: (err as Error).message }, 'sweep skipped');
-    } finally {
-      sweeping = false;
-    }
+  // One sweep at a time (the publisher's own start queue also runs it when fan-outs wait in the outbox).
+  const sweep = setInterval(() => {
+    publisher.sweep(config.fanoutSweep.ageMs).catch((err) => log.debug({ err: (err as Error).message }, 'sweep skipped'));
   }, config.fanoutSweep.intervalMs);
 
   return {
     port,
-    // Graceful: stop accepting, let in-flight requests finish.
+    // Graceful: stop accepting, let in-flight requests finish, then the queued workflow starts (for up to 10 s;
+    // what is left stays in the outbox, and the next sweep of any API process starts it).
     async stop() {
       clearInterval(sweep);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
+      if (!(await publisher.drain(10_000))) log.warn(publisher.queueState(), 'workflow starts left to the fan-out sweep');
     },
   };
 }

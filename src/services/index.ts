@@ -19,7 +19,7 @@ import type { AppId, OrgId, WebhookId } from '../domain/ids.js';
 /** Every service of the API process, wired once over the store and the Temporal adapter. */
 export function createServices(deps: { config: Config; log: Logger; store: Store; temporal: Temporal; observe?: PublishObserver }) {
   const { config, log, store, temporal } = deps;
-  const publisher = createPublisher({ store, temporal, log, observe: deps.observe });
+  const publisher = createPublisher({ store, temporal, log, observe: deps.observe, queue: config.fanoutQueue });
   const control = createControl({ store, temporal, log, publisher });
   const recoveries = createRecoveries({ store, temporal, control });
   const applications = applicationService({ store, control });

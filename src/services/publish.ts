@@ -8,7 +8,7 @@ import { tenant } from '../storage/tenant.js';
 import type { EventDoc, WebhookDoc } from '../storage/types.js';
 import { eachLimit, type Temporal } from '../temporal.js';
 import type { Logger } from '../log.js';
-import { createFanout } from './fanout.js';
+import { createFanout, type FanoutQueueLimits } from './fanout.js';
 import { createWebhookIndex } from './webhook-index.js';
 import { createTypeCache, deprecationNote, OPERATIONAL_EVENT_TYPES, requireLiveType, validateData } from './event-types.js';
 import { revisions } from '../storage/repos/webhooks.js';
@@ -40,12 +40,13 @@ export type Publisher = ReturnType<typeof createPublisher>;
 /** What a process may want to observe about publishing (the API exports it as Prometheus metrics). */
 export type PublishObserver = { fanoutWidth(webhooks: number): void };
 
-export function createPublisher(deps: { store: Store; temporal: Temporal; log: Logger; observe?: PublishObserver }) {
+export function createPublisher(deps: { store: Store; temporal: Temporal; log: Logger; observe?: PublishObserver; queue?: FanoutQueueLimits }) {
   const { store, temporal, log } = deps;
   const webhookIndex = createWebhookIndex(store);
   const types = createTypeCache(store);
   type Revs = { webhooks: string; types: string };
-  const { fanout, sweep } = createFanout(deps);
+  const fan = createFanout(deps);
+  const { fanout, sweep } = fan;
 
   /** The application an input names (id or uid), or null; 404 if it names none of this organization's. */
   async function applicationOf(orgId: OrgId, input: PublishInput): Promise<AppId | null> {
@@ -89,12 +90,13 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
   }
 
   /**
-   * After the event is stored it is acknowledged: if Temporal fails half-way through the fan-out, the sweep
-   * finishes it when Temporal is back. Before anything is stored, a Temporal known to be down means 503.
+   * After the event is stored it is acknowledged: its delivery records are written and its workflow starts queued
+   * in this process (services/fanout.ts); if anything fails after the event is stored, the sweep finishes the
+   * fan-out from the outbox. Before anything is stored, a Temporal known to be down means 503.
    */
   async function fanoutOrDefer(event: EventDoc, known?: WebhookDoc[]): Promise<void> {
     try {
-      await fanout(event, known);
+      await fan.fanoutQueued(event, known);
     } catch (err) {
       // The event and its outbox entry are stored: answering an error now would invite a duplicate publish.
       const level = err instanceof UnavailableError ? 'warn' : 'error';
@@ -119,16 +121,21 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         if (raced) return { result: await finishExisting(raced), deprecation };
       }
       let stored: { event: EventDoc; webhooks?: WebhookDoc[] };
+      const unclaim = fan.claim(eventId);
       try {
-        stored = await persist(orgId, eventId, input, appId, undefined, revs);
-      } catch (err) {
-        // A concurrent request with the same key is storing this very event: answer what it answers.
-        if (!key || !(err instanceof AppError && err.code === 'conflict')) throw err;
-        const event = await waitForEvent(orgId, eventId);
-        if (!event) throw err;
-        return { result: await finishExisting(event), deprecation };
+        try {
+          stored = await persist(orgId, eventId, input, appId, undefined, revs);
+        } catch (err) {
+          // A concurrent request with the same key is storing this very event: answer what it answers.
+          if (!key || !(err instanceof AppError && err.code === 'conflict')) throw err;
+          const event = await waitForEvent(orgId, eventId);
+          if (!event) throw err;
+          return { result: await finishExisting(event), deprecation };
+        }
+        await fanoutOrDefer(stored.event, stored.webhooks);
+      } finally {
+        unclaim();
       }
-      await fanoutOrDefer(stored.event, stored.webhooks);
       deps.observe?.fanoutWidth(stored.event.matched.length);
       return { result: resultOf(stored.event), deprecation };
     });
@@ -173,10 +180,19 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
         }
         const eventId = key ? await t.events.idempotency.claim(key, newId('evt')) : newId('evt');
         const stored = await t.events.get(eventId);
-        const { event, webhooks } = stored ? { event: stored, webhooks: undefined } : await persist(orgId, eventId, input, apps[i], undefined, revs);
-        results[i] = resultOf(event);
-        if (!stored) deps.observe?.fanoutWidth(event.matched.length);
-        await fanoutOrDefer(event, webhooks);
+        if (stored) {
+          results[i] = await finishExisting(stored);
+          return;
+        }
+        const unclaim = fan.claim(eventId);
+        try {
+          const { event, webhooks } = await persist(orgId, eventId, input, apps[i], undefined, revs);
+          results[i] = resultOf(event);
+          deps.observe?.fanoutWidth(event.matched.length);
+          await fanoutOrDefer(event, webhooks);
+        } finally {
+          unclaim();
+        }
       });
       return { results, deprecations };
     });
@@ -192,8 +208,9 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
     return null;
   }
 
+  /** A publish answered from what is stored: a fan-out a crash cut short is finished (unless this process is at it). */
   async function finishExisting(event: EventDoc): Promise<PublishResult> {
-    if (await tenant(store, event.org_id).events.outbox.pending(event._id)) await fanoutOrDefer(event);
+    if (!fan.isBusy(event._id) && (await tenant(store, event.org_id).events.outbox.pending(event._id))) await fanoutOrDefer(event);
     return resultOf(event);
   }
 
@@ -240,5 +257,5 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
     return (await publish(orgId, { type, data })).result;
   }
 
-  return { publish, publishBatch, publishTo, publishOperational, fanout, sweep };
+  return { publish, publishBatch, publishTo, publishOperational, fanout, sweep, drain: fan.drain, queueState: fan.queueState };
 }
