@@ -29,6 +29,14 @@ export const batchCounts = { commands: 0, operations: 0 };
 
 const STUCK_MS = 20_000;
 
+/**
+ * FerretDB (SQLite) holds one pooled connection per statement of an update command until the command ends: two
+ * commands of 60 and 40 statements took all 100 of its connections and then waited on each other for ever (seen
+ * under burst: every attempt of the worker stuck, the whole stack idle). A few statements per command keep the
+ * shared round trips and stay far from the pool's size.
+ */
+export const MAX_UPDATES_PER_COMMAND = 16;
+
 /** Settles every waiter, each on its own: a waiter whose value cannot be made gets the error instead. */
 function settle<T>(waiters: Waiter<T>[], value: (i: number) => T) {
   for (const [i, w] of waiters.entries()) {
@@ -84,13 +92,12 @@ export function createBatcher(opts: { isTransient(err: unknown): boolean; isDupl
       });
   }
 
-  /** One queue per collection: what arrives while a command is in flight goes in the next one. */
-  function queue<Op>(run: (ops: Op[]) => Promise<(unknown | null)[]>) {
+  /** One queue per collection: what arrives while a command is in flight goes in the next one (at most `max`). */
+  function queue<Op>(run: (ops: Op[]) => Promise<(unknown | null)[]>, max = Infinity) {
     let pending: { op: Op; w: Waiter<void> }[] = [];
     let busy: object | null = null;
     const send = () => {
-      const batch = pending;
-      pending = [];
+      const batch = pending.splice(0, max);
       const token = {};
       busy = token;
       batchCounts.commands++;
@@ -163,6 +170,7 @@ export function createBatcher(opts: { isTransient(err: unknown): boolean; isDupl
             () => coll.db.command({ update: coll.collectionName, updates: ops.map((o) => ({ q: { _id: o.id }, u: o.update })), ordered: false }),
             (i) => coll.updateOne({ _id: ops[i].id } as Document, ops[i].update),
           ),
+      MAX_UPDATES_PER_COMMAND,
     );
   }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Collection } from 'mongodb';
 import { testStore } from '../support/api.js';
-import { batchCounts, createBatcher } from '../../src/storage/batch.js';
+import { batchCounts, createBatcher, MAX_UPDATES_PER_COMMAND } from '../../src/storage/batch.js';
 import { isDuplicateKey, isTransientBusy, retryBusy } from '../../src/storage/mongo.js';
 
 // The hot path's shared round trips (src/storage/batch.ts), on the real FerretDB: concurrent callers share
@@ -19,6 +19,31 @@ afterAll(async () => {
 });
 
 describe('batched writes and reads by _id', () => {
+  it('hundreds of concurrent updates on two collections finish: a command carries at most a few statements', async () => {
+    // FerretDB holds a pooled connection per statement of an update command: two commands of ~100 statements each
+    // took its whole pool of 100 and waited on each other for ever, before updates were capped per command.
+    const store = await testStore();
+    const one = store.db.collection<Doc>(`batch_test_a_${Date.now()}`);
+    const other = store.db.collection<Doc>(`batch_test_b_${Date.now()}`);
+    try {
+      const ids = Array.from({ length: 150 }, (_, i) => `upd-${i}`);
+      await one.insertMany(ids.map((_id) => ({ _id, v: 0 })));
+      await other.insertMany(ids.map((_id) => ({ _id, v: 0 })));
+      const before = { ...batchCounts };
+      await Promise.all([
+        ...ids.map((id) => b.updateById(one, id, { $set: { v: 1 } })),
+        ...ids.map((id) => b.updateById(other, id, { $set: { v: 2 } })),
+      ]);
+      const commands = batchCounts.commands - before.commands;
+      expect(commands).toBeGreaterThanOrEqual(Math.ceil((2 * ids.length) / MAX_UPDATES_PER_COMMAND));
+      expect(commands).toBeLessThan(2 * ids.length);
+      expect(await one.countDocuments({ v: 1 })).toBe(ids.length);
+      expect(await other.countDocuments({ v: 2 })).toBe(ids.length);
+    } finally {
+      await Promise.all([one.drop().catch(() => {}), other.drop().catch(() => {})]);
+    }
+  }, 60_000);
+
   it('concurrent inserts share commands; a duplicate fails only its own caller', async () => {
     await coll.insertOne({ _id: 'dup', v: 0 });
     const before = { ...batchCounts };
