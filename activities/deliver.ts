@@ -1,4 +1,4 @@
-import { attemptId, type AppId, type EventId } from '../src/domain/ids.js';
+import { attemptId, type AppId, type EventId, type WebhookId } from '../src/domain/ids.js';
 import { applicationRepo } from '../src/storage/repos/applications.js';
 import { orgRepo } from '../src/storage/repos/orgs.js';
 import type { OrgId } from '../src/domain/ids.js';
@@ -42,7 +42,7 @@ export function createDeliver(deps: ActivityDeps) {
   // `rate_limit_per_s` per webhook, per worker process.
   const limiter = new TokenBuckets();
   const events = new EventCache();
-  const health = createHealthRecorder(store, log);
+  const health = deps.health ?? createHealthRecorder(store, log);
   // An application's rate limit (over all its webhooks), read at most every 5 s per application.
   const appLimits = new Map<AppId, { perS: number | null; at: number }>();
   // An organization's egress proxy (its own, else the deployment's), read at most every 30 s per organization.
@@ -63,6 +63,22 @@ export function createDeliver(deps: ActivityDeps) {
     if (appLimits.size > 10_000) appLimits.clear();
     appLimits.set(id, { perS: app?.rate_limit_per_s ?? null, at: Date.now() });
     return app?.rate_limit_per_s ?? null;
+  }
+
+  /**
+   * The webhook, from memory while the organization's webhook revision has not moved (every change to a webhook
+   * writes a new one before it returns): one read of the revision, shared by the concurrent attempts of all the
+   * organization's webhooks, instead of one read per webhook. Read again at least every 10 s.
+   */
+  const hooks = new Map<WebhookId, { rev: string; doc: WebhookDoc | null; at: number }>();
+  async function webhookOf(t: Tenant, id: WebhookId): Promise<WebhookDoc | null> {
+    const rev = await t.webhooks.revision();
+    const hit = hooks.get(id);
+    if (hit && hit.rev === rev && Date.now() - hit.at < 10_000) return hit.doc;
+    const doc = await t.webhooks.get(id);
+    if (hooks.size >= 10_000) hooks.clear();
+    hooks.set(id, { rev, doc, at: Date.now() });
+    return doc;
   }
 
   async function loadEvent(t: Tenant, id: EventId): Promise<Pick<EventDoc, '_id' | 'body'> | null> {
@@ -101,7 +117,7 @@ export function createDeliver(deps: ActivityDeps) {
   return async function deliver(req: DeliverRequest): Promise<DeliverResult> {
     const t = tenant(store, req.orgId);
     const [wh, event, failingSince] = await Promise.all([
-      t.webhooks.get(req.webhookId),
+      webhookOf(t, req.webhookId),
       req.body !== undefined ? { _id: req.eventId, body: req.body } : loadEvent(t, req.eventId),
       t.webhooks.failing.since(req.webhookId),
     ]);
@@ -176,7 +192,8 @@ export function createDeliver(deps: ActivityDeps) {
         : { outcome: 'retry', delayMs: delay };
 
     const end = new Date();
-    // The attempt, the delivery state and the webhook's health summary are independent documents: write them at once.
+    // The attempt and the delivery state are independent documents: written at once. The health summary is added
+    // to in memory (written within a second; services/health.ts).
     const [streak] = await Promise.all([
       health.record(wh.org_id, wh._id, { ok, at: end, durationMs: result.durationMs }),
       t.deliveries.attempts.finish(id, { status_code: result.statusCode, duration_ms: result.durationMs, error: result.error, response_body: result.responseBody }),

@@ -2,6 +2,7 @@ import type { Config } from '../src/config.js';
 import type { Logger } from '../src/log.js';
 import type { Control } from '../src/services/control.js';
 import type { Recoveries } from '../src/services/recoveries.js';
+import type { HealthRecorder } from '../src/services/health.js';
 import type { Store } from '../src/storage/mongo.js';
 import type { Sender } from './http.js';
 import type { DeliveryMetrics } from './metrics.js';
@@ -14,6 +15,8 @@ export type ActivityDeps = {
   log: Logger;
   control: Control;
   recoveries: Recoveries;
+  /** The webhooks' health summaries, kept in memory and written once a second (the worker flushes it on shutdown). */
+  health?: HealthRecorder;
   /** Prometheus metrics of the worker process (absent in tests that build activities alone). */
   metrics?: DeliveryMetrics;
 };

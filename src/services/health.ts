@@ -1,9 +1,10 @@
-import { addOutcomes, healthOf, histogramPercentile, sumWindow, type HealthStatus, type Outcome } from '../domain/health.js';
+import { addOutcomes, healthOf, histogramPercentile, sumWindow, type HealthStatus, type HealthSummary, type Outcome } from '../domain/health.js';
 import type { AppId, OrgId, WebhookId } from '../domain/ids.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../storage/mongo.js';
 import { deliveryRepo } from '../storage/repos/deliveries.js';
 import { webhookRepo } from '../storage/repos/webhooks.js';
+import type { WebhookHealthDoc } from '../storage/types.js';
 
 /**
  * Health of one webhook from its hourly summary (one read by `{_id}`; never its deliveries, so a list of webhooks
@@ -14,47 +15,142 @@ export async function webhookHealth(store: Store, orgId: OrgId, webhookId: Webho
 }
 
 /**
- * Keeps each webhook's health summary up to date from the attempts this process makes. Writes are serialized per
- * webhook and coalesced: while one write is in flight, outcomes that arrive wait and go together in the next one,
- * so a busy webhook costs one read and one write per round trip, not per attempt. `record` resolves once its
- * outcome is stored. Several worker processes write with read-modify-write; on FerretDB (whose updates are not
- * atomic) two writes for the same webhook at the same instant can lose one's outcomes — health is a summary, the
- * delivery log is the record.
+ * Keeps each webhook's health summary up to date from the attempts this process makes, in memory, written at most
+ * once per `flushMs` per webhook. An attempt does not wait for the write: `record` answers the webhook's failed
+ * attempts in a row at once from the summary in memory (read once per webhook, then kept while in use). A write is
+ * conditional on the summary being the one this process last read or wrote (`updated_at`): if another worker
+ * process wrote it meanwhile, the fresh one is read and the outcomes added to it. Health is a summary (the
+ * delivery log is the record): a process that dies loses at most its last `flushMs` of outcomes, and on FerretDB
+ * (whose updates are not atomic) two writes at the same instant can still lose one's.
  */
-export function createHealthRecorder(store: Store, log: Logger) {
-  type Slot = { orgId: OrgId; waiting: { o: Outcome; done: (streak: number) => void }[]; writing: boolean };
+export function createHealthRecorder(store: Store, log: Logger, opts: { flushMs?: number; maxWebhooks?: number } = {}) {
+  const flushMs = opts.flushMs ?? 1000;
+  const maxWebhooks = opts.maxWebhooks ?? 10_000;
+  type Slot = {
+    orgId: OrgId;
+    /** The summary as stored (null: none yet), and its `updated_at` (the write's condition). */
+    stored: HealthSummary | null;
+    version: Date | null;
+    /** Outcomes not yet written, and the summary with them (what `record` answers from). */
+    pending: Outcome[];
+    view: HealthSummary;
+    loading: Promise<void> | null;
+    loaded: boolean;
+    timer: NodeJS.Timeout | null;
+    writing: Promise<void> | null;
+    usedAt: number;
+  };
   const slots = new Map<WebhookId, Slot>();
+  const EMPTY: HealthSummary = { hours: [], recent: [] };
+  const summaryOf = (doc: WebhookHealthDoc | null): HealthSummary | null => (doc ? { hours: doc.hours, recent: doc.recent, streak: doc.streak } : null);
 
-  async function drain(id: WebhookId, slot: Slot): Promise<void> {
-    slot.writing = true;
-    while (slot.waiting.length > 0) {
-      const batch = slot.waiting.splice(0);
-      let streak = 0;
+  async function load(id: WebhookId, slot: Slot): Promise<void> {
+    const doc = await webhookRepo(store, slot.orgId).health.get(id);
+    slot.stored = summaryOf(doc);
+    slot.version = doc?.updated_at ?? null;
+    slot.view = slot.pending.length ? addOutcomes(slot.stored ?? EMPTY, slot.pending, new Date()) : (slot.stored ?? EMPTY);
+    slot.loaded = true;
+  }
+
+  function schedule(id: WebhookId, slot: Slot, ms: number): void {
+    if (slot.timer || slot.writing) return;
+    slot.timer = setTimeout(() => {
+      slot.timer = null;
+      void write(id, slot);
+    }, ms);
+    slot.timer.unref();
+  }
+
+  /** Writes the pending outcomes; on a lost race, reads the summary again and adds them to it (a few rounds). */
+  function write(id: WebhookId, slot: Slot): Promise<void> {
+    if (slot.writing) return slot.writing;
+    slot.writing = (async () => {
+      const batch = slot.pending.splice(0);
+      if (batch.length === 0) return;
+      const repo = webhookRepo(store, slot.orgId).health;
       try {
-        const repo = webhookRepo(store, slot.orgId).health;
-        const now = new Date();
-        const prev = await repo.get(id);
-        const next = addOutcomes(prev ?? { hours: [], recent: [] }, batch.map((b) => b.o), now);
-        await repo.put({ _id: id, org_id: slot.orgId, ...next, updated_at: now });
-        streak = next.streak ?? 0;
+        for (let round = 0; ; round++) {
+          const now = new Date();
+          const next = addOutcomes(slot.stored ?? EMPTY, batch, now);
+          if (await repo.putIf({ _id: id, org_id: slot.orgId, ...next, updated_at: now }, slot.version)) {
+            slot.stored = next;
+            slot.version = now;
+            break;
+          }
+          // Another process wrote it (or it is gone): start again from what is stored now.
+          const hadOne = slot.version !== null;
+          const fresh = await repo.get(id);
+          if (!fresh && hadOne) {
+            // Deleted with its webhook: nothing to keep.
+            slot.stored = null;
+            slot.version = null;
+            break;
+          }
+          slot.stored = summaryOf(fresh);
+          slot.version = fresh?.updated_at ?? null;
+          if (round >= 4) throw new Error('health summary kept changing under this write');
+        }
       } catch (err) {
-        // The summary is not the record of the attempts (those are stored apart): log and go on.
-        log.warn({ webhook: id, err: (err as Error).message }, 'health summary not updated');
+        // Not written: the outcomes go back (bounded) and the write is tried again later.
+        slot.pending = [...batch, ...slot.pending].slice(-1000);
+        log.warn({ webhook: id, err: (err as Error).message }, 'health summary not updated; will retry');
       }
-      for (const b of batch) b.done(streak);
+      slot.view = slot.pending.length ? addOutcomes(slot.stored ?? EMPTY, slot.pending, new Date()) : (slot.stored ?? EMPTY);
+    })().finally(() => {
+      slot.writing = null;
+      if (slot.pending.length > 0) schedule(id, slot, flushMs);
+    });
+    return slot.writing;
+  }
+
+  /** Forgets summaries not used for a while (a webhook's is read again the next time it is needed). */
+  function evict(): void {
+    const idleFor = Date.now() - 60_000;
+    for (const [id, slot] of slots) {
+      if (slots.size <= maxWebhooks / 2) break;
+      if (slot.pending.length === 0 && !slot.writing && !slot.loading && !slot.timer && slot.usedAt < idleFor) slots.delete(id);
     }
-    slot.writing = false;
-    slots.delete(id);
   }
 
   return {
-    /** Resolves with the webhook's failed attempts in a row after this outcome is stored (0 if it could not be). */
-    record(orgId: OrgId, webhookId: WebhookId, o: Outcome): Promise<number> {
+    /** Adds an outcome; resolves with the webhook's failed attempts in a row, this one included (written within flushMs). */
+    async record(orgId: OrgId, webhookId: WebhookId, o: Outcome): Promise<number> {
       let slot = slots.get(webhookId);
-      if (!slot) slots.set(webhookId, (slot = { orgId, waiting: [], writing: false }));
-      const done = new Promise<number>((resolve) => slot.waiting.push({ o, done: resolve }));
-      if (!slot.writing) void drain(webhookId, slot);
-      return done;
+      if (!slot) {
+        if (slots.size >= maxWebhooks) evict();
+        slot = { orgId, stored: null, version: null, pending: [], view: EMPTY, loading: null, loaded: false, timer: null, writing: null, usedAt: Date.now() };
+        slots.set(webhookId, slot);
+      }
+      const s = slot;
+      s.usedAt = Date.now();
+      if (!s.loaded) {
+        s.loading ??= load(webhookId, s).finally(() => {
+          s.loading = null;
+        });
+        try {
+          await s.loading;
+        } catch (err) {
+          // Unreadable now: count from what is known; the write later reads it again.
+          log.warn({ webhook: webhookId, err: (err as Error).message }, 'health summary not read');
+          s.loaded = false;
+        }
+      }
+      s.pending.push(o);
+      s.view = addOutcomes(s.view, [o], new Date());
+      if (s.loaded) schedule(webhookId, s, flushMs);
+      else schedule(webhookId, s, flushMs * 2);
+      return s.view.streak ?? 0;
+    },
+    /** Writes every pending outcome now (a worker's shutdown). */
+    async flush(): Promise<void> {
+      await Promise.allSettled(
+        [...slots].map(async ([id, slot]) => {
+          if (slot.timer) clearTimeout(slot.timer);
+          slot.timer = null;
+          if (slot.writing) await slot.writing;
+          if (slot.pending.length > 0) await write(id, slot);
+        }),
+      );
     },
   };
 }

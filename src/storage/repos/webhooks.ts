@@ -187,10 +187,22 @@ export function webhookRepo(store: Store, orgId: OrgId) {
         const doc = await store.b.findById('webhookHealth', id);
         return doc && doc.org_id === orgId ? doc : null;
       },
-      /** Replaces the summary (read-modify-write by the caller, which serializes writes per webhook). */
-      async put(doc: WebhookHealthDoc): Promise<void> {
+      /**
+       * Replaces the summary if it is still the one of `version` (its `updated_at`; null: there is none yet).
+       * False when another writer got there first (the caller reads it again and adds its outcomes).
+       */
+      async putIf(doc: WebhookHealthDoc, version: Date | null): Promise<boolean> {
         if (doc.org_id !== orgId) throw new Error('health of another organization');
-        await c.webhookHealth.replaceOne({ _id: doc._id }, doc, { upsert: true });
+        if (version === null) {
+          try {
+            await c.webhookHealth.insertOne(doc);
+            return true;
+          } catch (err) {
+            if (isDuplicateKey(err)) return false;
+            throw err;
+          }
+        }
+        return (await c.webhookHealth.replaceOne({ _id: doc._id, updated_at: version }, doc)).matchedCount === 1;
       },
     },
   };
