@@ -51,6 +51,7 @@ const schema = z.object({
   FANOUT_SWEEP_AGE_MS: z.coerce.number().int().min(0).default(15_000),
   FANOUT_QUEUE_MAX_DELIVERIES: z.coerce.number().int().min(1).default(10_000),
   FANOUT_QUEUE_MAX_BYTES: z.coerce.number().int().min(0).default(16 * 1024 * 1024),
+  FANOUT_QUEUE_MAX_WAITING: z.coerce.number().int().min(0).default(50_000),
   FANOUT_START_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
   DEFAULT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   AUTO_DISABLE_AFTER_MS: z.coerce.number().int().min(1000).default(5 * 24 * 3600 * 1000),
@@ -121,8 +122,8 @@ function toConfig(env: z.infer<typeof schema>) {
       bundlePath: env.WORKFLOW_BUNDLE_PATH,
     },
     fanoutSweep: { intervalMs: env.FANOUT_SWEEP_INTERVAL_MS, ageMs: env.FANOUT_SWEEP_AGE_MS },
-    /** Workflow starts a process holds queued after the 202 (past it, fan-outs wait in the outbox) and runs at once. */
-    fanoutQueue: { maxDeliveries: env.FANOUT_QUEUE_MAX_DELIVERIES, maxBytes: env.FANOUT_QUEUE_MAX_BYTES, concurrency: env.FANOUT_START_CONCURRENCY },
+    /** Workflow starts a process holds after the 202: whole, then as ids waiting behind (past both, in the outbox only); and how many run at once. */
+    fanoutQueue: { maxDeliveries: env.FANOUT_QUEUE_MAX_DELIVERIES, maxBytes: env.FANOUT_QUEUE_MAX_BYTES, maxWaitingDeliveries: env.FANOUT_QUEUE_MAX_WAITING, concurrency: env.FANOUT_START_CONCURRENCY },
     defaultTimeoutMs: env.DEFAULT_TIMEOUT_MS,
     autoDisableAfterMs: env.AUTO_DISABLE_AFTER_MS,
     adminKey: env.ADMIN_KEY,

@@ -24,7 +24,8 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down API');
-    const forced = setTimeout(() => process.exit(1), 10_000);
+    // Past the queue's 10 s drain and the requests' end.
+    const forced = setTimeout(() => process.exit(1), 25_000);
     forced.unref();
     await api.stop();
     await Promise.allSettled([store.close(), temporal.close(), tracing.shutdown()]);

@@ -48,31 +48,37 @@ new client.Counter({
   },
 });
 
-type QueueState = { deliveries: number; running: number; overflowed: boolean; leftInOutboxTotal: number };
-let fanoutQueue: () => QueueState = () => ({ deliveries: 0, running: 0, overflowed: false, leftInOutboxTotal: 0 });
+type QueueState = { deliveries: number; waitingDeliveries: number; spilled: boolean; waitedTotal: number; leftInOutboxTotal: number };
+let fanoutQueue: () => QueueState = () => ({ deliveries: 0, waitingDeliveries: 0, spilled: false, waitedTotal: 0, leftInOutboxTotal: 0 });
 new client.Gauge({
   name: 'hookrelay_fanout_queue_deliveries',
-  help: 'Workflow starts this process holds queued or running after answering their publishes',
+  help: 'Workflow starts this process holds after answering their publishes: queued (whole) or waiting behind them (ids only)',
+  labelNames: ['state'] as const,
   registers: [metrics.registry],
   collect() {
-    this.set(fanoutQueue().deliveries);
+    const q = fanoutQueue();
+    this.set({ state: 'queued' }, q.deliveries);
+    this.set({ state: 'waiting' }, q.waitingDeliveries);
   },
 });
 new client.Gauge({
   name: 'hookrelay_fanout_backlog',
-  help: '1 while fan-outs wait in the outbox because the start queue was full (they are taken oldest first as it empties)',
+  help: '1 while fan-outs of this process wait in the outbox only (past both queue bounds); the sweep takes them as the queue empties',
   registers: [metrics.registry],
   collect() {
-    this.set(fanoutQueue().overflowed ? 1 : 0);
+    this.set(fanoutQueue().spilled ? 1 : 0);
   },
 });
 new client.Counter({
-  name: 'hookrelay_fanout_left_in_outbox_total',
-  help: 'Published events whose workflow starts did not fit the start queue and were left in the outbox',
+  name: 'hookrelay_fanout_deferred_total',
+  help: 'Published events whose starts did not fit the start queue: waiting behind it (ids in memory) or in the outbox only',
+  labelNames: ['where'] as const,
   registers: [metrics.registry],
   collect() {
+    const q = fanoutQueue();
     this.reset();
-    this.inc(fanoutQueue().leftInOutboxTotal);
+    this.inc({ where: 'waiting' }, q.waitedTotal);
+    this.inc({ where: 'outbox' }, q.leftInOutboxTotal);
   },
 });
 

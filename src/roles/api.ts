@@ -9,6 +9,7 @@ import { createServices } from '../services/index.js';
 import { bootstrap } from '../services/orgs.js';
 import { createApp } from '../api/app.js';
 import { fanoutWidth } from '../api/ops.js';
+import { HEARTBEAT_MS } from '../services/fanout.js';
 
 /**
  * The API role: config → deps → Koa server, plus the fan-out sweep that finishes publishes a crash cut short. Runs
@@ -19,11 +20,9 @@ export type ApiRole = { port: number; stop(): Promise<void> };
 async function prepareDatabase(config: Config, log: Logger, store: Store) {
   for (let attempt = 1; ; attempt++) {
     try {
-      // A step that does not answer in 30 s is given up and tried again (a stuck command must not stall the start).
-      const created = await withTimeout(30_000, async () => {
-        await ensureIndexes(store);
-        return bootstrap(store, config.adminKey);
-      });
+      // Index creation that does not answer in 30 s is given up and tried again (it must not stall the start).
+      await withTimeout(30_000, () => ensureIndexes(store));
+      const created = await bootstrap(store, config.adminKey);
       if (created) {
         // The key never goes to the log. An operator-supplied ADMIN_KEY is never printed; a generated one is
         // written to the data dir outside production (npm start shows it from there), else printed once on stdout.
@@ -75,10 +74,14 @@ export async function startApiRole(deps: { config: Config; log: Logger; store: S
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   log.info({ port }, 'API listening');
 
-  // One sweep at a time (the publisher's own start queue also runs it when fan-outs wait in the outbox).
+  // One sweep at a time (the publisher's start queue also takes its own spilled fan-outs as it empties).
   const sweep = setInterval(() => {
-    publisher.sweep(config.fanoutSweep.ageMs).catch((err) => log.debug({ err: (err as Error).message }, 'sweep skipped'));
+    publisher.sweep(config.fanoutSweep.ageMs).catch((err: Error) => log.debug({ err: err.message }, 'sweep skipped'));
   }, config.fanoutSweep.intervalMs);
+  // While this process beats, other API processes' sweeps leave the fan-outs it has queued alone.
+  const beat = () => publisher.heartbeat().catch((err: Error) => log.debug({ err: err.message }, 'heartbeat skipped'));
+  void beat();
+  const beating = setInterval(beat, HEARTBEAT_MS);
 
   return {
     port,
@@ -86,6 +89,7 @@ export async function startApiRole(deps: { config: Config; log: Logger; store: S
     // what is left stays in the outbox, and the next sweep of any API process starts it).
     async stop() {
       clearInterval(sweep);
+      clearInterval(beating);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections?.();
       if (!(await publisher.drain(10_000))) log.warn(publisher.queueState(), 'workflow starts left to the fan-out sweep');

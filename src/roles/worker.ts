@@ -14,6 +14,7 @@ import { ensureNamespaceRetention, ensureRetentionSchedule, type Temporal } from
 import { createPublisher } from '../services/publish.js';
 import { createControl } from '../services/control.js';
 import { createRecoveries } from '../services/recoveries.js';
+import { createHealthRecorder } from '../services/health.js';
 import { fastPathUnavailable, skipNoopVmWatchdog, stopPromiseStackTraces } from '../worker-vm.js';
 
 /**
@@ -122,13 +123,15 @@ function countOpenDeliveries(store: Store, metrics: DeliveryMetrics) {
 
 export async function startWorkerRole(deps: { config: Config; log: Logger; store: Store; temporal: Temporal }): Promise<WorkerRole> {
   const { config, log, store, temporal } = deps;
-  const publisher = createPublisher({ store, temporal, log });
+  // Operational events published from attempts are fanned out before the publish returns (no start queue here).
+  const publisher = createPublisher({ store, temporal, log, queue: false });
   const control = createControl({ store, temporal, log, publisher });
   const recoveries = createRecoveries({ store, temporal, control });
   const sender = createSender({ allowPrivateTargets: config.allowPrivateTargets, proxyUrl: config.egressProxyUrl });
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const metrics = createDeliveryMetrics(registry);
+  const health = createHealthRecorder(store, log);
   if (config.allowPrivateTargets) log.warn('private and loopback webhook targets are allowed (ALLOW_PRIVATE_TARGETS)');
 
   const bundlePath = config.worker.bundlePath;
@@ -149,7 +152,7 @@ export async function startWorkerRole(deps: { config: Config; log: Logger; store
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle,
-    activities: createActivities({ store, sender, config, log, control, recoveries, metrics }),
+    activities: createActivities({ store, sender, config, log, control, recoveries, metrics, health }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     // Attempts are local activities: this is the bound on attempts in flight (the SDK's default would be 100
     // whatever WORKER_MAX_CONCURRENT_ACTIVITIES says). Each attempt also holds a workflow task slot while it runs.
@@ -203,7 +206,8 @@ export async function startWorkerRole(deps: { config: Config; log: Logger; store
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch((err) => log.error({ err }, 'worker stopped with an error'));
-      await Promise.allSettled([sender.close()]);
+      // The last second of health outcomes, before the store closes.
+      await Promise.allSettled([sender.close(), health.flush()]);
     },
   };
 }

@@ -86,7 +86,8 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
       eventId: d.event_id,
       deliveryId: d._id,
       eventType: d.event_type,
-      scheduleMs: opts.fullSchedule ? scheduleToMs(wh.retry_schedule) : [],
+      // Never attempted (its workflow not started yet, e.g. still in the start queue): the run it starts is its first.
+      scheduleMs: opts.fullSchedule || d.attempt === 0 ? scheduleToMs(wh.retry_schedule) : [],
       attemptsBefore: d.attempt,
     }, wh.url);
   }

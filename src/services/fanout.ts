@@ -1,53 +1,75 @@
-import { newId, type EventId, type WebhookId } from '../domain/ids.js';
+import { newId, ulid, type DeliveryId, type EventId, type OrgId, type WebhookId } from '../domain/ids.js';
 import { INLINE_BODY_MAX } from '../domain/limits.js';
 import { scheduleToMs } from '../domain/schedule.js';
+import { UnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Store } from '../storage/mongo.js';
-import { unfinishedFanouts } from '../storage/repos/events.js';
+import { heartbeat, liveInstances, unfinishedFanouts } from '../storage/repos/events.js';
 import { tenant } from '../storage/tenant.js';
 import type { DeliveryDoc, EventDoc, WebhookDoc } from '../storage/types.js';
 import { deliveryWorkflowId, eachLimit, startDelivery, type Temporal } from '../temporal.js';
-import { UnavailableError } from '../errors.js';
+import { currentTraceparent } from '../tracing.js';
 
 export type Fanout = ReturnType<typeof createFanout>;
 
-/** How many workflow starts a process queues and runs at once (config `fanoutQueue`). */
-export type FanoutQueueLimits = { maxDeliveries: number; maxBytes: number; concurrency: number };
-export const DEFAULT_FANOUT_QUEUE: FanoutQueueLimits = { maxDeliveries: 10_000, maxBytes: 16 * 1024 * 1024, concurrency: 32 };
+/**
+ * The start queue of a process (config `fanoutQueue`): fan-outs whose workflows are to be started after their 202.
+ * `maxDeliveries` / `maxBytes` bound the fan-outs held whole (webhooks, inline bodies); `maxWaitingDeliveries` the
+ * ones waiting behind them as ids only; `concurrency` the starts in flight.
+ */
+export type FanoutQueueLimits = { maxDeliveries: number; maxBytes: number; maxWaitingDeliveries: number; concurrency: number };
+export const DEFAULT_FANOUT_QUEUE: FanoutQueueLimits = { maxDeliveries: 10_000, maxBytes: 16 * 1024 * 1024, maxWaitingDeliveries: 50_000, concurrency: 32 };
 
+/** A silent API process still owns its outbox entries this long (it renews every HEARTBEAT_MS). */
+export const HEARTBEAT_MS = 5000;
+const OWNER_TIMEOUT_MS = 20_000;
+
+/** A webhook and the id of its delivery record of the event. */
+type Pair = { wh: WebhookDoc; d: DeliveryId };
 /** A fan-out whose delivery records are stored: what is left is starting their workflows. */
 type Plan = {
   /** The event without its body (a queued plan holds only what the starts need). */
   event: Omit<EventDoc, 'body'>;
   /** The body the workflows get in their input; undefined when too large (the activity reads it from MongoDB). */
   body: string | undefined;
-  starts: { wh: WebhookDoc; d: DeliveryDoc }[];
-  held: { wh: WebhookDoc; d: DeliveryDoc }[];
+  starts: Pair[];
+  /** Held records to look at again once the starts are done (a resume may have raced with their insert). */
+  held: Pair[];
+  traceparent?: string;
 };
+/** A fan-out waiting behind the queue, by ids only. */
+type Waiting = { id: EventId; orgId: OrgId; starts: [WebhookId, DeliveryId][]; held: [WebhookId, DeliveryId][]; traceparent?: string };
 
 /**
  * The second half of a publish: one delivery record and one workflow per webhook an event matched. The event
  * document (with `matched`) and its outbox entry make this restartable: if the process dies half-way, the sweep
  * finishes it, and idempotent workflow ids make a second start a no-op.
  *
- * A publish stores the delivery records and hands the workflow starts to this process's start queue: the 202 does
- * not wait for Temporal, so over capacity the API keeps answering at the speed of MongoDB and the outbox is the
- * durable queue. The queue is bounded (deliveries and body bytes); a fan-out that does not fit stays in the outbox
- * and is taken from there, oldest first, as the queue empties.
+ * With a queue (the API), a publish stores the delivery records and hands the workflow starts to this process's
+ * start queue: the 202 does not wait for Temporal, so over capacity the API keeps answering at the speed of
+ * MongoDB. The queue holds fan-outs whole up to its bounds, then as ids (oldest first either way); past that they
+ * wait in the outbox only and the sweep takes them as the queue empties. The outbox entry names this process as
+ * its owner: other processes' sweeps leave it alone while this process is alive (a heartbeat every 5 s).
  */
-export function createFanout(deps: { store: Store; temporal: Temporal; log: Logger; queue?: FanoutQueueLimits }) {
+export function createFanout(deps: { store: Store; temporal: Temporal; log: Logger; queue?: FanoutQueueLimits | false }) {
   const { store, temporal, log } = deps;
-  const limits = deps.queue ?? DEFAULT_FANOUT_QUEUE;
+  const limits = deps.queue === false ? null : (deps.queue ?? DEFAULT_FANOUT_QUEUE);
+  const instance = `api_${ulid()}`;
 
   /** Starts a held delivery whose webhook is active again (as control.release does for a resume's task). */
-  async function release(wh: WebhookDoc, d: DeliveryDoc): Promise<void> {
-    const current = await tenant(store, wh.org_id).deliveries.get(d._id);
-    if (!current?.held || current.status !== 'paused') return;
+  async function release(wh: WebhookDoc, id: DeliveryId): Promise<void> {
+    const d = await tenant(store, wh.org_id).deliveries.get(id);
+    if (!d?.held || d.status !== 'paused') return;
     await tenant(store, wh.org_id).deliveries.markReleased(d._id, null);
     await startDelivery(temporal, {
       orgId: d.org_id, webhookId: d.webhook_id, eventId: d.event_id, deliveryId: d._id, eventType: d.event_type,
       scheduleMs: scheduleToMs(wh.retry_schedule), attemptsBefore: 0,
     }, wh.url);
+  }
+
+  function planOf(event: EventDoc, starts: Pair[], held: Pair[], traceparent?: string): Plan {
+    const { body, ...rest } = event;
+    return { event: rest, body: body.length <= INLINE_BODY_MAX ? body : undefined, starts, held, traceparent };
   }
 
   /**
@@ -62,7 +84,6 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     const existing = known ? [] : await t.deliveries.ofEvent(event._id);
     const byWebhook = new Map<WebhookId, DeliveryDoc>(existing.map((d) => [d.webhook_id, d]));
     const fresh: DeliveryDoc[] = [];
-    const heldNow: { wh: WebhookDoc; d: DeliveryDoc }[] = [];
     for (const wh of webhooks) {
       if (byWebhook.has(wh._id)) continue;
       // Nothing matched is dropped: a webhook paused by its owner holds the delivery (released in order on resume);
@@ -76,22 +97,22 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
       };
       fresh.push(d);
       byWebhook.set(wh._id, d);
-      if (status === 'paused') heldNow.push({ wh, d });
     }
     if (fresh.length > 0 && (await t.deliveries.insertMany(fresh)) === 'raced') {
       // A racing fan-out inserted some: use whichever record won.
       for (const d of await t.deliveries.ofEvent(event._id)) byWebhook.set(d.webhook_id, d);
     }
-    const starts = webhooks.map((wh) => ({ wh, d: byWebhook.get(wh._id)! })).filter(({ d }) => !d.held);
-    const { body, ...rest } = event;
-    return { event: rest, body: body.length <= INLINE_BODY_MAX ? body : undefined, starts, held: heldNow.filter(({ wh, d }) => byWebhook.get(wh._id)!._id === d._id) };
+    const records = webhooks.map((wh) => ({ wh, d: byWebhook.get(wh._id)! }));
+    const pairs = (keep: (d: DeliveryDoc) => boolean) => records.filter(({ d }) => keep(d)).map(({ wh, d }) => ({ wh, d: d._id }));
+    // Every held record still paused is looked at again after the starts (release() checks record and webhook).
+    return planOf(event, pairs((d) => !d.held), pairs((d) => !!d.held && d.status === 'paused'), currentTraceparent());
   }
 
-  async function startOne(plan: Plan, wh: WebhookDoc, d: DeliveryDoc): Promise<void> {
+  async function startOne(plan: Plan, { wh, d }: Pair): Promise<void> {
     const { event } = plan;
     await startDelivery(temporal, {
-      orgId: event.org_id, webhookId: wh._id, eventId: event._id, deliveryId: d._id, eventType: event.type,
-      scheduleMs: scheduleToMs(wh.retry_schedule), attemptsBefore: 0, body: plan.body,
+      orgId: event.org_id, webhookId: wh._id, eventId: event._id, deliveryId: d, eventType: event.type,
+      scheduleMs: scheduleToMs(wh.retry_schedule), attemptsBefore: 0, body: plan.body, traceparent: plan.traceparent,
     }, wh.url);
   }
 
@@ -103,123 +124,204 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
       const current = await t.webhooks.get(wh._id);
       if (current?.status === 'active') await release(current, d);
     }
-    // The fan-out is done; removing its entry is cleanup nothing waits for (the sweep removes leftovers).
-    t.events.outbox.doneSoon(plan.event._id).catch((err) => log.warn({ err, event: plan.event._id }, 'outbox cleanup deferred to the sweep'));
+    await t.events.outbox.doneSoon(plan.event._id);
   }
 
   /** Creates the delivery records and starts the workflows for an event's matched webhooks, before it returns. */
   async function fanout(event: EventDoc, known?: WebhookDoc[]): Promise<void> {
     if (event.matched.length === 0) return;
     const plan = await record(event, known);
-    await eachLimit(plan.starts, 16, async ({ wh, d }) => startOne(plan, wh, d));
+    await eachLimit(plan.starts, 16, async (pair) => startOne(plan, pair));
     await finish(plan);
   }
 
   // ---- The start queue -------------------------------------------------------------------------------------
-  type Job = { plan: Plan; next: number; running: number; failed: unknown };
+  type Job = { plan: Plan; next: number; retry: number[]; running: number; failed: unknown };
   const jobs: Job[] = [];
+  const waiting: Waiting[] = [];
+  let waitingHead = 0;
   /** Events this process is publishing (their outbox entry exists, their fan-out is not queued yet) … */
   const claimed = new Set<EventId>();
-  /** … and those whose starts are queued or running: the sweep leaves both alone. */
+  /** … and those queued (whole or waiting), starting or finishing: the sweep leaves both alone. */
   const queued = new Set<EventId>();
   const busy = (id: EventId) => claimed.has(id) || queued.has(id);
-  /** Bumped each time a fan-out is left in the outbox for want of room. */
-  let overflowGen = 0;
   let queuedDeliveries = 0;
   let queuedBytes = 0;
+  let waitingDeliveries = 0;
   let running = 0;
-  /** A fan-out was left in the outbox for want of room: take it from there when room comes back. */
-  let overflowed = false;
+  /** Fan-outs of this process wait in the outbox only (the waiting list was full): the sweep takes them. */
+  let spilled = false;
+  let stopping = false;
+  /** Temporal unreachable: no start before this time (backoff doubling from 0.5 s to 30 s). */
+  let pausedUntil = 0;
+  let backoffMs = 0;
+  let pauseTimer: NodeJS.Timeout | null = null;
   let idleWaiters: (() => void)[] = [];
-  const stats = { queuedTotal: 0, leftInOutboxTotal: 0, startFailuresTotal: 0 };
+  const stats = { queuedTotal: 0, waitedTotal: 0, leftInOutboxTotal: 0, startFailuresTotal: 0 };
 
-  function fits(plan: Plan): boolean {
-    const n = plan.starts.length;
+  function fits(n: number, bytes: number): boolean {
     // An empty queue takes any one fan-out, however wide: a fan-out is never too big to start at all.
-    if (jobs.length === 0 && running === 0) return true;
-    return queuedDeliveries + n <= limits.maxDeliveries && queuedBytes + (plan.body?.length ?? 0) <= limits.maxBytes;
+    if (jobs.length === 0) return true;
+    return queuedDeliveries + n <= limits!.maxDeliveries && queuedBytes + bytes <= limits!.maxBytes;
   }
 
   function pump(): void {
+    if (!limits) return;
+    if (Date.now() < pausedUntil) {
+      pauseTimer ??= setTimeout(() => {
+        pauseTimer = null;
+        pump();
+      }, pausedUntil - Date.now());
+      pauseTimer.unref();
+      return;
+    }
     while (running < limits.concurrency) {
-      const job = jobs.find((j) => j.next < j.plan.starts.length && !j.failed);
+      const job = jobs.find((j) => !j.failed && (j.retry.length > 0 || j.next < j.plan.starts.length));
       if (!job) break;
-      const { wh, d } = job.plan.starts[job.next++];
+      const index = job.retry.length > 0 ? job.retry.shift()! : job.next++;
       running++;
       job.running++;
-      startOne(job.plan, wh, d)
-        .catch((err) => {
-          stats.startFailuresTotal++;
-          job.failed ??= err;
-        })
+      startOne(job.plan, job.plan.starts[index])
+        .then(
+          () => {
+            backoffMs = 0;
+          },
+          (err) => {
+            stats.startFailuresTotal++;
+            if (err instanceof UnavailableError && !stopping) {
+              // Temporal is unreachable: this start is tried again after a pause (the 503s of new publishes
+              // meanwhile keep the queue from growing); the outbox entry stays until every start succeeded.
+              job.retry.push(index);
+              backoffMs = Math.min(30_000, Math.max(500, backoffMs * 2));
+              pausedUntil = Date.now() + backoffMs;
+              if (backoffMs >= 4000) log.warn({ err: err.message, retryInMs: backoffMs }, 'workflow starts paused: Temporal unreachable');
+            } else {
+              job.failed ??= err;
+            }
+          },
+        )
         .finally(() => {
           running--;
           job.running--;
           settle(job);
           pump();
         });
+      if (Date.now() < pausedUntil) break;
     }
   }
 
   function settle(job: Job): void {
-    if (job.running > 0 || (job.next < job.plan.starts.length && !job.failed)) return;
-    jobs.splice(jobs.indexOf(job), 1);
+    if (job.running > 0 || (!job.failed && (job.retry.length > 0 || job.next < job.plan.starts.length))) return;
+    const at = jobs.indexOf(job);
+    if (at === -1) return;
+    jobs.splice(at, 1);
     queuedDeliveries -= job.plan.starts.length;
     queuedBytes -= job.plan.body?.length ?? 0;
-    const done = job.failed
-      ? Promise.reject(job.failed)
-      : finish(job.plan);
-    done
+    const id = job.plan.event._id;
+    (job.failed ? Promise.reject(job.failed) : finish(job.plan))
       .catch((err) => {
         // The outbox entry stays: the sweep starts what is missing (idempotent workflow ids).
-        log[err instanceof UnavailableError ? 'warn' : 'error']({ err, event: job.plan.event._id }, 'fan-out deferred to the sweep');
+        log[err instanceof UnavailableError ? 'warn' : 'error']({ err, event: id }, 'fan-out deferred to the sweep');
       })
       .finally(() => {
-        queued.delete(job.plan.event._id);
-        if (jobs.length === 0 && running === 0) {
+        // Busy until the outbox entry is gone: a sweep in between must not take a finished fan-out again.
+        queued.delete(id);
+        if (jobs.length === 0 && running === 0 && waitingHead >= waiting.length) {
           const waiters = idleWaiters;
           idleWaiters = [];
           waiters.forEach((w) => w());
         }
-        if (overflowed && queuedDeliveries <= limits.maxDeliveries / 2) void refill();
       });
+    void promote();
   }
 
-  function overflow(): void {
-    stats.leftInOutboxTotal++;
-    overflowGen++;
-    overflowed = true;
-  }
-
-  /** Queues a plan's starts; false (nothing queued) when the queue is full. */
-  function enqueue(plan: Plan): boolean {
-    const id = plan.event._id;
-    if (plan.starts.length === 0) {
-      queued.add(id);
-      void finish(plan)
-        .catch((err) => log.warn({ err, event: id }, 'fan-out deferred to the sweep'))
-        .finally(() => queued.delete(id));
-      return true;
-    }
-    if (!fits(plan)) return false;
-    queued.add(id);
-    jobs.push({ plan, next: 0, running: 0, failed: undefined });
+  /** Queues a plan whole; false (nothing queued) when it does not fit. */
+  function enqueue(plan: Plan, force = false): boolean {
+    if (!force && !fits(plan.starts.length, plan.body?.length ?? 0)) return false;
+    queued.add(plan.event._id);
+    const job: Job = { plan, next: 0, retry: [], running: 0, failed: undefined };
+    jobs.push(job);
     queuedDeliveries += plan.starts.length;
     queuedBytes += plan.body?.length ?? 0;
     stats.queuedTotal++;
-    pump();
+    if (plan.starts.length === 0) settle(job);
+    else pump();
     return true;
+  }
+
+  let promoting = false;
+  /** Moves waiting fan-outs into the queue as it has room (reads each event and its webhooks by id), then the outbox's. */
+  async function promote(): Promise<void> {
+    if (promoting || !limits) return;
+    promoting = true;
+    try {
+      while (waitingHead < waiting.length && !stopping) {
+        const w = waiting[waitingHead];
+        if (queuedDeliveries > limits.maxDeliveries / 2 || !fits(w.starts.length, 0)) return;
+        let plan: Plan | null;
+        try {
+          plan = await expand(w);
+        } catch (err) {
+          // MongoDB unreachable: try again in a second (the waiting fan-out stays first in line).
+          log.warn({ err: (err as Error).message, event: w.id }, 'waiting fan-out not read; retrying');
+          setTimeout(() => void promote(), 1000).unref();
+          return;
+        }
+        if (stopping) return;
+        waitingHead++;
+        waitingDeliveries -= w.starts.length;
+        if (waitingHead > 1024 && waitingHead * 2 > waiting.length) {
+          waiting.splice(0, waitingHead);
+          waitingHead = 0;
+        }
+        if (plan) enqueue(plan, true);
+        else queued.delete(w.id);
+      }
+      // Nothing waits in memory: this process's fan-outs that went to the outbox only are next.
+      if (spilled && !stopping && queuedDeliveries <= limits.maxDeliveries / 2) {
+        sweeping ??= sweepOnce(0, true).finally(() => {
+          sweeping = null;
+        });
+        sweeping.catch((err) => log.warn({ err: (err as Error).message }, 'outbox not read; the next sweep tries again'));
+      }
+    } finally {
+      promoting = false;
+    }
+  }
+
+  async function expand(w: Waiting): Promise<Plan | null> {
+    const t = tenant(store, w.orgId);
+    const event = await t.events.get(w.id);
+    if (!event) return null; // gone (retention): nothing left to start
+    const hooks = new Map((await t.webhooks.byIds([...w.starts, ...w.held].map(([wh]) => wh))).map((wh) => [wh._id, wh]));
+    // A webhook deleted meanwhile: its deliveries were cancelled with it, nothing to start.
+    const pairs = (list: [WebhookId, DeliveryId][]) => list.flatMap(([whId, d]) => (hooks.has(whId) ? [{ wh: hooks.get(whId)!, d }] : []));
+    return planOf(event, pairs(w.starts), pairs(w.held), w.traceparent);
   }
 
   /**
    * The publish's fan-out: stores the delivery records, then queues the starts and returns without waiting for
    * them. Throws only if the records could not be stored (the outbox entry then makes the sweep do it).
+   * Without a queue (the worker's operational events), the fan-out is done before it returns.
    */
   async function fanoutQueued(event: EventDoc, known?: WebhookDoc[]): Promise<void> {
     if (event.matched.length === 0) return;
+    if (!limits) return fanout(event, known);
     const plan = await record(event, known);
-    // While fan-outs wait in the outbox, new ones wait behind them there: oldest first.
-    if (overflowed || !enqueue(plan)) overflow();
+    const n = plan.starts.length;
+    // Oldest first: while fan-outs wait, a new one waits behind them.
+    if (waitingHead >= waiting.length && !spilled && enqueue(plan)) return;
+    if (!stopping && waitingDeliveries + n <= limits.maxWaitingDeliveries) {
+      queued.add(event._id);
+      waiting.push({ id: event._id, orgId: event.org_id, starts: plan.starts.map(({ wh, d }) => [wh._id, d]), held: plan.held.map(({ wh, d }) => [wh._id, d]), traceparent: plan.traceparent });
+      waitingDeliveries += n;
+      stats.waitedTotal++;
+      void promote();
+      return;
+    }
+    // Past both bounds: the fan-out waits in the outbox only (durable), taken by the sweep as the queue empties.
+    stats.leftInOutboxTotal++;
+    spilled = true;
   }
 
   /**
@@ -233,52 +335,42 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
   }
 
   let sweeping: Promise<number> | null = null;
-  let refillTimer: NodeJS.Timeout | null = null;
-  /** Queues fan-outs left in the outbox for want of room. */
-  function refill(): void {
-    if (sweeping || refillTimer) return;
-    void sweep(0);
-  }
-
   /**
-   * Finishes fan-outs the outbox holds: those a crash left half-done (older than `olderThanMs`; the API process
-   * runs this on an interval), and those the start queue had no room for (any age). It reads only the outbox, which
-   * holds just the fan-outs in progress, and skips those this process is doing. One sweep at a time.
+   * Finishes fan-outs the outbox holds: those a crash or an error left unfinished (older than `olderThanMs`; the API
+   * runs this on an interval) and this process's own that did not fit its queue (any age). It reads only the
+   * outbox, which holds just the fan-outs in progress; it leaves those this process is doing and those of other
+   * API processes that are alive. One sweep at a time.
    */
   function sweep(olderThanMs: number): Promise<number> {
-    if (sweeping) return sweeping;
-    let failed = false;
-    sweeping = sweepOnce(olderThanMs)
-      .catch((err) => {
-        failed = true;
-        throw err;
-      })
-      .finally(() => {
-        sweeping = null;
-        // Fan-outs were left in the outbox while this one read it: go on (after a pause if the database failed).
-        if (overflowed && queuedDeliveries <= limits.maxDeliveries / 2 && !refillTimer) {
-          refillTimer = setTimeout(() => {
-            refillTimer = null;
-            refill();
-          }, failed ? 1000 : 0);
-          refillTimer.unref();
-        }
-      });
+    sweeping ??= sweepOnce(olderThanMs, false).finally(() => {
+      sweeping = null;
+    });
     return sweeping;
   }
 
-  async function sweepOnce(olderThanMs: number): Promise<number> {
-    // Fan-outs that did not fit are taken at any age; those of a crash only once they are old enough not to be
-    // another process's publish in progress (if it is, both start the same workflow ids: one start wins).
-    const gen = overflowGen;
-    const wasOverflowed = overflowed;
-    const cutoff = Date.now() - (wasOverflowed ? 0 : olderThanMs);
-    const entries = (await unfinishedFanouts(store, limits.maxDeliveries + 1000))
-      .filter((o) => o.created_at.getTime() <= cutoff && !busy(o._id as EventId))
+  /** `ownOnly`: this process's spilled fan-outs only (taken at any age), as its queue empties. */
+  async function sweepOnce(olderThanMs: number, ownOnly: boolean): Promise<number> {
+    const wasSpilled = spilled;
+    const now = Date.now();
+    const room = limits ? limits.maxDeliveries + limits.maxWaitingDeliveries : 1000;
+    const [entries, alive] = await Promise.all([unfinishedFanouts(store, room + 1000), limits ? liveInstances(store, OWNER_TIMEOUT_MS) : new Set<string>()]);
+    const eligible = entries
+      .filter((o) => !busy(o._id as EventId))
+      .filter((o) =>
+        o.owner === instance
+          ? wasSpilled || o.created_at.getTime() <= now - olderThanMs
+          : !ownOnly && o.created_at.getTime() <= now - olderThanMs && !(o.owner && alive.has(o.owner)),
+      )
       .sort((a, b) => a.created_at.getTime() - b.created_at.getTime());
     let taken = 0;
+    let errors = 0;
     let full = false;
-    for (const entry of entries) {
+    for (const entry of eligible) {
+      if (stopping || errors >= 3) break;
+      if (limits && !fits(1, 0)) {
+        full = true;
+        break;
+      }
       const id = entry._id as EventId;
       if (busy(id)) continue;
       const t = tenant(store, entry.org_id);
@@ -286,7 +378,11 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
       try {
         const event = await t.events.get(id);
         if (event) {
-          if (!enqueue(await record(event))) {
+          const plan = await record(event);
+          if (!limits) {
+            await eachLimit(plan.starts, 16, async (pair) => startOne(plan, pair));
+            await finish(plan);
+          } else if (!enqueue(plan)) {
             full = true;
             break;
           }
@@ -296,22 +392,32 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
           await t.events.outbox.done(entry._id);
         }
       } catch (err) {
+        // This one is skipped this round; the others go on.
+        errors++;
         log.warn({ err, event: entry._id }, 'fan-out sweep failed; will retry');
-        full = true;
-        break;
       } finally {
         release();
       }
     }
-    if (full) overflowed = true;
-    // Everything the outbox held is queued and nothing was left there meanwhile: publishes queue directly again.
-    else if (wasOverflowed && gen === overflowGen) overflowed = false;
-    if (taken) log.info({ count: taken }, wasOverflowed ? 'fan-outs taken from the outbox' : 'fan-out sweep finished stuck events');
+    // Every spilled fan-out of this process is queued: new publishes queue directly again.
+    if (wasSpilled && !full && errors === 0 && !stopping) spilled = false;
+    if (taken) log.info({ count: taken }, 'fan-out sweep queued unfinished fan-outs');
     return taken;
+  }
+
+  /** The API process's heartbeat: while it beats, other processes' sweeps leave its outbox entries alone. */
+  function beat(): Promise<void> {
+    return heartbeat(store, instance);
   }
 
   /** Waits until the start queue is empty, or `timeoutMs` (what is left then stays in the outbox for the sweep). */
   async function drain(timeoutMs: number): Promise<boolean> {
+    stopping = true;
+    // Waiting fan-outs are not read any more: they stay in the outbox for the next process's sweep.
+    for (let i = waitingHead; i < waiting.length; i++) queued.delete(waiting[i].id);
+    waiting.length = 0;
+    waitingHead = 0;
+    waitingDeliveries = 0;
     if (jobs.length === 0 && running === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const idle = new Promise<boolean>((resolve) => idleWaiters.push(() => resolve(true)));
@@ -323,7 +429,9 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     return ok;
   }
 
-  const queueState = () => ({ deliveries: queuedDeliveries, bytes: queuedBytes, events: jobs.length, running, overflowed, ...stats });
+  const queueState = () => ({
+    deliveries: queuedDeliveries, bytes: queuedBytes, events: jobs.length, running, waitingDeliveries, waitingEvents: waiting.length - waitingHead, spilled, ...stats,
+  });
 
-  return { fanout, fanoutQueued, claim, isBusy: busy, sweep, drain, queueState };
+  return { fanout, fanoutQueued, claim, isBusy: busy, sweep, beat, drain, queueState, instance: limits ? instance : undefined };
 }

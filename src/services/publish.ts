@@ -40,7 +40,11 @@ export type Publisher = ReturnType<typeof createPublisher>;
 /** What a process may want to observe about publishing (the API exports it as Prometheus metrics). */
 export type PublishObserver = { fanoutWidth(webhooks: number): void };
 
-export function createPublisher(deps: { store: Store; temporal: Temporal; log: Logger; observe?: PublishObserver; queue?: FanoutQueueLimits }) {
+/**
+ * `queue`: the start queue's bounds (the API); false: fan-outs are done before a publish returns (the worker's
+ * operational events, which have no sweep or drain of their own in that process).
+ */
+export function createPublisher(deps: { store: Store; temporal: Temporal; log: Logger; observe?: PublishObserver; queue?: FanoutQueueLimits | false }) {
   const { store, temporal, log } = deps;
   const webhookIndex = createWebhookIndex(store);
   const types = createTypeCache(store);
@@ -179,7 +183,8 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
           }
         }
         const eventId = key ? await t.events.idempotency.claim(key, newId('evt')) : newId('evt');
-        const stored = await t.events.get(eventId);
+        // Only a claimed id can name an event stored before (a retry); a fresh one cannot.
+        const stored = key ? await t.events.get(eventId) : null;
         if (stored) {
           results[i] = await finishExisting(stored);
           return;
@@ -224,7 +229,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
       raw: input.raw ?? false, matched: matched.map((w) => w._id), created_at: new Date(),
     };
     try {
-      await tenant(store, orgId).events.insert(event);
+      await tenant(store, orgId).events.insert(event, fan.instance);
     } catch (err) {
       if (err instanceof DuplicateEventError) throw conflict(`event ${eventId} already exists`);
       throw err;
@@ -257,5 +262,5 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
     return (await publish(orgId, { type, data })).result;
   }
 
-  return { publish, publishBatch, publishTo, publishOperational, fanout, sweep, drain: fan.drain, queueState: fan.queueState };
+  return { publish, publishBatch, publishTo, publishOperational, fanout, sweep, heartbeat: fan.beat, drain: fan.drain, queueState: fan.queueState };
 }

@@ -3,7 +3,7 @@ import { createBatcher } from './batch.js';
 import { UnavailableError } from '../errors.js';
 import { createSealer, type Sealer } from '../domain/seal.js';
 import type {
-  AlertDoc, ApiKeyDoc, ApplicationDoc, ApplicationUidDoc, AttemptDoc, DeliveryDoc, EventDoc, EventTypeDoc, IdempotencyDoc, OrgDoc, OutboxDoc, WebhookUidDoc, RecoveryDoc, WebhookDoc, WebhookFailingDoc, WebhookHealthDoc, WebhookRevDoc,
+  AlertDoc, ApiKeyDoc, ApplicationDoc, ApplicationUidDoc, AttemptDoc, DeliveryDoc, EventDoc, EventTypeDoc, IdempotencyDoc, InstanceDoc, OrgDoc, OutboxDoc, WebhookUidDoc, RecoveryDoc, WebhookDoc, WebhookFailingDoc, WebhookHealthDoc, WebhookRevDoc,
 } from './types.js';
 
 export type Collections = ReturnType<typeof collections>;
@@ -25,6 +25,7 @@ function rawCollections(db: Db) {
     attempts: db.collection<AttemptDoc>('attempts'),
     idempotency: db.collection<IdempotencyDoc>('idempotency'),
     outbox: db.collection<OutboxDoc>('fanout_outbox'),
+    instances: db.collection<InstanceDoc>('api_instances'),
     webhookUids: db.collection<WebhookUidDoc>('webhook_uids'),
     webhookFailing: db.collection<WebhookFailingDoc>('webhook_failing'),
     webhookHealth: db.collection<WebhookHealthDoc>('webhook_health'),

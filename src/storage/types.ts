@@ -163,7 +163,11 @@ export type AttemptDoc = {
 };
 
 /** A fan-out not yet finished: written before its event, deleted when every workflow has started. */
-export type OutboxDoc = { _id: EventId; org_id: OrgId; created_at: Date };
+/** `owner`: the API process whose start queue holds the fan-out (others' sweeps leave it while it is alive). */
+export type OutboxDoc = { _id: EventId; org_id: OrgId; created_at: Date; owner?: string };
+
+/** An API process that is alive (`seen_at` renewed every few seconds): its queued fan-outs are its own. */
+export type InstanceDoc = { _id: string; seen_at: Date };
 
 /** Which webhook holds a customer source's uid: keyed `<org>:<uid>`, so "one webhook per uid" is a unique _id. */
 export type WebhookUidDoc = { _id: string; org_id: OrgId; webhook_id: WebhookId; created_at: Date };

@@ -8,25 +8,32 @@ import { startAllInOne } from '../../scripts/stack.js';
 type Proc = { stop(): Promise<void>; kill(signal?: string): void; exited: Promise<unknown>; url: string };
 
 // A publish is answered once its event, outbox entry and delivery records are stored; the workflow starts run from
-// a bounded queue in the process (services/fanout.ts). What does not fit waits in the outbox and is taken from
-// there as the queue empties; what a crash leaves queued, the sweep starts. Its own database and task queue, so
-// nothing but this process (not the suite's API and its sweep) starts these deliveries.
+// a bounded queue in the process (services/fanout.ts): whole up to FANOUT_QUEUE_MAX_DELIVERIES, then as ids
+// waiting behind (FANOUT_QUEUE_MAX_WAITING), then in the outbox only, taken back by the process as its queue
+// empties; what a crash leaves queued, the sweep starts. Its own database and task queue, so nothing but this
+// process (not the suite's API and its sweep) starts these deliveries.
 describe('the start queue', () => {
   const logDir = join(stack().logDir, 'start-queue');
   const env = {
     ...stack().env,
     MONGODB_DB: `hookrelay_queue_${Date.now()}`,
     TEMPORAL_TASK_QUEUE: 'start-queue',
-    // Three starts queued at most, one at a time: a burst of publishes overflows it at once.
+    // Three starts queued whole at most, five waiting behind them, one start at a time: a burst of publishes
+    // goes past both bounds at once.
     FANOUT_QUEUE_MAX_DELIVERIES: '3',
+    FANOUT_QUEUE_MAX_WAITING: '5',
     FANOUT_START_CONCURRENCY: '1',
-    // The crash sweep only for what is a minute old: what this test sees delivered came through the queue.
-    FANOUT_SWEEP_AGE_MS: '60000',
+    // No periodic sweep during the test: what is delivered came through the queue and the process's own refill.
+    FANOUT_SWEEP_INTERVAL_MS: '600000',
   };
   let proc: Proc;
   let rcv: Receiver;
   let admin: Client;
-  const metric = async (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${proc.url}/metrics`)).text())?.[1] ?? NaN);
+  /** A sample of the process's /metrics, by its name with labels as printed (`name{label="v"}`). */
+  const metric = async (name: string) => {
+    const text = await (await fetch(`${proc.url}/metrics`)).text();
+    return Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.slice(name.length + 1) ?? NaN);
+  };
 
   beforeAll(async () => {
     proc = await startAllInOne({ env, logDir, name: 'hookrelay-queue' });
@@ -41,7 +48,7 @@ describe('the start queue', () => {
     await proc?.stop().catch(() => {});
   });
 
-  it('answers a burst before its starts run, overflows into the outbox, and delivers every event once', async () => {
+  it('answers a burst before its starts run, past both bounds into the outbox, and delivers every event once', async () => {
     const answers = await Promise.all([
       ...Array.from({ length: 30 }, (_, i) => admin.post('/v1/events', { type: 'q.tick', data: { i } })),
       // Wider than the whole queue: taken alone when the queue is empty, never refused.
@@ -53,7 +60,9 @@ describe('the start queue', () => {
       const ev = (await admin.get(`/v1/events/${a.body.id}`)).body;
       expect(ev.deliveries.length, JSON.stringify(ev)).toBe(a.body.deliveries);
     }
-    expect(await metric('hookrelay_fanout_left_in_outbox_total')).toBeGreaterThan(0);
+    // Some waited behind the queue as ids, some in the outbox only: each was answered before its start.
+    expect(await metric('hookrelay_fanout_deferred_total{where="waiting"}')).toBeGreaterThan(0);
+    expect(await metric('hookrelay_fanout_deferred_total{where="outbox"}')).toBeGreaterThan(0);
 
     await rcv.waitFor(35, 60_000);
     await quietFor(1500);
@@ -63,12 +72,16 @@ describe('the start queue', () => {
     const ids = new Set(answers.map((a) => a.body.id));
     for (const r of rcv.received) expect(ids.has(String(r.headers['webhook-id']))).toBe(true);
     // The backlog is gone and new publishes queue directly again.
-    await eventually(async () => (await metric('hookrelay_fanout_backlog')) === 0 && (await metric('hookrelay_fanout_queue_deliveries')) === 0, 10_000);
-    const before = await metric('hookrelay_fanout_left_in_outbox_total');
+    const idle = async () =>
+      (await metric('hookrelay_fanout_backlog')) === 0 &&
+      (await metric('hookrelay_fanout_queue_deliveries{state="queued"}')) === 0 &&
+      (await metric('hookrelay_fanout_queue_deliveries{state="waiting"}')) === 0;
+    await eventually(idle, 10_000);
+    const before = [await metric('hookrelay_fanout_deferred_total{where="waiting"}'), await metric('hookrelay_fanout_deferred_total{where="outbox"}')];
     const one = await admin.post('/v1/events', { type: 'q.tick', data: { after: true } });
     await rcv.waitFor(36, 20_000);
     expect(rcv.received[35].headers['webhook-id']).toBe(one.body.id);
-    expect(await metric('hookrelay_fanout_left_in_outbox_total')).toBe(before);
+    expect([await metric('hookrelay_fanout_deferred_total{where="waiting"}'), await metric('hookrelay_fanout_deferred_total{where="outbox"}')]).toEqual(before);
   }, 120_000);
 
   it('a process killed with starts still queued: the restarted one starts them from the outbox', async () => {
@@ -80,11 +93,12 @@ describe('the start queue', () => {
     const ids: string[] = batch.body.data.map((e: { id: string }) => e.id);
     proc = await startAllInOne({ env: { ...env, FANOUT_SWEEP_AGE_MS: '1000', FANOUT_SWEEP_INTERVAL_MS: '500' }, logDir, name: 'hookrelay-queue-2' });
     admin = client(stack().env.ADMIN_KEY, proc.url);
-    // At least once: an attempt the kill cut short may be sent again, but every acknowledged event arrives.
+    // The dead process's entries are its own until its heartbeat is 20 s old; then the new process's sweep takes
+    // them. At least once: an attempt the kill cut short may be sent again, but every acknowledged event arrives.
     await eventually(async () => {
       const got = new Set(rcv.received.slice(from).map((r) => String(r.headers['webhook-id'])));
       return ids.every((id) => got.has(id));
     }, 60_000);
-    await eventually(async () => (await metric('hookrelay_fanout_queue_deliveries')) === 0, 10_000);
+    await eventually(async () => (await metric('hookrelay_fanout_queue_deliveries{state="queued"}')) === 0, 10_000);
   }, 180_000);
 });

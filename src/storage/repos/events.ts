@@ -39,11 +39,11 @@ export function eventRepo(store: Store, orgId: OrgId) {
      * Stores an event. With matched webhooks, its outbox entry goes first: once the event exists, something is sure
      * to finish its fan-out. Throws DuplicateEventError if the id exists.
      */
-    async insert(event: EventDoc): Promise<void> {
+    async insert(event: EventDoc, owner?: string): Promise<void> {
       if (event.org_id !== orgId) throw new Error('event of another organization');
       if (event.matched.length > 0) {
         try {
-          await store.b.insert('outbox', [{ _id: event._id, org_id: orgId, created_at: event.created_at }]);
+          await store.b.insert('outbox', [{ _id: event._id, org_id: orgId, created_at: event.created_at, ...(owner ? { owner } : {}) }]);
         } catch (err) {
           // An entry for this very event id exists: an earlier request with the same idempotency key died between
           // the two writes (ids come from the key's claim, so the id is the same logical event). Its entry serves.
@@ -144,4 +144,17 @@ function outboxCleaner(store: Store) {
  */
 export async function unfinishedFanouts(store: Store, limit = 1000): Promise<OutboxDoc[]> {
   return store.c.outbox.find({}).limit(limit).toArray();
+}
+
+/** An API process says it is alive (its queued fan-outs are its own); records silent for an hour are removed. */
+export async function heartbeat(store: Store, instance: string): Promise<void> {
+  const now = new Date();
+  await store.c.instances.updateOne({ _id: instance }, { $set: { seen_at: now } }, { upsert: true });
+  if (Math.random() < 0.01) await store.c.instances.deleteMany({ seen_at: { $lt: new Date(now.getTime() - 3600_000) } });
+}
+
+/** The API processes heard from within `withinMs`. */
+export async function liveInstances(store: Store, withinMs: number): Promise<Set<string>> {
+  const docs = await store.c.instances.find({}).toArray();
+  return new Set(docs.filter((d) => d.seen_at.getTime() > Date.now() - withinMs).map((d) => d._id));
 }
