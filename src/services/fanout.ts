@@ -124,7 +124,8 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
       const current = await t.webhooks.get(wh._id);
       if (current?.status === 'active') await release(current, d);
     }
-    await t.events.outbox.doneSoon(plan.event._id);
+    // Cleanup: an entry left behind is only found again by the sweep (whose start is then a no-op).
+    await t.events.outbox.doneSoon(plan.event._id).catch((err) => log.warn({ err, event: plan.event._id }, 'outbox cleanup deferred to the sweep'));
   }
 
   /** Creates the delivery records and starts the workflows for an event's matched webhooks, before it returns. */
@@ -155,6 +156,7 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
   /** Temporal unreachable: no start before this time (backoff doubling from 0.5 s to 30 s). */
   let pausedUntil = 0;
   let backoffMs = 0;
+  let pauseSetAt = 0;
   let pauseTimer: NodeJS.Timeout | null = null;
   let idleWaiters: (() => void)[] = [];
   const stats = { queuedTotal: 0, waitedTotal: 0, leftInOutboxTotal: 0, startFailuresTotal: 0 };
@@ -175,12 +177,17 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
       pauseTimer.unref();
       return;
     }
-    while (running < limits.concurrency) {
+    // In the all-in-one process, starts in flight are kept within the worker's free workflow task slots (at least
+    // two go on): a start that finds none is not eager, and a polled start costs Temporal a third more.
+    const room = temporal.freeWorkflowSlots?.();
+    const cap = room === undefined ? limits.concurrency : Math.min(limits.concurrency, Math.max(2, room));
+    while (running < cap) {
       const job = jobs.find((j) => !j.failed && (j.retry.length > 0 || j.next < j.plan.starts.length));
       if (!job) break;
       const index = job.retry.length > 0 ? job.retry.shift()! : job.next++;
       running++;
       job.running++;
+      const sentAt = Date.now();
       startOne(job.plan, job.plan.starts[index])
         .then(
           () => {
@@ -192,8 +199,13 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
               // Temporal is unreachable: this start is tried again after a pause (the 503s of new publishes
               // meanwhile keep the queue from growing); the outbox entry stays until every start succeeded.
               job.retry.push(index);
-              backoffMs = Math.min(30_000, Math.max(500, backoffMs * 2));
-              pausedUntil = Date.now() + backoffMs;
+              // One outage fails every start in flight at once: only a start sent after the last pause began
+              // doubles it (else 32 failures would take it to the cap in one go).
+              if (sentAt >= pauseSetAt) {
+                backoffMs = Math.min(30_000, Math.max(500, backoffMs * 2));
+                pauseSetAt = Date.now();
+                pausedUntil = pauseSetAt + backoffMs;
+              }
               if (backoffMs >= 4000) log.warn({ err: err.message, retryInMs: backoffMs }, 'workflow starts paused: Temporal unreachable');
             } else {
               job.failed ??= err;
