@@ -67,14 +67,15 @@ export function createDeliver(deps: ActivityDeps) {
 
   /**
    * The webhook, from memory while the organization's webhook revision has not moved (every change to a webhook
-   * writes a new one before it returns): one read of the revision, shared by the concurrent attempts of all the
-   * organization's webhooks, instead of one read per webhook. Read again at least every 10 s.
+   * writes a new one before it returns, unless that write failed): one read of the revision, shared by the
+   * concurrent attempts of all the organization's webhooks, instead of one read per webhook. Read again at least
+   * every 2 s whatever the revision says.
    */
   const hooks = new Map<WebhookId, { rev: string; doc: WebhookDoc | null; at: number }>();
   async function webhookOf(t: Tenant, id: WebhookId): Promise<WebhookDoc | null> {
     const rev = await t.webhooks.revision();
     const hit = hooks.get(id);
-    if (hit && hit.rev === rev && Date.now() - hit.at < 10_000) return hit.doc;
+    if (hit && hit.rev === rev && Date.now() - hit.at < 2000) return hit.doc;
     const doc = await t.webhooks.get(id);
     if (hooks.size >= 10_000) hooks.clear();
     hooks.set(id, { rev, doc, at: Date.now() });

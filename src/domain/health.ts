@@ -38,7 +38,15 @@ export function addOutcomes(s: HealthSummary, outcomes: Outcome[], now: Date): H
   const hours = [...byHour.values()].filter((h) => h.at.getTime() > oldest).sort((a, b) => b.at.getTime() - a.at.getTime());
   const recent = [...outcomes.map((o) => ({ ok: o.ok, at: o.at })), ...s.recent].sort((a, b) => b.at.getTime() - a.at.getTime()).slice(0, RECENT_KEPT);
   let streak = s.streak ?? 0;
-  for (const o of [...outcomes].sort((a, b) => a.at.getTime() - b.at.getTime())) streak = o.ok ? 0 : streak + 1;
+  const latest = s.recent[0]?.at.getTime() ?? -Infinity;
+  if (outcomes.every((o) => o.at.getTime() >= latest)) {
+    for (const o of [...outcomes].sort((a, b) => a.at.getTime() - b.at.getTime())) streak = o.ok ? 0 : streak + 1;
+  } else {
+    // Outcomes older than the summary's latest (another worker's, written late): the streak is the failures at
+    // the top of the merged list; if all the kept ones failed, the stored streak plus these failures.
+    const lead = recent.findIndex((o) => o.ok);
+    streak = lead === -1 ? (s.streak ?? 0) + outcomes.filter((o) => !o.ok).length : lead;
+  }
   return { hours, recent, streak };
 }
 

@@ -18,10 +18,15 @@ import { HEARTBEAT_MS } from '../services/fanout.js';
 export type ApiRole = { port: number; stop(): Promise<void> };
 
 async function prepareDatabase(config: Config, log: Logger, store: Store) {
+  // Index creation that does not answer in 30 s is waited for again (said so) rather than sent a second time.
+  let indexes: Promise<void> | null = null;
   for (let attempt = 1; ; attempt++) {
     try {
-      // Index creation that does not answer in 30 s is given up and tried again (it must not stall the start).
-      await withTimeout(30_000, () => ensureIndexes(store));
+      indexes ??= ensureIndexes(store).catch((err) => {
+        indexes = null;
+        throw err;
+      });
+      await withTimeout(30_000, () => indexes!);
       const created = await bootstrap(store, config.adminKey);
       if (created) {
         // The key never goes to the log. An operator-supplied ADMIN_KEY is never printed; a generated one is

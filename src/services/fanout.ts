@@ -152,6 +152,7 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
   let running = 0;
   /** Fan-outs of this process wait in the outbox only (the waiting list was full): the sweep takes them. */
   let spilled = false;
+  let spillGen = 0;
   let stopping = false;
   /** Temporal unreachable: no start before this time (backoff doubling from 0.5 s to 30 s). */
   let pausedUntil = 0;
@@ -334,6 +335,7 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     // Past both bounds: the fan-out waits in the outbox only (durable), taken by the sweep as the queue empties.
     stats.leftInOutboxTotal++;
     spilled = true;
+    spillGen++;
   }
 
   /**
@@ -363,17 +365,17 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
   /** `ownOnly`: this process's spilled fan-outs only (taken at any age), as its queue empties. */
   async function sweepOnce(olderThanMs: number, ownOnly: boolean): Promise<number> {
     const wasSpilled = spilled;
-    const now = Date.now();
-    const room = limits ? limits.maxDeliveries + limits.maxWaitingDeliveries : 1000;
-    const [entries, alive] = await Promise.all([unfinishedFanouts(store, room + 1000), limits ? liveInstances(store, OWNER_TIMEOUT_MS) : new Set<string>()]);
-    const eligible = entries
-      .filter((o) => !busy(o._id as EventId))
-      .filter((o) =>
-        o.owner === instance
-          ? wasSpilled || o.created_at.getTime() <= now - olderThanMs
-          : !ownOnly && o.created_at.getTime() <= now - olderThanMs && !(o.owner && alive.has(o.owner)),
-      )
-      .sort((a, b) => a.created_at.getTime() - b.created_at.getTime());
+    const gen = spillGen;
+    const cutoff = new Date(Date.now() - olderThanMs);
+    // This process's own entries, oldest first: those it is doing come first (they are older than what spilled),
+    // so the window is as large as what it can be doing, plus a margin.
+    const ownWindow = limits ? jobs.length + (waiting.length - waitingHead) + claimed.size + 1000 : 1000;
+    const [own, others, alive] = await Promise.all([
+      limits ? unfinishedFanouts(store, ownWindow, { owner: instance, ...(wasSpilled ? {} : { before: cutoff }) }) : Promise.resolve([]),
+      ownOnly ? Promise.resolve([]) : unfinishedFanouts(store, 1000, { ...(limits ? { notOwner: instance } : {}), before: cutoff }),
+      limits && !ownOnly ? liveInstances(store, OWNER_TIMEOUT_MS) : Promise.resolve(new Set<string>()),
+    ]);
+    const eligible = [...own, ...others.filter((o) => !(o.owner && alive.has(o.owner)))].filter((o) => !busy(o._id as EventId));
     let taken = 0;
     let errors = 0;
     let full = false;
@@ -390,6 +392,10 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
       try {
         const event = await t.events.get(id);
         if (event) {
+          if (limits && !fits(event.matched.length, 0)) {
+            full = true;
+            break;
+          }
           const plan = await record(event);
           if (!limits) {
             await eachLimit(plan.starts, 16, async (pair) => startOne(plan, pair));
@@ -411,8 +417,8 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
         release();
       }
     }
-    // Every spilled fan-out of this process is queued: new publishes queue directly again.
-    if (wasSpilled && !full && errors === 0 && !stopping) spilled = false;
+    // Every spilled fan-out of this process is queued (and none spilled meanwhile): new publishes queue directly again.
+    if (wasSpilled && !full && errors === 0 && !stopping && gen === spillGen) spilled = false;
     if (taken) log.info({ count: taken }, 'fan-out sweep queued unfinished fan-outs');
     return taken;
   }

@@ -16,13 +16,17 @@ export async function webhookHealth(store: Store, orgId: OrgId, webhookId: Webho
 
 /**
  * Keeps each webhook's health summary up to date from the attempts this process makes, in memory, written at most
- * once per `flushMs` per webhook. An attempt does not wait for the write: `record` answers the webhook's failed
- * attempts in a row at once from the summary in memory (read once per webhook, then kept while in use). A write is
- * conditional on the summary being the one this process last read or wrote (`updated_at`): if another worker
- * process wrote it meanwhile, the fresh one is read and the outcomes added to it. Health is a summary (the
- * delivery log is the record): a process that dies loses at most its last `flushMs` of outcomes, and on FerretDB
- * (whose updates are not atomic) two writes at the same instant can still lose one's.
+ * once per `flushMs` per webhook. A successful attempt does not wait for the write (the summary is read once per
+ * webhook, then kept while in use); a failed one does, so the failure streak it answers — which drives alerts and
+ * auto-disabling — is the stored one. A write is conditional on the summary being the one this process last read
+ * or wrote (`updated_at`): if another worker process wrote it meanwhile, the fresh one is read and the outcomes
+ * added to it. Health is a summary (the delivery log is the record): a process that dies loses at most its last
+ * `flushMs` of successes (and a graceful stop gives the final write 5 s), outcomes past 1,000 waiting for one
+ * webhook are dropped, a summary deleted with its webhook is not written again, and on FerretDB (whose updates are
+ * not atomic) two writes at the same instant can still lose one's.
  */
+const MAX_PENDING = 1000;
+
 export function createHealthRecorder(store: Store, log: Logger, opts: { flushMs?: number; maxWebhooks?: number } = {}) {
   const flushMs = opts.flushMs ?? 1000;
   const maxWebhooks = opts.maxWebhooks ?? 10_000;
@@ -136,14 +140,27 @@ export function createHealthRecorder(store: Store, log: Logger, opts: { flushMs?
         }
       }
       s.pending.push(o);
+      if (s.pending.length > MAX_PENDING) s.pending.splice(0, s.pending.length - MAX_PENDING);
       s.view = addOutcomes(s.view, [o], new Date());
+      if (!o.ok) {
+        // A failure's streak drives alerts and auto-disabling: it is written now, merged with what other workers
+        // stored (a conditional write that lost re-reads), so the streak answered is the stored one.
+        if (s.timer) clearTimeout(s.timer);
+        s.timer = null;
+        for (let i = 0; i < 3 && s.pending.includes(o); i++) await write(webhookId, s);
+        return s.view.streak ?? 0;
+      }
       if (s.loaded) schedule(webhookId, s, flushMs);
       else schedule(webhookId, s, flushMs * 2);
       return s.view.streak ?? 0;
     },
-    /** Writes every pending outcome now (a worker's shutdown). */
-    async flush(): Promise<void> {
-      await Promise.allSettled(
+    /** Writes every pending outcome now (a worker's shutdown), for at most `timeoutMs`. */
+    async flush(timeoutMs = 5000): Promise<void> {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      });
+      const all = Promise.allSettled(
         [...slots].map(async ([id, slot]) => {
           if (slot.timer) clearTimeout(slot.timer);
           slot.timer = null;
@@ -151,6 +168,8 @@ export function createHealthRecorder(store: Store, log: Logger, opts: { flushMs?
           if (slot.pending.length > 0) await write(id, slot);
         }),
       );
+      await Promise.race([all, late]);
+      clearTimeout(timer);
     },
   };
 }

@@ -87,6 +87,15 @@ describe('health', () => {
     expect(healthOf(s, later)).toBe('unknown');
     expect(addOutcomes(s, [], later).hours).toEqual([]);
   });
+  it("counts the failure streak in time order, also when another worker's older outcomes arrive late", () => {
+    const stored = addOutcomes({ hours: [], recent: [] }, [{ ok: false, at: ago(5) }, { ok: false, at: ago(4) }, { ok: false, at: ago(1) }], now);
+    expect(stored.streak).toBe(3);
+    // A success at 2 minutes ago, written after the failure at 1 minute ago: one failure since the last success.
+    expect(addOutcomes(stored, [{ ok: true, at: ago(2) }], now).streak).toBe(1);
+    // Late failures only: still failures in a row on top.
+    expect(addOutcomes(stored, [{ ok: false, at: ago(3) }], now).streak).toBe(4);
+    expect(addOutcomes(stored, [{ ok: true, at: ago(0) }], now).streak).toBe(0);
+  });
 });
 
 describe('addresses and errors', () => {

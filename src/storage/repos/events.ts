@@ -142,8 +142,12 @@ function outboxCleaner(store: Store) {
  * Fan-outs not yet finished, of every organization (the sweep's work list). The outbox holds only fan-outs in
  * progress, so this reads little whatever the number of events.
  */
-export async function unfinishedFanouts(store: Store, limit = 1000): Promise<OutboxDoc[]> {
-  return store.c.outbox.find({}).limit(limit).toArray();
+export async function unfinishedFanouts(store: Store, limit = 1000, opts: { owner?: string; notOwner?: string; before?: Date } = {}): Promise<OutboxDoc[]> {
+  const filter: Record<string, unknown> = {};
+  if (opts.owner) filter.owner = opts.owner;
+  if (opts.notOwner) filter.owner = { $ne: opts.notOwner };
+  if (opts.before) filter.created_at = { $lte: opts.before };
+  return store.c.outbox.find(filter).sort({ created_at: 1 }).limit(limit).toArray();
 }
 
 /** An API process says it is alive (its queued fan-outs are its own); records silent for an hour are removed. */
