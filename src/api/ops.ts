@@ -23,29 +23,26 @@ export const fanoutWidth = new client.Histogram({
   registers: [metrics.registry],
 });
 
-new client.Counter({
-  name: 'hookrelay_mongodb_commands_total',
-  help: 'MongoDB commands (round trips) this process sent, by command',
-  labelNames: ['command'] as const,
-  registers: [metrics.registry],
-  collect() {
-    this.reset();
-    for (const [command, n] of commandCounts) this.inc({ command }, n);
-  },
-});
+/** A counter whose totals the process keeps itself: at each scrape, the values `read` gives, one per label value. */
+function totalsCounter(name: string, help: string, label: string, read: () => [string, number][]) {
+  new client.Counter({
+    name,
+    help,
+    labelNames: [label],
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const [value, n] of read()) this.inc({ [label]: value }, n);
+    },
+  });
+}
+
+totalsCounter('hookrelay_mongodb_commands_total', 'MongoDB commands (round trips) this process sent, by command', 'command', () => [...commandCounts]);
 
 let workflowStarts: () => { total: number; eager: number } = () => ({ total: 0, eager: 0 });
-new client.Counter({
-  name: 'hookrelay_workflow_starts_total',
-  help: 'Delivery workflows this process started, by whether the server started them eagerly (the all-in-one process asks for it)',
-  labelNames: ['eager'] as const,
-  registers: [metrics.registry],
-  collect() {
-    const s = workflowStarts();
-    this.reset();
-    this.inc({ eager: 'true' }, s.eager);
-    this.inc({ eager: 'false' }, s.total - s.eager);
-  },
+totalsCounter('hookrelay_workflow_starts_total', 'Delivery workflows this process started, by whether the server started them eagerly (the all-in-one process asks for it)', 'eager', () => {
+  const s = workflowStarts();
+  return [['true', s.eager], ['false', s.total - s.eager]];
 });
 
 type QueueState = { deliveries: number; waitingDeliveries: number; spilled: boolean; waitedTotal: number; leftInOutboxTotal: number };
@@ -69,17 +66,9 @@ new client.Gauge({
     this.set(fanoutQueue().spilled ? 1 : 0);
   },
 });
-new client.Counter({
-  name: 'hookrelay_fanout_deferred_total',
-  help: 'Published events whose starts did not fit the start queue: waiting behind it (ids in memory) or in the outbox only',
-  labelNames: ['where'] as const,
-  registers: [metrics.registry],
-  collect() {
-    const q = fanoutQueue();
-    this.reset();
-    this.inc({ where: 'waiting' }, q.waitedTotal);
-    this.inc({ where: 'outbox' }, q.leftInOutboxTotal);
-  },
+totalsCounter('hookrelay_fanout_deferred_total', 'Published events whose starts did not fit the start queue: waiting behind it (ids in memory) or in the outbox only', 'where', () => {
+  const q = fanoutQueue();
+  return [['waiting', q.waitedTotal], ['outbox', q.leftInOutboxTotal]];
 });
 
 /** Readiness is cached for a moment so a burst of probes does not become a burst of pings. */

@@ -131,7 +131,11 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
   /** Creates the delivery records and starts the workflows for an event's matched webhooks, before it returns. */
   async function fanout(event: EventDoc, known?: WebhookDoc[]): Promise<void> {
     if (event.matched.length === 0) return;
-    const plan = await record(event, known);
+    await startNow(await record(event, known));
+  }
+
+  /** Starts a plan's workflows (16 at a time) and finishes it, before returning. */
+  async function startNow(plan: Plan): Promise<void> {
     await eachLimit(plan.starts, 16, async (pair) => startOne(plan, pair));
     await finish(plan);
   }
@@ -397,10 +401,8 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
             break;
           }
           const plan = await record(event);
-          if (!limits) {
-            await eachLimit(plan.starts, 16, async (pair) => startOne(plan, pair));
-            await finish(plan);
-          } else if (!enqueue(plan)) {
+          if (!limits) await startNow(plan);
+          else if (!enqueue(plan)) {
             full = true;
             break;
           }

@@ -48,11 +48,16 @@ export function createHealthRecorder(store: Store, log: Logger, opts: { flushMs?
   const EMPTY: HealthSummary = { hours: [], recent: [] };
   const summaryOf = (doc: WebhookHealthDoc | null): HealthSummary | null => (doc ? { hours: doc.hours, recent: doc.recent, streak: doc.streak } : null);
 
+  /** The summary `record` answers from: the stored one with the outcomes not yet written. */
+  function refreshView(slot: Slot): void {
+    slot.view = slot.pending.length ? addOutcomes(slot.stored ?? EMPTY, slot.pending, new Date()) : (slot.stored ?? EMPTY);
+  }
+
   async function load(id: WebhookId, slot: Slot): Promise<void> {
     const doc = await webhookRepo(store, slot.orgId).health.get(id);
     slot.stored = summaryOf(doc);
     slot.version = doc?.updated_at ?? null;
-    slot.view = slot.pending.length ? addOutcomes(slot.stored ?? EMPTY, slot.pending, new Date()) : (slot.stored ?? EMPTY);
+    refreshView(slot);
     slot.loaded = true;
   }
 
@@ -96,10 +101,10 @@ export function createHealthRecorder(store: Store, log: Logger, opts: { flushMs?
         }
       } catch (err) {
         // Not written: the outcomes go back (bounded) and the write is tried again later.
-        slot.pending = [...batch, ...slot.pending].slice(-1000);
+        slot.pending = [...batch, ...slot.pending].slice(-MAX_PENDING);
         log.warn({ webhook: id, err: (err as Error).message }, 'health summary not updated; will retry');
       }
-      slot.view = slot.pending.length ? addOutcomes(slot.stored ?? EMPTY, slot.pending, new Date()) : (slot.stored ?? EMPTY);
+      refreshView(slot);
     })().finally(() => {
       slot.writing = null;
       if (slot.pending.length > 0) schedule(id, slot, flushMs);

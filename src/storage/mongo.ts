@@ -139,12 +139,9 @@ export async function openStore(url: string, dbName: string, sealer: Sealer = cr
 /**
  * Indexes for MongoDB. FerretDB's SQLite backend only answers a filter of exactly {_id: "…"} without a scan, so
  * every hot path (auth aside, which is cached) reads and writes by _id; these indexes serve lists and MongoDB.
- */
-/**
- * The indexes the repositories rely on. Only missing ones are created, one at a time: a restart (all of them
- * exist) sends no createIndexes at all. FerretDB's createIndexes can wait forever on its metadata lock while
- * other processes write (seen in chaos-all: an API restarted under load never got past it), and an index that
- * exists needs nothing.
+ * Only missing ones are created, one at a time: a restart (all of them exist) sends no createIndexes at all.
+ * FerretDB's createIndexes can wait forever on its metadata lock while other processes write (seen in chaos-all:
+ * an API restarted under load never got past it), and an index that exists needs nothing.
  */
 export async function ensureIndexes(store: Store): Promise<void> {
   const { c } = store;
