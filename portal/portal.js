@@ -69,10 +69,15 @@ const badge = (value) => h('span', { class: `badge b-${value}` }, value);
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : '–');
 const enc = encodeURIComponent;
 
-function setBanner(text, kind = '') {
+// A banner that reports the service unreachable, unavailable or busy goes with the next answer that works;
+// any other (a confirmation, an error of an action) stays until the next page is shown, so a page that keeps
+// polling (a recovery's progress, statistics) does not wipe it a second later.
+let bannerTransient = false;
+function setBanner(text, kind = '', transient = false) {
   banner.textContent = text ?? '';
   banner.className = `banner ${kind}`;
   banner.hidden = !text;
+  bannerTransient = transient;
 }
 
 // ---- API --------------------------------------------------------------------------------------------------
@@ -96,7 +101,7 @@ async function api(method, path, body) {
       cache: 'no-store',
     });
   } catch {
-    setBanner('The webhook service cannot be reached. Check your connection and try again.', 'error');
+    setBanner('The webhook service cannot be reached. Check your connection and try again.', 'error', true);
     throw new ApiError(0, null);
   }
   const text = await res.text();
@@ -106,16 +111,16 @@ async function api(method, path, body) {
     throw new ApiError(401, data);
   }
   if (res.status === 503) {
-    setBanner('The webhook service is temporarily unavailable. Nothing was changed; try again in a moment.', 'error');
+    setBanner('The webhook service is temporarily unavailable. Nothing was changed; try again in a moment.', 'error', true);
     throw new ApiError(503, data);
   }
   if (res.status === 429) {
     const after = res.headers.get('retry-after');
-    setBanner(`Too many requests. Try again${after ? ` in ${after} s` : ' in a moment'}.`, 'error');
+    setBanner(`Too many requests. Try again${after ? ` in ${after} s` : ' in a moment'}.`, 'error', true);
     throw new ApiError(429, data);
   }
   if (res.status >= 400) throw new ApiError(res.status, data);
-  setBanner('');
+  if (bannerTransient) setBanner('');
   return data;
 }
 
@@ -512,6 +517,7 @@ async function catalogView() {
 // ---- routing ----------------------------------------------------------------------------------------------
 
 async function route() {
+  setBanner('');
   // A new link opened in the same tab (only the fragment changed): a new session.
   if (/(?:^#|&)token=/.test(location.hash)) {
     token = takeToken();

@@ -155,6 +155,12 @@ describe.skipIf(!haveChromium)('consumer portal', () => {
     await expect.poll(() => page.locator('code.secret').textContent()).not.toBe('••••••••••••••••');
     expect(await page.locator('code.secret').textContent()).not.toBe(secret);
     expect(await page.locator('#banner').textContent()).toContain('24 hours');
+    // The page's own later requests (statistics, a recovery's progress) leave that notice in place.
+    const stats = page.waitForResponse((r) => r.url().includes('/stats?window=7d') && r.ok());
+    await page.getByRole('button', { name: '7 days' }).click();
+    await stats;
+    await page.evaluate(() => new Promise((ok) => setTimeout(ok, 50)));
+    expect(await page.locator('#banner').textContent()).toContain('24 hours');
 
     // The catalog; then the narrow screen.
     await page.getByRole('link', { name: 'Event catalog' }).click();
