@@ -37,11 +37,31 @@ class EventCache {
   }
 }
 
+/**
+ * The outcomes of the attempts this process finished lately, by attempt id. Temporal runs an attempt (a local
+ * activity) again when the workflow task that carried its result did not complete — a signal (pause, retry,
+ * cancel) arriving while the workflow's last task was open has the server refuse that task and the workflow
+ * replay — and the request was already answered. The re-run answers from here (or, in another process, from
+ * the attempt's record) without sending it again.
+ */
+class FinishedAttempts {
+  private map = new Map<string, { result: DeliverResult; at: number }>();
+  get(id: string): DeliverResult | undefined {
+    const hit = this.map.get(id);
+    return hit && Date.now() - hit.at < 10 * 60_000 ? hit.result : undefined;
+  }
+  set(id: string, result: DeliverResult) {
+    if (this.map.size >= 10_000) this.map.delete(this.map.keys().next().value!);
+    this.map.set(id, { result, at: Date.now() });
+  }
+}
+
 export function createDeliver(deps: ActivityDeps) {
   const { store, sender, log } = deps;
   // `rate_limit_per_s` per webhook, per worker process.
   const limiter = new TokenBuckets();
   const events = new EventCache();
+  const finished = new FinishedAttempts();
   const health = deps.health ?? createHealthRecorder(store, log);
   // An application's rate limit (over all its webhooks), read at most every 5 s per application.
   const appLimits = new Map<AppId, { perS: number | null; at: number }>();
@@ -116,6 +136,8 @@ export function createDeliver(deps: ActivityDeps) {
 
   /** One attempt: check the webhook still wants it, sign, POST, record the attempt and the delivery state. */
   return async function deliver(req: DeliverRequest): Promise<DeliverResult> {
+    const done = finished.get(attemptId(req.deliveryId, req.attempt));
+    if (done) return done;
     const t = tenant(store, req.orgId);
     const [wh, event, failingSince] = await Promise.all([
       webhookOf(t, req.webhookId),
@@ -161,15 +183,18 @@ export function createDeliver(deps: ActivityDeps) {
     });
     // The record goes first: if this worker dies once the request has left, the log still shows it was sent.
     const id = attemptId(req.deliveryId, req.attempt);
-    await t.deliveries.attempts.begin({
+    const answered = await t.deliveries.attempts.begin({
       _id: id, org_id: wh.org_id, delivery_id: req.deliveryId, webhook_id: wh._id, attempt: req.attempt,
       status_code: null, duration_ms: 0, error: null, response_body: null, created_at: now,
     });
-    const proxy = await egressProxy(wh.org_id);
+    const proxy = answered ? null : await egressProxy(wh.org_id);
     const post = () => sender.send(wh.url, headers, event.body, wh.timeout_ms, proxy);
     // With tracing on, the attempt joins the publish's trace (its context rides in the workflow input) and the
     // receiver gets a `traceparent` header, so one trace runs from POST /v1/events to the endpoint.
-    const result = !tracingEnabled()
+    // An attempt run again after its request was answered takes the recorded answer (see FinishedAttempts).
+    const result = answered
+      ? { statusCode: answered.status_code, error: answered.error, durationMs: answered.duration_ms, responseBody: answered.response_body, retryAfter: null }
+      : !tracingEnabled()
       ? await post()
       : await inSpan('hookrelay.attempt', { traceparent: req.traceparent, attributes: { 'hookrelay.attempt': req.attempt, 'hookrelay.event_type': req.eventType } }, () =>
           inSpan('POST', { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'POST' } }, async (span) => {
@@ -192,12 +217,12 @@ export function createDeliver(deps: ActivityDeps) {
         ? { outcome: 'failed' }
         : { outcome: 'retry', delayMs: delay };
 
-    const end = new Date();
+    const end = answered ? new Date(answered.created_at.getTime() + answered.duration_ms) : new Date();
     // The attempt and the delivery state are independent documents: written at once. The health summary is added
-    // to in memory (written within a second; services/health.ts).
+    // to in memory (written within a second; services/health.ts). A recorded answer was counted when it came.
     const [streak] = await Promise.all([
-      health.record(wh.org_id, wh._id, { ok, at: end, durationMs: result.durationMs }),
-      t.deliveries.attempts.finish(id, { status_code: result.statusCode, duration_ms: result.durationMs, error: result.error, response_body: result.responseBody }),
+      answered ? 0 : health.record(wh.org_id, wh._id, { ok, at: end, durationMs: result.durationMs }),
+      answered ? null : t.deliveries.attempts.finish(id, { status_code: result.statusCode, duration_ms: result.durationMs, error: result.error, response_body: result.responseBody }),
       t.deliveries.recordOutcome(req.deliveryId, {
         status: outcome.outcome === 'retry' ? 'pending' : (outcome.outcome as 'delivered' | 'failed'),
         attempt: req.attempt,
@@ -230,22 +255,24 @@ export function createDeliver(deps: ActivityDeps) {
         await alerts.failing(t, wh, failingSince, streak, result);
       }
       if (outcome.outcome === 'failed') {
+        // One alert per delivery and attempt, however often this runs (its client id makes the publish idempotent).
         await deps.control.notify(wh.org_id, 'delivery.exhausted', {
           delivery_id: req.deliveryId, webhook_id: wh._id, application_id: wh.application_id ?? null, event_id: req.eventId, event_type: req.eventType,
           attempts: req.attempt, last_status_code: result.statusCode, last_error: result.error, failed_at: end.toISOString(),
-        });
+        }, `exhausted.${req.deliveryId}.${req.attempt}`);
       }
     } catch (err) {
       log.warn({ webhook: wh._id, err: (err as Error).message }, 'reaction to an attempt deferred (auto-disable or alert)');
     }
     const m = deps.metrics;
-    if (m) {
+    if (m && !answered) {
       m.attempt(outcome.outcome, req.eventType, ok, result.durationMs);
       if (outcome.outcome === 'delivered' || outcome.outcome === 'failed') m.ended(outcome.outcome, req.eventType, req.attempt);
       const published = req.attempt === 1 ? idTime(req.eventId) : null;
       if (published !== null) m.firstAttempt(now.getTime() - published);
     }
     log.debug({ delivery: req.deliveryId, attempt: req.attempt, status: result.statusCode, error: result.error, ms: result.durationMs }, 'attempt');
+    finished.set(id, outcome);
     return outcome;
   };
 }

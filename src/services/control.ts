@@ -107,8 +107,8 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
   }
 
   /** An alert to the organization's operational webhooks (those that list its type). */
-  const notify = (orgId: OrgId, type: 'webhook.failing' | 'webhook.recovered' | 'delivery.exhausted', data: Record<string, unknown>) =>
-    deps.publisher.publishOperational(orgId, type, data);
+  const notify = (orgId: OrgId, type: 'webhook.failing' | 'webhook.recovered' | 'delivery.exhausted', data: Record<string, unknown>, id?: string) =>
+    deps.publisher.publishOperational(orgId, type, data, id);
 
   return { pause, resume, remove, retry, release, disableAutomatically, notify };
 }

@@ -272,6 +272,32 @@ describe('pause, resume, recover, delete', () => {
     }
   });
 
+  it('a retry asked for while the last attempt is in flight sends that attempt once and then one more', async () => {
+    // The signal reaches Temporal while the workflow task that runs the attempt is open; the task's completion
+    // (ending the workflow) is then refused and the workflow replayed, which runs the attempt again. The attempt's
+    // recorded outcome must answer that re-run: no second request for attempt 1.
+    const r = await startReceiver((n) => ({ status: 500, delayMs: n === 0 ? 1500 : 0 }));
+    try {
+      const { body: wh } = await admin.post('/v1/webhooks', { url: r.url, events: ['sync.completed'], retry_schedule: [] });
+      const pub = await admin.post('/v1/events', { type: 'sync.completed', data: { n: 1 } });
+      await r.waitFor(1);
+      const [d] = await deliveriesOf(wh.id);
+      expect((await admin.post(`/v1/deliveries/${d.id}/retry`)).status).toBe(202);
+      const done = await eventually(async () => {
+        const x = (await admin.get(`/v1/deliveries/${d.id}`)).body;
+        return x.status === 'failed' && x.attempts.length === 2 && x;
+      });
+      await quietFor(2000);
+      expect(r.received.map((x) => x.headers['webhook-id'])).toEqual([pub.body.id, pub.body.id]);
+      const final = (await admin.get(`/v1/deliveries/${d.id}`)).body;
+      expect(final).toMatchObject({ status: 'failed', attempt: 2 });
+      expect(final.attempts.map((a: any) => [a.attempt, a.sends])).toEqual([[1, 1], [2, 1]]);
+      expect(done.attempts[0].status_code).toBe(500);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('deleting a webhook cancels its waiting deliveries and sends nothing more', async () => {
     const r = await startReceiver(() => ({ status: 500 }));
     try {

@@ -149,17 +149,23 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
         return (await c.attempts.find({ delivery_id: { $in: ids } }).sort({ attempt: 1 }).toArray()).filter((a) => a.org_id === orgId);
       },
       /**
-       * Before the request leaves: the attempt's record, in flight. If the record exists, this attempt already ran
+       * Before the request leaves: the attempt's record, in flight. If the record exists, this attempt already ran.
+       * With its outcome recorded (the request was answered; Temporal ran the attempt again because the workflow
+       * task that carried its result was lost), that record is returned and nothing is sent again. Still in flight
        * (a worker died after it began, perhaps after sending): the send is counted, so the log accounts for every
        * request that left hookrelay. By `_id` (derived from delivery and attempt number), so no scan on FerretDB.
        */
-      async begin(a: AttemptDoc): Promise<void> {
+      async begin(a: AttemptDoc): Promise<AttemptDoc | null> {
         if (a.org_id !== orgId) throw new Error('attempt of another organization');
         try {
           await store.b.insert('attempts', [{ ...a, sends: 1, in_flight: true }]);
+          return null;
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
+          const prev = await c.attempts.findOne({ _id: a._id });
+          if (prev && prev.org_id === orgId && prev.in_flight === false) return prev;
           await c.attempts.updateOne({ _id: a._id }, { $inc: { sends: 1 }, $set: { in_flight: true } });
+          return null;
         }
       },
       /** The outcome of the request begun by begin(). */
