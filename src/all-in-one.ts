@@ -43,12 +43,7 @@ async function main() {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   worker = await startWorkerRole({ config, log, store, temporal });
-  // Each attempt holds a workflow task slot while it runs (a local activity), and so does each workflow task.
-  const slots = config.worker.maxConcurrentWorkflowTasks;
-  temporal.useWorkerConnection(worker.connection, () => {
-    const s = worker!.worker.getStatus();
-    return slots - s.numInFlightWorkflowActivations - s.numInFlightLocalActivities;
-  });
+  temporal.useWorkerConnection(worker.connection);
   log.info({ eagerStart: true }, 'worker running in the API process');
   if (process.send) process.send({ type: 'ready', metricsPort: worker.metricsPort });
   await worker.running.catch(() => {});

@@ -21,12 +21,10 @@ export type Temporal = {
   /** Delivery workflows this process started, and how many of them the server started eagerly. */
   starts: { total: number; eager: number };
   /**
-   * Starts workflows over `native` from now on, with eager starts (see `eager`). `freeSlots`: the worker's workflow
-   * task slots not in use; an eager start needs one, else the server falls back to a task-queue poll (costlier).
+   * Starts workflows over `native` from now on, with eager starts (see `eager`): the server hands the first task
+   * straight back when the worker has a free workflow task slot, else it goes through the task queue (costlier).
    */
-  useWorkerConnection(native: NativeConnection, freeSlots?: () => number): void;
-  /** The in-process worker's free workflow task slots (all-in-one process); undefined without one. */
-  freeWorkflowSlots?: () => number;
+  useWorkerConnection(native: NativeConnection): void;
   ping(): Promise<void>;
   /** Throws UnavailableError unless Temporal answered a ping within the last second (cached). */
   requireUp(): Promise<void>;
@@ -54,9 +52,8 @@ export function openTemporal(config: Config): Temporal {
     taskQueue: config.temporal.taskQueue,
     eager: false,
     starts: { total: 0, eager: 0 },
-    useWorkerConnection(native, freeSlots) {
+    useWorkerConnection(native) {
       const lazy = t.connection;
-      t.freeWorkflowSlots = freeSlots;
       t.client = new Client({ connection: native, namespace: config.temporal.namespace, interceptors });
       t.connection = native;
       t.eager = true;

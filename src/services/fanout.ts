@@ -182,11 +182,7 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
       pauseTimer.unref();
       return;
     }
-    // In the all-in-one process, starts in flight are kept within the worker's free workflow task slots (at least
-    // two go on): a start that finds none is not eager, and a polled start costs Temporal a third more.
-    const room = temporal.freeWorkflowSlots?.();
-    const cap = room === undefined ? limits.concurrency : Math.min(limits.concurrency, Math.max(2, room));
-    while (running < cap) {
+    while (running < limits.concurrency) {
       const job = jobs.find((j) => !j.failed && (j.retry.length > 0 || j.next < j.plan.starts.length));
       if (!job) break;
       const index = job.retry.length > 0 ? job.retry.shift()! : job.next++;
