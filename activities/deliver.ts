@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import { attemptId, type AppId, type EventId, type WebhookId } from '../src/domain/ids.js';
 import { applicationRepo } from '../src/storage/repos/applications.js';
 import { orgRepo } from '../src/storage/repos/orgs.js';
@@ -38,11 +39,12 @@ class EventCache {
 }
 
 /**
- * The outcomes of the attempts this process finished lately, by attempt id. Temporal runs an attempt (a local
- * activity) again when the workflow task that carried its result did not complete — a signal (pause, retry,
- * cancel) arriving while the workflow's last task was open has the server refuse that task and the workflow
- * replay — and the request was already answered. The re-run answers from here (or, in another process, from
- * the attempt's record) without sending it again.
+ * The outcomes of the attempts this process finished lately, by workflow run and attempt id. Temporal runs an
+ * attempt (a local activity) again when the workflow task that carried its result did not complete — a signal
+ * (pause, retry, cancel) arriving while the workflow's last task was open has the server refuse that task and the
+ * workflow replay — and the request was already answered. The re-run answers from here (or, in another process,
+ * from the attempt's record, made by the same run) without sending it again. Keyed by run: a later run that reuses
+ * an attempt number (a retry that read the delivery before its last attempt was recorded) sends.
  */
 class FinishedAttempts {
   private map = new Map<string, { result: DeliverResult; at: number }>();
@@ -53,6 +55,15 @@ class FinishedAttempts {
   set(id: string, result: DeliverResult) {
     if (this.map.size >= 10_000) this.map.delete(this.map.keys().next().value!);
     this.map.set(id, { result, at: Date.now() });
+  }
+}
+
+/** The workflow run of the attempt being run (null when called outside an activity, e.g. a unit test). */
+function currentRunId(): string | null {
+  try {
+    return Context.current().info.workflowExecution?.runId ?? null;
+  } catch {
+    return null;
   }
 }
 
@@ -136,7 +147,9 @@ export function createDeliver(deps: ActivityDeps) {
 
   /** One attempt: check the webhook still wants it, sign, POST, record the attempt and the delivery state. */
   return async function deliver(req: DeliverRequest): Promise<DeliverResult> {
-    const done = finished.get(attemptId(req.deliveryId, req.attempt));
+    const runId = currentRunId();
+    const doneKey = runId ? `${runId}/${attemptId(req.deliveryId, req.attempt)}` : null;
+    const done = doneKey ? finished.get(doneKey) : undefined;
     if (done) return done;
     const t = tenant(store, req.orgId);
     const [wh, event, failingSince] = await Promise.all([
@@ -185,7 +198,7 @@ export function createDeliver(deps: ActivityDeps) {
     const id = attemptId(req.deliveryId, req.attempt);
     const answered = await t.deliveries.attempts.begin({
       _id: id, org_id: wh.org_id, delivery_id: req.deliveryId, webhook_id: wh._id, attempt: req.attempt,
-      status_code: null, duration_ms: 0, error: null, response_body: null, created_at: now,
+      status_code: null, duration_ms: 0, error: null, response_body: null, created_at: now, run_id: runId,
     });
     const proxy = answered ? null : await egressProxy(wh.org_id);
     const post = () => sender.send(wh.url, headers, event.body, wh.timeout_ms, proxy);
@@ -193,7 +206,7 @@ export function createDeliver(deps: ActivityDeps) {
     // receiver gets a `traceparent` header, so one trace runs from POST /v1/events to the endpoint.
     // An attempt run again after its request was answered takes the recorded answer (see FinishedAttempts).
     const result = answered
-      ? { statusCode: answered.status_code, error: answered.error, durationMs: answered.duration_ms, responseBody: answered.response_body, retryAfter: null }
+      ? { statusCode: answered.status_code, error: answered.error, durationMs: answered.duration_ms, responseBody: answered.response_body, retryAfter: answered.retry_after ?? null }
       : !tracingEnabled()
       ? await post()
       : await inSpan('hookrelay.attempt', { traceparent: req.traceparent, attributes: { 'hookrelay.attempt': req.attempt, 'hookrelay.event_type': req.eventType } }, () =>
@@ -222,7 +235,7 @@ export function createDeliver(deps: ActivityDeps) {
     // to in memory (written within a second; services/health.ts). A recorded answer was counted when it came.
     const [streak] = await Promise.all([
       answered ? 0 : health.record(wh.org_id, wh._id, { ok, at: end, durationMs: result.durationMs }),
-      answered ? null : t.deliveries.attempts.finish(id, { status_code: result.statusCode, duration_ms: result.durationMs, error: result.error, response_body: result.responseBody }),
+      answered ? null : t.deliveries.attempts.finish(id, { status_code: result.statusCode, duration_ms: result.durationMs, error: result.error, response_body: result.responseBody, retry_after: result.retryAfter ?? null }),
       t.deliveries.recordOutcome(req.deliveryId, {
         status: outcome.outcome === 'retry' ? 'pending' : (outcome.outcome as 'delivered' | 'failed'),
         attempt: req.attempt,
@@ -255,11 +268,12 @@ export function createDeliver(deps: ActivityDeps) {
         await alerts.failing(t, wh, failingSince, streak, result);
       }
       if (outcome.outcome === 'failed') {
-        // One alert per delivery and attempt, however often this runs (its client id makes the publish idempotent).
+        // One alert per delivery and attempt, however often this runs: its client id makes the publish idempotent
+        // (with a '/', which the API refuses in a client's own ids, so none can collide with it).
         await deps.control.notify(wh.org_id, 'delivery.exhausted', {
           delivery_id: req.deliveryId, webhook_id: wh._id, application_id: wh.application_id ?? null, event_id: req.eventId, event_type: req.eventType,
           attempts: req.attempt, last_status_code: result.statusCode, last_error: result.error, failed_at: end.toISOString(),
-        }, `exhausted.${req.deliveryId}.${req.attempt}`);
+        }, `hookrelay/delivery.exhausted/${req.deliveryId}/${req.attempt}`);
       }
     } catch (err) {
       log.warn({ webhook: wh._id, err: (err as Error).message }, 'reaction to an attempt deferred (auto-disable or alert)');
@@ -272,7 +286,7 @@ export function createDeliver(deps: ActivityDeps) {
       if (published !== null) m.firstAttempt(now.getTime() - published);
     }
     log.debug({ delivery: req.deliveryId, attempt: req.attempt, status: result.statusCode, error: result.error, ms: result.durationMs }, 'attempt');
-    finished.set(id, outcome);
+    if (doneKey) finished.set(doneKey, outcome);
     return outcome;
   };
 }

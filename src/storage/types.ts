@@ -160,6 +160,12 @@ export type AttemptDoc = {
   sends?: number;
   /** Written before the request is sent, cleared when its outcome is recorded. */
   in_flight?: boolean;
+  /**
+   * The workflow run that made the attempt, and the answer's Retry-After header: a re-run of the same attempt by
+   * the same run (Temporal running the local activity again) takes the recorded answer instead of sending again.
+   */
+  run_id?: string | null;
+  retry_after?: string | null;
 };
 
 /** A fan-out not yet finished: written before its event, deleted when every workflow has started. */

@@ -276,13 +276,18 @@ describe('pause, resume, recover, delete', () => {
     // The signal reaches Temporal while the workflow task that runs the attempt is open; the task's completion
     // (ending the workflow) is then refused and the workflow replayed, which runs the attempt again. The attempt's
     // recorded outcome must answer that re-run: no second request for attempt 1.
-    const r = await startReceiver((n) => ({ status: 500, delayMs: n === 0 ? 1500 : 0 }));
+    // The first request is answered only once the retry was: the signal is sure to arrive while the attempt runs.
+    let retried!: () => void;
+    const retryAnswered = new Promise<void>((ok) => (retried = ok));
+    const r = await startReceiver((n) => ({ status: 500, until: n === 0 ? retryAnswered : undefined }));
     try {
       const { body: wh } = await admin.post('/v1/webhooks', { url: r.url, events: ['sync.completed'], retry_schedule: [] });
       const pub = await admin.post('/v1/events', { type: 'sync.completed', data: { n: 1 } });
-      await r.waitFor(1);
+      await eventually(async () => r.received.length === 1);
       const [d] = await deliveriesOf(wh.id);
-      expect((await admin.post(`/v1/deliveries/${d.id}/retry`)).status).toBe(202);
+      const retry = await admin.post(`/v1/deliveries/${d.id}/retry`);
+      retried();
+      expect(retry.status).toBe(202);
       const done = await eventually(async () => {
         const x = (await admin.get(`/v1/deliveries/${d.id}`)).body;
         return x.status === 'failed' && x.attempts.length === 2 && x;

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 export type Received = { headers: IncomingMessage['headers']; body: string; at: number; path: string };
 
 /** What the receiver answers for the n-th request (0-based): a status, optional headers, optional delay. */
-export type Responder = (n: number, req: Received) => { status: number; headers?: Record<string, string>; delayMs?: number; body?: string };
+export type Responder = (n: number, req: Received) => { status: number; headers?: Record<string, string>; delayMs?: number; until?: Promise<unknown>; body?: string };
 
 /** A real HTTP receiver on loopback, port 0: records every request, answers as told. */
 export async function startReceiver(respond: Responder = () => ({ status: 200 })) {
@@ -19,6 +19,7 @@ export async function startReceiver(respond: Responder = () => ({ status: 200 })
       received.push(r);
       const answer = responder(n, r);
       if (answer.delayMs) await new Promise((ok) => setTimeout(ok, answer.delayMs));
+      if (answer.until) await answer.until.catch(() => {});
       res.writeHead(answer.status, { 'content-type': 'text/plain', ...(answer.headers ?? {}) });
       res.end(answer.body ?? (answer.status < 300 ? 'ok' : 'nope'));
       for (const w of [...waiters]) {

@@ -150,10 +150,11 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
       },
       /**
        * Before the request leaves: the attempt's record, in flight. If the record exists, this attempt already ran.
-       * With its outcome recorded (the request was answered; Temporal ran the attempt again because the workflow
-       * task that carried its result was lost), that record is returned and nothing is sent again. Still in flight
-       * (a worker died after it began, perhaps after sending): the send is counted, so the log accounts for every
-       * request that left hookrelay. By `_id` (derived from delivery and attempt number), so no scan on FerretDB.
+       * Made by the same workflow run (`a.run_id`) with its outcome recorded — the request was answered, and
+       * Temporal ran the attempt again because the workflow task that carried its result was lost — that record is
+       * returned and nothing is sent again. Otherwise (still in flight: a worker died after it began, perhaps after
+       * sending; or another run, or no run id) the send is counted, so the log accounts for every request that left
+       * hookrelay. By `_id` (derived from delivery and attempt number), so no scan on FerretDB.
        */
       async begin(a: AttemptDoc): Promise<AttemptDoc | null> {
         if (a.org_id !== orgId) throw new Error('attempt of another organization');
@@ -163,13 +164,13 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
           const prev = await c.attempts.findOne({ _id: a._id });
-          if (prev && prev.org_id === orgId && prev.in_flight === false) return prev;
-          await c.attempts.updateOne({ _id: a._id }, { $inc: { sends: 1 }, $set: { in_flight: true } });
+          if (prev && prev.org_id === orgId && prev.in_flight === false && a.run_id && prev.run_id === a.run_id) return prev;
+          await c.attempts.updateOne({ _id: a._id }, { $inc: { sends: 1 }, $set: { in_flight: true, run_id: a.run_id ?? null } });
           return null;
         }
       },
       /** The outcome of the request begun by begin(). */
-      async finish(id: AttemptDoc['_id'], r: Pick<AttemptDoc, 'status_code' | 'duration_ms' | 'error' | 'response_body'>): Promise<void> {
+      async finish(id: AttemptDoc['_id'], r: Pick<AttemptDoc, 'status_code' | 'duration_ms' | 'error' | 'response_body' | 'retry_after'>): Promise<void> {
         await store.b.updateById('attempts', id, { $set: { ...r, in_flight: false } });
       },
       async window(webhookId: WebhookId, since: Date) {
