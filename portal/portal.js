@@ -302,7 +302,8 @@ async function endpointView(id) {
   const justCreated = sessionStorage.getItem(`hookrelay.portal.new.${id}`);
   sessionStorage.removeItem(`hookrelay.portal.new.${id}`);
   const secretOut = h('code', { class: 'secret', 'aria-live': 'polite' }, '••••••••••••••••');
-  const act = (label, fn, cls) => h('button', { type: 'button', class: cls, onclick: fn }, label);
+  // An action starts by taking down an earlier one's error (a confirmation stays until the next page).
+  const act = (label, fn, cls) => h('button', { type: 'button', class: cls, onclick: (e) => { if (banner.classList.contains('error')) setBanner(''); return fn(e); } }, label);
   const testOut = h('div', { 'aria-live': 'polite' });
   const statsOut = h('div', null, h('p', { class: 'muted' }, 'Loading statistics…'));
   const loadStats = async (win) => statsOut.replaceChildren(await statsBlock(id, win));
