@@ -39,6 +39,7 @@ const schema = z.object({
   FAILING_ALERT_AFTER_MS: z.coerce.number().int().min(1000).default(3600_000),
   /** The worker's Prometheus /metrics port (0: any free port; -1: none). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(-1).max(65535).default(9464),
+  WORKER_SDK_METRICS: bool.optional(),
   API_RATE_LIMIT_PER_S: z.coerce.number().min(1).default(200),
   API_RATE_LIMIT_BURST: z.coerce.number().min(1).default(1000),
   API_MAX_BODY_BYTES_IN_FLIGHT: z.coerce.number().int().min(1024 * 1024).default(24 * 1024 * 1024),
@@ -108,6 +109,8 @@ function toConfig(env: z.infer<typeof schema>) {
     retention: { days: env.RETENTION_DAYS, intervalMs: env.RETENTION_INTERVAL_MS },
     alerts: { failingAfterAttempts: env.FAILING_ALERT_AFTER_ATTEMPTS, failingAfterMs: env.FAILING_ALERT_AFTER_MS },
     workerMetricsPort: env.WORKER_METRICS_PORT,
+    /** The Temporal SDK's own metrics (`temporal_*`: slots, task latencies, polls) added to the worker's /metrics. */
+    workerSdkMetrics: env.WORKER_SDK_METRICS ?? false,
     portal: { frameAncestors: (env.PORTAL_FRAME_ANCESTORS ?? '').split(' ').filter(Boolean), sessionTtlS: env.PORTAL_SESSION_TTL_S },
     apiRateLimit: { perSecond: env.API_RATE_LIMIT_PER_S, burst: env.API_RATE_LIMIT_BURST },
     /** Request body bytes one process holds at once; over it a request is answered 503 overloaded (one body always passes). */

@@ -3,7 +3,8 @@ import v8 from 'node:v8';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import client from 'prom-client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { createServer as createNetServer } from 'node:net';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createDeliveryMetrics, type DeliveryMetrics } from '../../activities/metrics.js';
 import { createActivities } from '../../activities/index.js';
 import { createSender } from '../../activities/http.js';
@@ -68,18 +69,50 @@ function bundleWorkflowsInChild(): Promise<string> {
 }
 
 /**
+ * WORKER_SDK_METRICS: the Temporal SDK's own metrics (workflow-task and attempt slots in use, schedule-to-start
+ * and task latencies, polls, cache size), which only the SDK can count — e.g. the slots held by tasks whose
+ * completion is on its way to Temporal, which the worker's status does not see. The SDK serves them on a loopback
+ * port of its own; the worker's /metrics adds them after its own. Installed before the first connection (the SDK's
+ * runtime is created once per process); if that fails the worker runs without them and says so.
+ */
+async function installSdkMetrics(config: Config, log: Logger): Promise<string | null> {
+  if (!config.workerSdkMetrics) return null;
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      const probe = createNetServer();
+      probe.once('error', reject);
+      probe.listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${port}` } } } });
+    return `http://127.0.0.1:${port}/metrics`;
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'WORKER_SDK_METRICS: the Temporal SDK metrics are not served');
+    return null;
+  }
+}
+
+/**
  * The worker's Prometheus endpoint (WORKER_METRICS_PORT; 0 = any free port, -1 = none). A port in use is logged,
  * not fatal: deliveries matter more than their metrics.
  */
-function serveMetrics(config: Config, log: Logger, metrics: DeliveryMetrics): Promise<number | null> {
+function serveMetrics(config: Config, log: Logger, metrics: DeliveryMetrics, sdkMetricsUrl: string | null): Promise<number | null> {
   if (config.workerMetricsPort < 0) return Promise.resolve(null);
   const server: Server = createServer(async (req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;
     }
+    let text = await metrics.registry.metrics();
+    if (sdkMetricsUrl) {
+      // The SDK's metrics after hookrelay's; a scrape still answers (without them) if they do not come within 2 s.
+      const sdk = await fetch(sdkMetricsUrl, { signal: AbortSignal.timeout(2000) }).then((r) => (r.ok ? r.text() : ''), () => '');
+      if (sdk) text = `${text.replace(/\n?$/, '\n')}${sdk}`;
+    }
     res.writeHead(200, { 'content-type': metrics.registry.contentType });
-    res.end(await metrics.registry.metrics());
+    res.end(text);
   });
   return new Promise((resolve) => {
     server.once('error', (err) => {
@@ -135,6 +168,7 @@ export async function startWorkerRole(deps: { config: Config; log: Logger; store
   if (config.allowPrivateTargets) log.warn('private and loopback webhook targets are allowed (ALLOW_PRIVATE_TARGETS)');
 
   const bundlePath = config.worker.bundlePath;
+  const sdkMetricsUrl = await installSdkMetrics(config, log);
   const [connection, workflowBundle] = await Promise.all([
     connect(config, log),
     bundlePath ? { codePath: bundlePath } : bundleWorkflowsInChild().then((code) => ({ code })),
@@ -198,7 +232,7 @@ export async function startWorkerRole(deps: { config: Config; log: Logger; store
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'retention schedule or namespace retention not set; retrying at the next start');
   }
-  const metricsPort = await serveMetrics(config, log, metrics);
+  const metricsPort = await serveMetrics(config, log, metrics, sdkMetricsUrl);
   log.info({ taskQueue: config.temporal.taskQueue, fastPath, prebuiltBundle: !!bundlePath, metricsPort, maxCachedWorkflows: worker.options.maxCachedWorkflows }, 'worker started');
   const running = worker.run();
   return {

@@ -25,6 +25,8 @@ describe('the start queue', () => {
     FANOUT_START_CONCURRENCY: '1',
     // No periodic sweep during the test: what is delivered came through the queue and the process's own refill.
     FANOUT_SWEEP_INTERVAL_MS: '600000',
+    // And the Temporal SDK's own metrics on the worker's /metrics (checked at the end of the first test).
+    WORKER_SDK_METRICS: 'true',
   };
   let proc: Proc;
   let rcv: Receiver;
@@ -82,6 +84,14 @@ describe('the start queue', () => {
     await rcv.waitFor(36, 20_000);
     expect(rcv.received[35].headers['webhook-id']).toBe(one.body.id);
     expect([await metric('hookrelay_fanout_deferred_total{where="waiting"}'), await metric('hookrelay_fanout_deferred_total{where="outbox"}')]).toEqual(before);
+
+    // WORKER_SDK_METRICS: the SDK's counts follow hookrelay's on the worker's endpoint, for this task queue.
+    const text = await (await fetch(`http://127.0.0.1:${(proc as Proc & { metricsPort: number }).metricsPort}/metrics`)).text();
+    expect(text).toContain('hookrelay_deliveries_total');
+    const line = (re: RegExp) => text.split('\n').find((l) => re.test(l) && l.includes('task_queue="start-queue"'));
+    expect(line(/^temporal_worker_task_slots_available\{.*worker_type="WorkflowWorker"/)).toBeDefined();
+    const completed = line(/^temporal_workflow_completed(_total)?\{/);
+    expect(Number(completed?.split(' ').pop())).toBeGreaterThanOrEqual(36);
   }, 120_000);
 
   it('a process killed with starts still queued: the restarted one starts them from the outbox', async () => {
