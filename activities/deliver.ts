@@ -235,7 +235,7 @@ export function createDeliver(deps: ActivityDeps) {
     // to in memory (written within a second; services/health.ts). A recorded answer was counted when it came.
     const [streak] = await Promise.all([
       answered ? 0 : health.record(wh.org_id, wh._id, { ok, at: end, durationMs: result.durationMs }),
-      answered ? null : t.deliveries.attempts.finish(id, { status_code: result.statusCode, duration_ms: result.durationMs, error: result.error, response_body: result.responseBody, retry_after: result.retryAfter ?? null }),
+      answered ? null : t.deliveries.attempts.finish(id, { status_code: result.statusCode, duration_ms: result.durationMs, error: result.error, response_body: result.responseBody, retry_after: result.retryAfter?.slice(0, 64) ?? null }),
       t.deliveries.recordOutcome(req.deliveryId, {
         status: outcome.outcome === 'retry' ? 'pending' : (outcome.outcome as 'delivered' | 'failed'),
         attempt: req.attempt,

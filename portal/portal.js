@@ -474,6 +474,7 @@ async function deliveriesView(query) {
 async function deliveryView(id) {
   const d = await api('GET', `/v1/deliveries/${enc(id)}`);
   const retry = h('button', { type: 'button', onclick: async () => {
+    if (banner.classList.contains('error')) setBanner('');
     await api('POST', `/v1/deliveries/${enc(id)}/retry`, {});
     notifyHost('delivery.retried', { delivery_id: id });
     setBanner('Retrying now.');

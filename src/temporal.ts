@@ -140,7 +140,9 @@ export async function startDelivery(t: Temporal, input: DeliveryInput, url: stri
  * Attempts again now: signals a running delivery, or starts a new run of the same workflow id if it ended.
  * (Not signalWithStart: a new run would also receive the signal and, if its first attempt failed, attempt twice.)
  */
-export async function redeliver(t: Temporal, input: DeliveryInput, url: string): Promise<void> {
+export async function redeliver(
+  t: Temporal, input: DeliveryInput, url: string, fresh?: () => Promise<Pick<DeliveryInput, 'attemptsBefore' | 'scheduleMs'>>,
+): Promise<void> {
   const handle = t.client.workflow.getHandle(deliveryWorkflowId(input.webhookId, input.eventId));
   for (let round = 0; round < 3; round++) {
     try {
@@ -150,8 +152,11 @@ export async function redeliver(t: Temporal, input: DeliveryInput, url: string):
       if (!(err instanceof WorkflowNotFoundError)) throw err;
     }
     try {
+      // The run has ended: its last attempt is recorded now, so the new run counts on from there (`fresh`: the
+      // count read before the signal may be one short if that attempt was in flight) and reuses no attempt number.
+      const next = fresh ? { ...input, ...(await fresh()) } : input;
       await temporalCall(t, () =>
-        t.client.workflow.start('deliveryWorkflow', { ...deliveryStartOptions(t, input, url), workflowIdReusePolicy: 'ALLOW_DUPLICATE' }),
+        t.client.workflow.start('deliveryWorkflow', { ...deliveryStartOptions(t, next, url), workflowIdReusePolicy: 'ALLOW_DUPLICATE' }),
       );
       return;
     } catch (err) {

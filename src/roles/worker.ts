@@ -34,9 +34,10 @@ export type WorkerRole = {
   shutdown(): Promise<void>;
 };
 
-async function connect(config: Config, log: Logger): Promise<NativeConnection> {
+async function connect(config: Config, log: Logger, beforeEach: () => Promise<void>): Promise<NativeConnection> {
   for (let attempt = 1; ; attempt++) {
     try {
+      await beforeEach();
       return await NativeConnection.connect({ address: config.temporal.address });
     } catch (err) {
       if (attempt % 10 === 1) log.warn({ err: (err as Error).message }, 'Temporal not reachable; retrying');
@@ -72,11 +73,12 @@ function bundleWorkflowsInChild(): Promise<string> {
  * WORKER_SDK_METRICS: the Temporal SDK's own metrics (workflow-task and attempt slots in use, schedule-to-start
  * and task latencies, polls, cache size), which only the SDK can count — e.g. the slots held by tasks whose
  * completion is on its way to Temporal, which the worker's status does not see. The SDK serves them on a loopback
- * port of its own; the worker's /metrics adds them after its own. Installed before the first connection (the SDK's
- * runtime is created once per process); if that fails the worker runs without them and says so.
+ * port of its own; the worker's /metrics adds them after its own. The SDK's runtime must be installed before a
+ * connection creates it, and a connection that fails shuts an idle runtime down: so this runs before every
+ * connection attempt, on a freshly probed port, and does nothing while a runtime is up (install refuses). If it
+ * cannot be installed the worker runs without them and says so.
  */
-async function installSdkMetrics(config: Config, log: Logger): Promise<string | null> {
-  if (!config.workerSdkMetrics) return null;
+async function installSdkMetrics(log: Logger): Promise<string | null> {
   try {
     const port = await new Promise<number>((resolve, reject) => {
       const probe = createNetServer();
@@ -89,7 +91,8 @@ async function installSdkMetrics(config: Config, log: Logger): Promise<string | 
     Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${port}` } } } });
     return `http://127.0.0.1:${port}/metrics`;
   } catch (err) {
-    log.warn({ err: (err as Error).message }, 'WORKER_SDK_METRICS: the Temporal SDK metrics are not served');
+    // A runtime already up (installed before a connection that succeeded, or created elsewhere): keep what it has.
+    if (!/already been (installed|instantiated)/.test((err as Error).message)) log.warn({ err: (err as Error).message }, 'WORKER_SDK_METRICS: the Temporal SDK metrics are not served');
     return null;
   }
 }
@@ -98,7 +101,7 @@ async function installSdkMetrics(config: Config, log: Logger): Promise<string | 
  * The worker's Prometheus endpoint (WORKER_METRICS_PORT; 0 = any free port, -1 = none). A port in use is logged,
  * not fatal: deliveries matter more than their metrics.
  */
-function serveMetrics(config: Config, log: Logger, metrics: DeliveryMetrics, sdkMetricsUrl: string | null): Promise<number | null> {
+function serveMetrics(config: Config, log: Logger, metrics: DeliveryMetrics, sdk: { url: string | null }): Promise<number | null> {
   if (config.workerMetricsPort < 0) return Promise.resolve(null);
   const server: Server = createServer(async (req, res) => {
     if (req.url !== '/metrics') {
@@ -106,10 +109,12 @@ function serveMetrics(config: Config, log: Logger, metrics: DeliveryMetrics, sdk
       return;
     }
     let text = await metrics.registry.metrics();
-    if (sdkMetricsUrl) {
+    if (sdk.url) {
       // The SDK's metrics after hookrelay's; a scrape still answers (without them) if they do not come within 2 s.
-      const sdk = await fetch(sdkMetricsUrl, { signal: AbortSignal.timeout(2000) }).then((r) => (r.ok ? r.text() : ''), () => '');
-      if (sdk) text = `${text.replace(/\n?$/, '\n')}${sdk}`;
+      const extra = await fetch(sdk.url, { signal: AbortSignal.timeout(2000) })
+        .then((r) => (r.ok ? r.text() : ''))
+        .catch(() => '');
+      if (extra) text = `${text.replace(/\n?$/, '\n')}${extra}`;
     }
     res.writeHead(200, { 'content-type': metrics.registry.contentType });
     res.end(text);
@@ -168,11 +173,15 @@ export async function startWorkerRole(deps: { config: Config; log: Logger; store
   if (config.allowPrivateTargets) log.warn('private and loopback webhook targets are allowed (ALLOW_PRIVATE_TARGETS)');
 
   const bundlePath = config.worker.bundlePath;
-  const sdkMetricsUrl = await installSdkMetrics(config, log);
+  const sdkMetrics: { url: string | null } = { url: null };
+  const withSdkMetrics = config.workerSdkMetrics && config.workerMetricsPort >= 0;
   const [connection, workflowBundle] = await Promise.all([
-    connect(config, log),
+    connect(config, log, async () => {
+      if (withSdkMetrics) sdkMetrics.url = (await installSdkMetrics(log)) ?? sdkMetrics.url;
+    }),
     bundlePath ? { codePath: bundlePath } : bundleWorkflowsInChild().then((code) => ({ code })),
   ]);
+  if (withSdkMetrics && !sdkMetrics.url) log.warn('WORKER_SDK_METRICS: the Temporal SDK runtime was created before the worker; its metrics are not served');
   let fastPath = config.worker.fastPath;
   const unavailable = fastPath ? fastPathUnavailable() : null;
   if (unavailable) {
@@ -232,7 +241,7 @@ export async function startWorkerRole(deps: { config: Config; log: Logger; store
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'retention schedule or namespace retention not set; retrying at the next start');
   }
-  const metricsPort = await serveMetrics(config, log, metrics, sdkMetricsUrl);
+  const metricsPort = await serveMetrics(config, log, metrics, sdkMetrics);
   log.info({ taskQueue: config.temporal.taskQueue, fastPath, prebuiltBundle: !!bundlePath, metricsPort, maxCachedWorkflows: worker.options.maxCachedWorkflows }, 'worker started');
   const running = worker.run();
   return {

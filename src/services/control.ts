@@ -80,16 +80,16 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
   /** Re-delivers one delivery now, continuing its attempt count with the webhook's current schedule. */
   async function retry(wh: WebhookDoc, d: DeliveryDoc, opts: { fullSchedule: boolean; by?: RecoveryId }): Promise<void> {
     await scope(wh.org_id).deliveries.markRetrying(d._id, opts.by ?? null, d.attempt);
+    // Never attempted (its workflow not started yet, e.g. still in the start queue): the run it starts is its first.
+    const counted = (attempt: number) => ({ scheduleMs: opts.fullSchedule || attempt === 0 ? scheduleToMs(wh.retry_schedule) : [], attemptsBefore: attempt });
     await redeliver(temporal, {
       orgId: d.org_id,
       webhookId: d.webhook_id,
       eventId: d.event_id,
       deliveryId: d._id,
       eventType: d.event_type,
-      // Never attempted (its workflow not started yet, e.g. still in the start queue): the run it starts is its first.
-      scheduleMs: opts.fullSchedule || d.attempt === 0 ? scheduleToMs(wh.retry_schedule) : [],
-      attemptsBefore: d.attempt,
-    }, wh.url);
+      ...counted(d.attempt),
+    }, wh.url, async () => counted(Math.max(d.attempt, (await scope(wh.org_id).deliveries.get(d._id))?.attempt ?? 0)));
   }
 
   /**
