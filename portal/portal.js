@@ -79,6 +79,9 @@ function setBanner(text, kind = '', transient = false) {
   banner.hidden = !text;
   bannerTransient = transient;
 }
+function clearActionError() {
+  if (banner.classList.contains('error') && !bannerTransient) setBanner('');
+}
 
 // ---- API --------------------------------------------------------------------------------------------------
 
@@ -302,8 +305,9 @@ async function endpointView(id) {
   const justCreated = sessionStorage.getItem(`hookrelay.portal.new.${id}`);
   sessionStorage.removeItem(`hookrelay.portal.new.${id}`);
   const secretOut = h('code', { class: 'secret', 'aria-live': 'polite' }, '••••••••••••••••');
-  // An action starts by taking down an earlier one's error (a confirmation stays until the next page).
-  const act = (label, fn, cls) => h('button', { type: 'button', class: cls, onclick: (e) => { if (banner.classList.contains('error')) setBanner(''); return fn(e); } }, label);
+  // An action starts by taking down an earlier action's error (a confirmation stays until the next page; the
+  // unreachable/503/429 notices stay until an answer works).
+  const act = (label, fn, cls) => h('button', { type: 'button', class: cls, onclick: (e) => { clearActionError(); return fn(e); } }, label);
   const testOut = h('div', { 'aria-live': 'polite' });
   const statsOut = h('div', null, h('p', { class: 'muted' }, 'Loading statistics…'));
   const loadStats = async (win) => statsOut.replaceChildren(await statsBlock(id, win));
@@ -474,7 +478,7 @@ async function deliveriesView(query) {
 async function deliveryView(id) {
   const d = await api('GET', `/v1/deliveries/${enc(id)}`);
   const retry = h('button', { type: 'button', onclick: async () => {
-    if (banner.classList.contains('error')) setBanner('');
+    clearActionError();
     await api('POST', `/v1/deliveries/${enc(id)}/retry`, {});
     notifyHost('delivery.retried', { delivery_id: id });
     setBanner('Retrying now.');
