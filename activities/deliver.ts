@@ -147,8 +147,9 @@ export function createDeliver(deps: ActivityDeps) {
 
   /** One attempt: check the webhook still wants it, sign, POST, record the attempt and the delivery state. */
   return async function deliver(req: DeliverRequest): Promise<DeliverResult> {
+    const id = attemptId(req.deliveryId, req.attempt);
     const runId = currentRunId();
-    const doneKey = runId ? `${runId}/${attemptId(req.deliveryId, req.attempt)}` : null;
+    const doneKey = runId ? `${runId}/${id}` : null;
     const done = doneKey ? finished.get(doneKey) : undefined;
     if (done) return done;
     const t = tenant(store, req.orgId);
@@ -195,7 +196,6 @@ export function createDeliver(deps: ActivityDeps) {
       'webhook-signature': signatureHeader(secretsOf(wh, now), event._id, timestamp, event.body),
     });
     // The record goes first: if this worker dies once the request has left, the log still shows it was sent.
-    const id = attemptId(req.deliveryId, req.attempt);
     const answered = await t.deliveries.attempts.begin({
       _id: id, org_id: wh.org_id, delivery_id: req.deliveryId, webhook_id: wh._id, attempt: req.attempt,
       status_code: null, duration_ms: 0, error: null, response_body: null, created_at: now, run_id: runId,

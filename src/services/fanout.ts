@@ -292,10 +292,7 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
       }
       // Nothing waits in memory: this process's fan-outs that went to the outbox only are next.
       if (spilled && !stopping && queuedDeliveries <= limits.maxDeliveries / 2) {
-        sweeping ??= sweepOnce(0, true).finally(() => {
-          sweeping = null;
-        });
-        sweeping.catch((err) => log.warn({ err: (err as Error).message }, 'outbox not read; the next sweep tries again'));
+        oneSweep(0, true).catch((err) => log.warn({ err: (err as Error).message }, 'outbox not read; the next sweep tries again'));
       }
     } finally {
       promoting = false;
@@ -356,7 +353,12 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
    * API processes that are alive. One sweep at a time.
    */
   function sweep(olderThanMs: number): Promise<number> {
-    sweeping ??= sweepOnce(olderThanMs, false).finally(() => {
+    return oneSweep(olderThanMs, false);
+  }
+
+  /** The sweep in progress, or a new one: never two at once. */
+  function oneSweep(olderThanMs: number, ownOnly: boolean): Promise<number> {
+    sweeping ??= sweepOnce(olderThanMs, ownOnly).finally(() => {
       sweeping = null;
     });
     return sweeping;

@@ -253,14 +253,14 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
 
   /**
    * An operational event (alerts: webhook.failing, webhook.recovered, delivery.exhausted) to the organization-level
-   * webhooks that list it; nothing is stored when none does.
+   * webhooks that list it; nothing is stored when none does. `id`: a client id, so that publishing the same alert
+   * again answers the first publish instead.
    */
-  /** `id`: a client id, so that publishing the same alert again answers the first publish instead. */
   async function publishOperational(orgId: OrgId, type: string, data: Record<string, unknown>, id?: string): Promise<PublishResult | null> {
     const now = new Date();
     const probe: Envelope = { id: 'evt_probe', type, timestamp: now.toISOString(), channels: null, data };
     if ((await matchWebhooks(orgId, null, probe)).length === 0) return null;
-    return (await publish(orgId, id === undefined ? { type, data } : { type, data, id })).result;
+    return (await publish(orgId, { type, data, id })).result;
   }
 
   return { publish, publishBatch, publishTo, publishOperational, fanout, sweep, heartbeat: fan.beat, drain: fan.drain, queueState: fan.queueState };

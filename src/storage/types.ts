@@ -168,8 +168,10 @@ export type AttemptDoc = {
   retry_after?: string | null;
 };
 
-/** A fan-out not yet finished: written before its event, deleted when every workflow has started. */
-/** `owner`: the API process whose start queue holds the fan-out (others' sweeps leave it while it is alive). */
+/**
+ * A fan-out not yet finished: written before its event, deleted when every workflow has started. `owner`: the API
+ * process whose start queue holds the fan-out (others' sweeps leave it while it is alive).
+ */
 export type OutboxDoc = { _id: EventId; org_id: OrgId; created_at: Date; owner?: string };
 
 /** An API process that is alive (`seen_at` renewed every few seconds): its queued fan-outs are its own. */
