@@ -76,6 +76,7 @@ export type Batched = {
   findById<K extends keyof Collections>(name: K, id: Doc<K>['_id']): Promise<WithId<Doc<K>> | null>;
   insert<K extends keyof Collections>(name: K, docs: OptionalUnlessRequiredId<Doc<K>>[]): Promise<void>;
   updateById<K extends keyof Collections>(name: K, id: Doc<K>['_id'], update: UpdateFilter<Doc<K>>): Promise<void>;
+  deleteById<K extends keyof Collections>(name: K, id: Doc<K>['_id']): Promise<void>;
 };
 
 function batched(rawByName: ReturnType<typeof rawCollections>): Batched {
@@ -85,6 +86,7 @@ function batched(rawByName: ReturnType<typeof rawCollections>): Batched {
     findById: (name, id) => b.findById(raw[name], id as never) as never,
     insert: (name, docs) => b.insert(raw[name], docs as Document[]),
     updateById: (name, id, update) => b.updateById(raw[name], id as never, update as UpdateFilter<Document>),
+    deleteById: (name, id) => b.deleteById(raw[name], id as never),
   };
 }
 

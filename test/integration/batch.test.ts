@@ -80,6 +80,19 @@ describe('batched writes and reads by _id', () => {
     expect(await coll.findOne({ _id: 'nothing-here' })).toBeNull();
   });
 
+  it('concurrent deletes by _id share commands (a few statements each) and remove only theirs', async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `del-${i}`);
+    await coll.insertMany([...ids, 'del-keep'].map((id) => ({ _id: id, v: 0 })));
+    const before = { ...batchCounts };
+    // One missing id among them: no error for it, nor for the others.
+    await Promise.all([...ids, 'del-absent'].map((id) => b.deleteById(coll, id)));
+    const commands = batchCounts.commands - before.commands;
+    expect(commands).toBeGreaterThanOrEqual(Math.ceil(ids.length / MAX_UPDATES_PER_COMMAND));
+    expect(commands).toBeLessThanOrEqual(1 + Math.ceil(ids.length / MAX_UPDATES_PER_COMMAND));
+    expect(await coll.countDocuments({ _id: { $in: ids } })).toBe(0);
+    expect(await coll.findOne({ _id: 'del-keep' })).not.toBeNull();
+  });
+
   it('a read never gets an answer sent before it asked; concurrent readers get their own copies', async () => {
     await coll.insertOne({ _id: 'r', v: 1 });
     // One read in flight, then a write acknowledged, then a read: the second must see the write.
