@@ -39,6 +39,8 @@ const MAX_MS = Math.max(1, Number(process.env.BENCH_MAX_MINUTES ?? 45)) * 60_000
 const KEEP = process.env.BENCH_KEEP === '1';
 /** Publishes in flight for the closed-loop scenarios (burst, fanout). */
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+/** `floor` also runs the design's floor (the engine plus the least a delivery stores and sends); `false` skips it. */
+const FLOOR_RECORDS = process.env.BENCH_FLOOR_RECORDS !== 'false';
 /** Events/s of the failing scenario (each goes to 10 webhooks). */
 const FAILING_RATE = Number(process.env.BENCH_FAILING_RATE ?? 0.5);
 /** Webhook counts of the fanout scenario. */
@@ -130,6 +132,8 @@ type Row = {
   ratioToDirect?: number;
   /** deliveries/s ÷ the floor's, and CPU ms per delivery ÷ the floor's (rows that deliver through the engine) */
   ratioToFloor?: number;
+  /** deliveries/s ÷ the design floor's (the engine plus the least a delivery stores and sends) */
+  ratioToDesignFloor?: number;
   cpuRatioToFloor?: number;
   ingest?: { requests: number; events: number; errors: number; seconds: number; requestsPerS: number; eventsPerS: number; responseMs: Percentiles | null };
   latencyMs?: Percentiles | null;
@@ -621,12 +625,14 @@ const fmt = (x: number | undefined | null, d = 0) => (x === undefined || x === n
 function table(): string {
   const directRate = rows.find((r) => r.scenario === 'direct')?.deliveriesPerS;
   const lines = [
-    '| scenario | load | delivered / expected | deliveries/s | × direct | × floor | API ingest ev/s | latency p50 / p95 / p99 ms | stack CPU ms/delivery | × floor CPU | CPU % hookrelay / api / worker / temporal / ferretdb / postgresql / floor / bench |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| scenario | load | delivered / expected | deliveries/s | × direct | × floor | × design floor | API ingest ev/s | latency p50 / p95 / p99 ms | stack CPU ms/delivery | × floor CPU | CPU % hookrelay / api / worker / temporal / ferretdb / postgresql / floor / bench |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   // The floor that starts workflows the way the measured stack does: eager starts for the all-in-one process.
   const floorEager = PROFILE === 'embedded' && PROCESSES === 'all-in-one';
-  const floorRow = rows.find((r) => r.scenario === 'floor' && r.delivered > 0 && r.extra?.eager === floorEager) ?? rows.find((r) => r.scenario === 'floor' && r.delivered > 0);
+  const floorRow = rows.find((r) => r.scenario === 'floor' && r.delivered > 0 && r.extra?.eager === floorEager && !r.extra?.records) ?? rows.find((r) => r.scenario === 'floor' && r.delivered > 0 && !r.extra?.records);
+  // The design's floor (the engine plus the least a delivery stores and sends): what this design allows here.
+  const designRow = rows.find((r) => r.scenario === 'floor' && r.delivered > 0 && r.extra?.records);
   const ratioText = (x: number | undefined) => (x === undefined ? '–' : x < 0.1 ? x.toFixed(3) : x.toFixed(2));
   for (const r of rows) {
     const ratio = directRate ? r.deliveriesPerS / directRate : undefined;
@@ -636,6 +642,8 @@ function table(): string {
     const toFloor = floorRow && delivers ? r.deliveriesPerS / floorRow.deliveriesPerS : undefined;
     const cpuToFloor = floorRow && delivers && floorRow.cpuMsPerDelivery > 0 ? r.cpuMsPerDelivery / floorRow.cpuMsPerDelivery : undefined;
     r.ratioToFloor = toFloor === undefined ? undefined : round(toFloor, 4);
+    const toDesign = designRow && delivers ? r.deliveriesPerS / designRow.deliveriesPerS : undefined;
+    r.ratioToDesignFloor = toDesign === undefined ? undefined : round(toDesign, 4);
     r.cpuRatioToFloor = cpuToFloor === undefined ? undefined : round(cpuToFloor, 3);
     const l = r.latencyMs;
     const p = (n: string) => {
@@ -643,7 +651,7 @@ function table(): string {
       return names.length ? fmt(names.reduce((a, k) => a + (r.procs[k]?.cpuPct ?? 0), 0)) : '–';
     };
     lines.push(
-      `| ${r.scenario} | ${r.variant} | ${fmt(r.delivered)} / ${fmt(r.deliveriesExpected)} | ${fmt(r.deliveriesPerS, 1)} | ${r.scenario === 'direct' ? '1' : ratioText(ratio)} | ${ratioText(toFloor)} | ${r.ingest ? fmt(r.ingest.eventsPerS, 1) : '–'} | ${l ? `${fmt(l.p50)} / ${fmt(l.p95)} / ${fmt(l.p99)}` : '–'} | ${fmt(r.cpuMsPerDelivery, 2)}${r.scenario === 'direct' ? ' (sender)' : ''}${floorRow && delivers ? ` (floor ${fmt(floorRow.cpuMsPerDelivery, 2)})` : ''} | ${ratioText(cpuToFloor)} | ${r.scenario === 'direct' ? `sender ${p('direct')}, receiver ${p('bench')}` : CPU_GROUPS.map(p).join(' / ')} |`,
+      `| ${r.scenario} | ${r.variant} | ${fmt(r.delivered)} / ${fmt(r.deliveriesExpected)} | ${fmt(r.deliveriesPerS, 1)} | ${r.scenario === 'direct' ? '1' : ratioText(ratio)} | ${ratioText(toFloor)} | ${ratioText(toDesign)} | ${r.ingest ? fmt(r.ingest.eventsPerS, 1) : '–'} | ${l ? `${fmt(l.p50)} / ${fmt(l.p95)} / ${fmt(l.p99)}` : '–'} | ${fmt(r.cpuMsPerDelivery, 2)}${r.scenario === 'direct' ? ' (sender)' : ''}${floorRow && delivers ? ` (floor ${fmt(floorRow.cpuMsPerDelivery, 2)})` : ''} | ${ratioText(cpuToFloor)} | ${r.scenario === 'direct' ? `sender ${p('direct')}, receiver ${p('bench')}` : CPU_GROUPS.map(p).join(' / ')} |`,
     );
   }
   return lines.join('\n');
@@ -658,12 +666,17 @@ function table(): string {
  * burst's publishes. No MongoDB, no HTTP. Its rate and its CPU per workflow (Temporal + the floor process) are
  * the limit hookrelay's rows are compared with.
  */
-async function floor(eager: boolean): Promise<void> {
+async function floor(eager: boolean, records = false): Promise<void> {
   const count = sc(10_000, 200);
-  log(`floor: ${count} workflows, ${CONCURRENCY} starts in flight${eager ? ', eager starts over the worker connection' : ''}`);
+  log(`floor: ${count} workflows, ${CONCURRENCY} starts in flight${eager ? ', eager starts over the worker connection' : ''}${records ? ', with the records and the POST' : ''}`);
+  const set = records ? await receiverSet() : null;
+  const [rcv] = set ? await set.add(1, 'floor') : [];
   const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'floor/worker.ts')], {
     cwd: root,
-    env: { ...process.env, TEMPORAL_ADDRESS: stack!.env.TEMPORAL_ADDRESS, WORKER_FAST_PATH: stack!.env.WORKER_FAST_PATH ?? 'false', BENCH_FLOOR_EAGER: String(eager) },
+    env: {
+      ...process.env, TEMPORAL_ADDRESS: stack!.env.TEMPORAL_ADDRESS, WORKER_FAST_PATH: stack!.env.WORKER_FAST_PATH ?? 'false', BENCH_FLOOR_EAGER: String(eager),
+      BENCH_FLOOR_RECORDS: String(records), MONGODB_URL: stack!.env.MONGODB_URL, MONGODB_DB: `${stack!.env.MONGODB_DB}_floor`, RECEIVER_URL: rcv?.url ?? '',
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   children.add(child);
@@ -683,21 +696,30 @@ async function floor(eager: boolean): Promise<void> {
     const w = end();
     const last = maxOf(result.times);
     const rate = result.times.length / Math.max(0.001, (last - result.startedAt) / 1000);
+    const n = Math.max(1, result.times.length);
     rows.push({
       scenario: 'floor',
-      variant: `${count} no-op workflows, ${CONCURRENCY} starts in flight, ${eager ? 'eager starts (one process)' : 'separate client connection'}`,
+      variant: records
+        ? `${count} workflows, ${CONCURRENCY} starts in flight, eager, each with the event + delivery inserted, a signed POST and one update (the design's floor)`
+        : `${count} no-op workflows, ${CONCURRENCY} starts in flight, ${eager ? 'eager starts (one process)' : 'separate client connection'}`,
       events: count, deliveriesExpected: count, delivered: result.times.length,
       deliveriesPerS: round(rate, 1),
-      cpuMsPerDelivery: round(stackCpuMs(w.procs, ['temporal', 'floor']) / Math.max(1, result.times.length), 2),
+      cpuMsPerDelivery: round(stackCpuMs(w.procs, records ? ['temporal', 'floor', 'ferretdb'] : ['temporal', 'floor']) / n, 2),
       wallS: round(w.wallMs / 1000),
       procs: w.procs,
-      extra: { eager, errors: result.errors, eagerlyStarted: result.eagerlyStarted, temporalCpuMsPerWorkflow: round((w.procs.temporal?.cpuMs ?? 0) / Math.max(1, result.times.length), 2), floorProcessCpuMsPerWorkflow: round((w.procs.floor?.cpuMs ?? 0) / Math.max(1, result.times.length), 2) },
-      notes: ['CPU = Temporal server + the floor process (starter and worker)'],
+      extra: {
+        eager, records, errors: result.errors, eagerlyStarted: result.eagerlyStarted, received: set?.deliveredTotal,
+        temporalCpuMsPerWorkflow: round((w.procs.temporal?.cpuMs ?? 0) / n, 2), floorProcessCpuMsPerWorkflow: round((w.procs.floor?.cpuMs ?? 0) / n, 2),
+        ferretdbCpuMsPerWorkflow: round((w.procs.ferretdb?.cpuMs ?? 0) / n, 2),
+      },
+      notes: [records ? 'CPU = Temporal server + the floor process (starter and worker) + FerretDB' : 'CPU = Temporal server + the floor process (starter and worker)'],
     });
   } finally {
     sampler.remove('floor');
     child.kill('SIGTERM');
     children.delete(child);
+    await set?.close();
+    if (set) openReceivers.delete(set);
   }
 }
 
@@ -833,6 +855,8 @@ function variants(): Variant[] {
     if (name === 'floor') {
       const order = PROFILE === 'embedded' && PROCESSES === 'all-in-one' ? [true, false] : [false, true];
       for (const eager of order) out.push({ scenario: name, label: `floor${eager ? ' eager' : ''}`, run: () => floor(eager), needsStack: true });
+      // The design's floor: the engine plus the least a delivery must store and send (bench/floor/worker.ts).
+      if (FLOOR_RECORDS) out.push({ scenario: name, label: 'floor records', run: () => floor(true, true), needsStack: true });
     }
     if (name === 'list') out.push({ scenario: name, label: 'list', run: list, needsStack: true });
     if (name === 'ingest') out.push({ scenario: name, label: 'ingest', run: ingest, needsStack: true });
