@@ -1,4 +1,4 @@
-import { MongoClient, MongoError, type Collection, type Db, type Document, type OptionalUnlessRequiredId, type UpdateFilter, type WithId } from 'mongodb';
+import { MongoClient, MongoError, type MongoClientOptions, type Collection, type Db, type Document, type OptionalUnlessRequiredId, type UpdateFilter, type WithId } from 'mongodb';
 import { createBatcher } from './batch.js';
 import { UnavailableError } from '../errors.js';
 import { createSealer, type Sealer } from '../domain/seal.js';
@@ -109,19 +109,83 @@ export type Store = {
 export const commandCounts = new Map<string, number>();
 
 /**
+ * The driver's server monitor can hang for ever (mongodb 6.22; seen once in CI: after FerretDB was killed and
+ * restarted, every operation of the worker failed server selection for 5 minutes while a fresh process on the same
+ * FerretDB worked). When a pooled connection fails with an operation in flight, the topology asks the monitor for a
+ * check on the next tick. If the monitor's own socket died in the same event-loop pass and has not emitted 'close'
+ * yet, the check reuses it (sdam/monitor.js reuses any connection not yet marked closed), its write cannot go out,
+ * and it waits for a 'drain' that a destroyed socket never emits (cmap/connection.js has no timeout there outside
+ * CSOT); the monitor then never checks again and the server stays unknown. Reproduced deterministically by
+ * destroying the monitor's socket and then a busy pool socket in one tick (test/integration/mongo-monitor.test.ts).
+ * Two defences:
+ * - a minimum interval between checks above the regular one: a check asked for between two regular ones waits for
+ *   a timer, and by then the dead socket's 'close' has been delivered (the reproduction hangs with the driver's
+ *   defaults and recovers with these);
+ * - a watchdog: a heartbeat that has neither succeeded nor failed after HEARTBEAT_STUCK_MS (a healthy one ends
+ *   within connectTimeoutMS + heartbeatFrequencyMS) means a stuck monitor; the client is closed and connected again.
+ *   Operations in between fail as "database unavailable" (the API answers 503, attempts are retried).
+ */
+const HEARTBEAT_MS = 2000;
+const MIN_HEARTBEAT_MS = 2500;
+const HEARTBEAT_STUCK_MS = 30_000;
+
+export type StoreOptions = {
+  /** Where the watchdog says that it reconnected. */
+  log?: { warn(obj: object, msg: string): void };
+  /** Tests: a shorter watchdog, other driver options. */
+  heartbeatStuckMs?: number;
+  driver?: MongoClientOptions;
+};
+
+/** Reconnects for good a client whose server monitor stopped answering (see above). Returns the stop. */
+function watchHeartbeats(client: MongoClient, stuckMs: number, log: StoreOptions['log']): () => void {
+  const started = new Map<string, number>();
+  client.on('serverHeartbeatStarted', (e) => started.set(e.connectionId, Date.now()));
+  client.on('serverHeartbeatSucceeded', (e) => started.delete(e.connectionId));
+  client.on('serverHeartbeatFailed', (e) => started.delete(e.connectionId));
+  client.on('topologyClosed', () => started.clear());
+  let reconnecting = false;
+  let stopped = false;
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const stuck = [...started].find(([, at]) => now - at > stuckMs);
+    if (!stuck || reconnecting || stopped) return;
+    reconnecting = true;
+    log?.warn({ server: stuck[0], waitedMs: now - stuck[1] }, 'MongoDB server monitor stuck; reconnecting the client');
+    started.clear();
+    void client
+      .close()
+      .then(() => (stopped ? undefined : client.connect()))
+      .catch((err) => log?.warn({ err: (err as Error).message }, 'MongoDB client not reconnected yet; the watchdog tries again'))
+      .finally(() => {
+        reconnecting = false;
+      });
+  }, Math.min(5000, Math.max(100, stuckMs / 4)));
+  timer.unref();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}
+
+/**
  * Connects lazily: the driver reconnects by itself, so a MongoDB restart heals without restarting the process.
  * Short server selection keeps a request from hanging when the database is gone (it answers 503 instead).
  */
-export async function openStore(url: string, dbName: string, sealer: Sealer = createSealer([])): Promise<Store> {
+export async function openStore(url: string, dbName: string, sealer: Sealer = createSealer([]), opts: StoreOptions = {}): Promise<Store> {
   const client = new MongoClient(url, {
     serverSelectionTimeoutMS: 2500,
     connectTimeoutMS: 2500,
+    heartbeatFrequencyMS: HEARTBEAT_MS,
+    minHeartbeatFrequencyMS: MIN_HEARTBEAT_MS,
     maxPoolSize: 50,
     appName: 'hookrelay',
     monitorCommands: true,
-  });
+    ...opts.driver,
+  } as MongoClientOptions);
   // Round trips by command, for the process's metrics (hookrelay_mongodb_commands_total) and the bench.
   client.on('commandStarted', (e) => commandCounts.set(e.commandName, (commandCounts.get(e.commandName) ?? 0) + 1));
+  const unwatch = watchHeartbeats(client, opts.heartbeatStuckMs ?? HEARTBEAT_STUCK_MS, opts.log);
   const db = client.db(dbName);
   // One set of collection objects: the retrying ones (store.c) and the batched hot path (store.b) wrap the same.
   const raw = rawCollections(db);
@@ -131,7 +195,10 @@ export async function openStore(url: string, dbName: string, sealer: Sealer = cr
     c: collections(raw),
     b: batched(raw),
     sealer,
-    close: () => client.close(),
+    close: () => {
+      unwatch();
+      return client.close();
+    },
     ping: async () => {
       await db.command({ ping: 1 });
     },
