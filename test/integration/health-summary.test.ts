@@ -54,6 +54,22 @@ describe('health summaries', () => {
     expect(doc!.recent).toHaveLength(5);
   });
 
+  it('a write conditioned on the version: the stale one is refused, the current one lands (by _id on FerretDB)', async () => {
+    const { store, orgId, id, repo } = await setup();
+    // The suite's MongoDB-wire server is FerretDB: the condition is compared on a read by _id (no scan there).
+    expect(await store.isFerret()).toBe(true);
+    const v1 = new Date(Date.now() - 2000);
+    const base = { _id: id, org_id: orgId, streak: 0, hours: [], recent: [] };
+    expect(await repo.putIf({ ...base, updated_at: v1 }, null)).toBe(true);
+    expect(await repo.putIf({ ...base, updated_at: new Date() }, null)).toBe(false); // one exists already
+    const v2 = new Date(Date.now() - 1000);
+    expect(await repo.putIf({ ...base, streak: 2, updated_at: v2 }, v1)).toBe(true);
+    expect(await repo.putIf({ ...base, streak: 9, updated_at: new Date() }, v1)).toBe(false); // v1 is stale
+    expect(await repo.get(id)).toMatchObject({ streak: 2, updated_at: v2 });
+    // Gone (its webhook deleted): nothing to replace.
+    expect(await repo.putIf({ ...base, _id: `${id}x` as WebhookId, updated_at: new Date() }, v2)).toBe(false);
+  });
+
   it('does not bring back the summary of a webhook deleted meanwhile', async () => {
     const { store, orgId, id, repo } = await setup();
     const h = createHealthRecorder(store, log, { flushMs: 60_000 });
