@@ -165,31 +165,30 @@ export function createBatcher(opts: { isTransient(err: unknown): boolean; isDupl
     });
   }
 
-  function updater(coll: Collection<Document>) {
-    type Op = { id: unknown; update: UpdateFilter<Document> };
+  /**
+   * Writes by `_id` of concurrent callers, one statement each, at most MAX_UPDATES_PER_COMMAND to a raw `update` or
+   * `delete` command; `alone` runs one statement as a single driver call (one caller, or a retry).
+   */
+  function statements<Op>(coll: Collection<Document>, kind: 'update' | 'delete', statement: (op: Op) => Document, alone: (op: Op) => Promise<unknown>) {
     return queue<Op>((ops) =>
       ops.length === 1
-        ? opts.retry(() => coll.updateOne({ _id: ops[0].id } as Document, ops[0].update)).then(() => [null], (err) => [err])
+        ? opts.retry(() => alone(ops[0])).then(() => [null], (err) => [err])
         : perStatement(
             ops.length,
-            () => coll.db.command({ update: coll.collectionName, updates: ops.map((o) => ({ q: { _id: o.id }, u: o.update })), ordered: false }),
-            (i) => coll.updateOne({ _id: ops[i].id } as Document, ops[i].update),
+            () => coll.db.command({ [kind]: coll.collectionName, [kind === 'update' ? 'updates' : 'deletes']: ops.map(statement), ordered: false }),
+            (i) => alone(ops[i]),
           ),
       MAX_UPDATES_PER_COMMAND,
     );
   }
 
+  function updater(coll: Collection<Document>) {
+    type Op = { id: unknown; update: UpdateFilter<Document> };
+    return statements<Op>(coll, 'update', (o) => ({ q: { _id: o.id }, u: o.update }), (o) => coll.updateOne({ _id: o.id } as Document, o.update));
+  }
+
   function deleter(coll: Collection<Document>) {
-    return queue<unknown>((ids) =>
-      ids.length === 1
-        ? opts.retry(() => coll.deleteOne({ _id: ids[0] } as Document)).then(() => [null], (err) => [err])
-        : perStatement(
-            ids.length,
-            () => coll.db.command({ delete: coll.collectionName, deletes: ids.map((id) => ({ q: { _id: id }, limit: 1 })), ordered: false }),
-            (i) => coll.deleteOne({ _id: ids[i] } as Document),
-          ),
-      MAX_UPDATES_PER_COMMAND,
-    );
+    return statements<unknown>(coll, 'delete', (id) => ({ q: { _id: id }, limit: 1 }), (id) => coll.deleteOne({ _id: id } as Document));
   }
 
   const of = <T>(map: WeakMap<Collection<Document>, T>, coll: Collection<Document>, make: (c: Collection<Document>) => T) => {
