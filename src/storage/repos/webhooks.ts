@@ -207,7 +207,7 @@ export function webhookRepo(store: Store, orgId: OrgId) {
           }
         }
         if (await store.isFerret()) {
-          const stored = await c.webhookHealth.findOne({ _id: doc._id });
+          const stored = await store.b.findById('webhookHealth', doc._id);
           if (!stored || stored.updated_at?.getTime() !== version.getTime()) return false;
           return (await c.webhookHealth.replaceOne({ _id: doc._id }, doc)).matchedCount === 1;
         }
