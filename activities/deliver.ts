@@ -4,12 +4,14 @@ import { applicationRepo } from '../src/storage/repos/applications.js';
 import { orgRepo } from '../src/storage/repos/orgs.js';
 import type { OrgId } from '../src/domain/ids.js';
 import { TokenBuckets } from '../src/domain/token-bucket.js';
+import { FairGate, fairnessKey, type AttemptEnd, type GateKey, type Ticket } from '../src/domain/fair-gate.js';
 import { nextDelay, parseRetryAfter } from '../src/domain/schedule.js';
 import { signatureHeader } from '../src/domain/signature.js';
 import { createHealthRecorder } from '../src/services/health.js';
 import { tenant, type Tenant } from '../src/storage/tenant.js';
-import type { EventDoc, WebhookDoc } from '../src/storage/types.js';
-import type { DeliverRequest, DeliverResult } from '../workflows/types.js';
+import type { AttemptDoc, EventDoc, WebhookDoc } from '../src/storage/types.js';
+import type { SendResult } from './http.js';
+import type { AttemptResult, DeliverRequest, DeliverResult } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { idTime } from './metrics.js';
 import { currentTraceparent, inSpan, SpanKind, SpanStatusCode, tracingEnabled } from '../src/tracing.js';
@@ -59,12 +61,35 @@ class FinishedAttempts {
 }
 
 /** The workflow run of the attempt being run (null when called outside an activity, e.g. a unit test). */
-function currentRunId(): string | null {
+function currentRun(): { workflowId: string; runId: string } | null {
   try {
-    return Context.current().info.workflowExecution?.runId ?? null;
+    return Context.current().info.workflowExecution ?? null;
   } catch {
     return null;
   }
+}
+
+/** An attempt slower than this is `slow` for the webhook's health (timeouts too). */
+export const SLOW_ATTEMPT_MS = 5000;
+/** Attempts of one application awaited inline at once, at most (the rest of them are sent detached at once). */
+const INLINE_PER_APP_SHARE = 0.5;
+
+/** How the adaptive bound sees an attempt's end. */
+function endOf(r: { statusCode: number | null; error: string | null }): AttemptEnd {
+  if (r.error === 'timeout') return 'timeout';
+  return r.statusCode !== null ? 'answered' : 'error';
+}
+
+/**
+ * How long a refused attempt waits at most before asking again if no wake-up comes (its worker died, or the gate
+ * had no room for it in line): long enough that thousands of waiting deliveries do not load the engine, shorter
+ * when few wait ahead of it. Jittered so that waiters refused together do not come back together.
+ */
+function backstopMs(place: number, limit: number, timeoutMs: number): number {
+  const ahead = place < 0 ? 1000 : place;
+  const estimate = (Math.ceil((ahead + 1) / Math.max(1, limit)) + 1) * Math.min(timeoutMs, 30_000);
+  const base = Math.min(15 * 60_000, Math.max(30_000, estimate));
+  return Math.round(base * (1 + Math.random() * 0.2));
 }
 
 export function createDeliver(deps: ActivityDeps) {
@@ -74,6 +99,13 @@ export function createDeliver(deps: ActivityDeps) {
   const events = new EventCache();
   const finished = new FinishedAttempts();
   const health = deps.health ?? createHealthRecorder(store, log);
+  const fair = deps.config.fairness;
+  const gate = deps.gate ?? new FairGate({ capacity: fair.maxInFlight });
+  /** Attempts whose request outlived their activity, by run/attempt: a re-run while it is in flight answers `sent`. */
+  const sending = new Map<string, number>();
+  /** Attempts awaited inline now, in all and by application. */
+  let inline = 0;
+  const inlineByApp = new Map<string, number>();
   // An application's rate limit (over all its webhooks), read at most every 5 s per application.
   const appLimits = new Map<AppId, { perS: number | null; at: number }>();
   // An organization's egress proxy (its own, else the deployment's), read at most every 30 s per organization.
@@ -145,13 +177,36 @@ export function createDeliver(deps: ActivityDeps) {
     },
   };
 
-  /** One attempt: check the webhook still wants it, sign, POST, record the attempt and the delivery state. */
-  return async function deliver(req: DeliverRequest): Promise<DeliverResult> {
+  /** Sends a signal to the attempt's workflow run; a run that has ended needs nothing. Tried a few times. */
+  async function signalRun(run: { workflowId: string; runId: string }, name: string, arg?: AttemptResult): Promise<void> {
+    if (!deps.signal) return;
+    for (let i = 0; i < 5; i++) {
+      try {
+        await deps.signal(run.workflowId, run.runId, name, arg);
+        return;
+      } catch (err) {
+        if ((err as Error).name === 'WorkflowNotFoundError' || /not found|already completed/i.test((err as Error).message)) return;
+        if (i === 4) log.warn({ workflow: run.workflowId, signal: name, err: (err as Error).message }, 'signal not sent; the workflow asks again at its backstop');
+        else await new Promise((r) => setTimeout(r, 500 * 2 ** i));
+      }
+    }
+  }
+
+  /** A delivery leaves the gate's line (cancelled, held): its reserved place goes to the next. */
+  function forget(deliveryId: string) {
+    gate.forget(deliveryId);
+  }
+
+  /** One attempt: check the webhook still wants it, take a place at the gate, sign, POST, record the outcome. */
+  async function deliver(req: DeliverRequest): Promise<DeliverResult> {
     const id = attemptId(req.deliveryId, req.attempt);
-    const runId = currentRunId();
+    const run = currentRun();
+    const runId = run?.runId ?? null;
     const doneKey = runId ? `${runId}/${id}` : null;
     const done = doneKey ? finished.get(doneKey) : undefined;
     if (done) return done;
+    const stillSending = doneKey ? sending.get(doneKey) : undefined;
+    if (stillSending !== undefined) return { outcome: 'sent', waitMs: stillSending };
     const t = tenant(store, req.orgId);
     const [wh, event, failingSince] = await Promise.all([
       webhookOf(t, req.webhookId),
@@ -159,11 +214,13 @@ export function createDeliver(deps: ActivityDeps) {
       t.webhooks.failing.since(req.webhookId),
     ]);
     if (!wh || !event) {
+      forget(req.deliveryId);
       await t.deliveries.markCancelled(req.deliveryId);
       deps.metrics?.attempt('cancelled', req.eventType, null, null);
       return { outcome: 'cancelled' };
     }
     if (wh.status === 'disabled') {
+      forget(req.deliveryId);
       await t.deliveries.markPaused(req.deliveryId);
       deps.metrics?.attempt('held', req.eventType, null, null);
       return { outcome: 'held' };
@@ -184,6 +241,39 @@ export function createDeliver(deps: ActivityDeps) {
       }
     }
 
+    // Fairness: room at the endpoint, in the application's share and in the worker, or wait without an attempt.
+    const key: GateKey = { endpoint: wh._id, app: fairnessKey(wh.org_id, wh.application_id), max: wh.max_in_flight ?? fair.defaultMaxInFlight };
+    const admission = gate.admit(key, req.deliveryId);
+    if (!admission.ok) {
+      const place = run ? gate.wait(key, req.deliveryId, () => void signalRun(run, 'wake')) : -1;
+      // The delivery log says why it waits (once per reason, not on every wake-up that finds no room).
+      if (req.waited !== admission.reason) await t.deliveries.markWaiting(req.deliveryId, admission.reason);
+      deps.metrics?.waited(admission.reason);
+      return { outcome: 'waiting', reason: admission.reason, delayMs: backstopMs(place, gate.line(wh._id).limit, wh.timeout_ms) };
+    }
+    const ticket = admission.ticket;
+    try {
+      if (req.waited) await t.deliveries.markWaiting(req.deliveryId, null);
+      return await send(req, { t, wh, event, failingSince, ticket, run, doneKey, id });
+    } catch (err) {
+      gate.release(ticket, 'error', false);
+      throw err;
+    }
+  }
+
+  type Sending = {
+    t: Tenant; wh: WebhookDoc; event: Pick<EventDoc, '_id' | 'body'>; failingSince: Date | null; ticket: Ticket;
+    run: { workflowId: string; runId: string } | null; doneKey: string | null; id: ReturnType<typeof attemptId>;
+  };
+
+  /**
+   * Signs and sends the attempt and records it. The activity waits for the answer up to a short inline budget; a
+   * request that takes longer goes on in this process after the activity returned `sent`, and its outcome reaches
+   * the workflow as a signal — so a slow or silent endpoint holds a socket, not one of the worker's task slots.
+   */
+  async function send(req: DeliverRequest, s: Sending): Promise<DeliverResult> {
+    const { t, wh, event, ticket, run, doneKey, id } = s;
+    const runId = run?.runId ?? null;
     const now = new Date();
     const timestamp = Math.floor(now.getTime() / 1000);
     const headers: Record<string, string> = {};
@@ -200,16 +290,20 @@ export function createDeliver(deps: ActivityDeps) {
       _id: id, org_id: wh.org_id, delivery_id: req.deliveryId, webhook_id: wh._id, attempt: req.attempt,
       status_code: null, duration_ms: 0, error: null, response_body: null, created_at: now, run_id: runId,
     });
-    const proxy = answered ? null : await egressProxy(wh.org_id);
+    if (answered) {
+      // Answered before (a re-run of the attempt): nothing is sent, the place goes back at once.
+      gate.release(ticket, 'answered', false);
+      return settle(req, s, now, {
+        statusCode: answered.status_code, error: answered.error, durationMs: answered.duration_ms, responseBody: answered.response_body, retryAfter: answered.retry_after ?? null,
+      }, answered);
+    }
+    const proxy = await egressProxy(wh.org_id);
     const post = () => sender.send(wh.url, headers, event.body, wh.timeout_ms, proxy);
     // With tracing on, the attempt joins the publish's trace (its context rides in the workflow input) and the
     // receiver gets a `traceparent` header, so one trace runs from POST /v1/events to the endpoint.
-    // An attempt run again after its request was answered takes the recorded answer (see FinishedAttempts).
-    const result = answered
-      ? { statusCode: answered.status_code, error: answered.error, durationMs: answered.duration_ms, responseBody: answered.response_body, retryAfter: answered.retry_after ?? null }
-      : !tracingEnabled()
-      ? await post()
-      : await inSpan('hookrelay.attempt', { traceparent: req.traceparent, attributes: { 'hookrelay.attempt': req.attempt, 'hookrelay.event_type': req.eventType } }, () =>
+    const request = !tracingEnabled()
+      ? post()
+      : inSpan('hookrelay.attempt', { traceparent: req.traceparent, attributes: { 'hookrelay.attempt': req.attempt, 'hookrelay.event_type': req.eventType } }, () =>
           inSpan('POST', { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'POST' } }, async (span) => {
             const traceparent = currentTraceparent();
             if (traceparent) headers.traceparent = traceparent;
@@ -219,8 +313,48 @@ export function createDeliver(deps: ActivityDeps) {
             return r;
           }),
         );
-    const ok = result.error === null;
+    const outcome = request.then((result) => {
+      gate.release(ticket, endOf(result), result.durationMs > fair.inlineMs);
+      return settle(req, s, now, result, null);
+    });
+    // How long the activity waits for the answer: not at all for an endpoint whose latest attempts were slow, nor
+    // when many attempts (or half of them of one application) are awaited inline already; else `inlineMs`.
+    const app = ticket.key.app;
+    const budget = !run ? Infinity
+      : gate.isSlow(wh._id) || inline >= fair.maxInline || (inlineByApp.get(app) ?? 0) >= fair.maxInline * INLINE_PER_APP_SHARE ? 0 : fair.inlineMs;
+    if (budget > 0) {
+      inline++;
+      inlineByApp.set(app, (inlineByApp.get(app) ?? 0) + 1);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const first = await Promise.race([outcome, new Promise<null>((r) => (timer = setTimeout(() => r(null), budget)))]);
+        if (first) return first;
+      } finally {
+        clearTimeout(timer);
+        inline--;
+        const n = (inlineByApp.get(app) ?? 1) - 1;
+        if (n <= 0) inlineByApp.delete(app);
+        else inlineByApp.set(app, n);
+      }
+    }
+    // Detached: the outcome goes to the workflow as a signal. Its backstop covers the request's timeout and the
+    // recording; past it the workflow asks again (and gets the recorded answer, or sends again if this worker died).
+    const waitMs = wh.timeout_ms + 30_000;
+    if (doneKey) sending.set(doneKey, waitMs);
+    deps.metrics?.detached();
+    void outcome
+      .then((result) => signalRun(run!, 'attemptResult', { attempt: req.attempt, result }))
+      .catch((err) => log.warn({ delivery: req.deliveryId, err: (err as Error).message }, 'detached attempt not recorded; the workflow asks again at its backstop'))
+      .finally(() => {
+        if (doneKey) sending.delete(doneKey);
+      });
+    return { outcome: 'sent', waitMs };
+  }
 
+  /** Records an attempt's answer (or takes the recorded one), reacts to it (alerts, auto-disable) and returns the outcome. */
+  async function settle(req: DeliverRequest, s: Sending, now: Date, result: SendResult, answered: AttemptDoc | null): Promise<DeliverResult> {
+    const { t, wh, failingSince, doneKey, id } = s;
+    const ok = result.error === null;
     const gone = result.statusCode === 410;
     const retryAfterMs = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.retryAfter) : null;
     const delay = ok || gone ? null : nextDelay(req.scheduleMs, req.attemptInRun, { retryAfterMs, elapsedSinceFirstMs: req.elapsedSinceFirstMs });
@@ -233,8 +367,9 @@ export function createDeliver(deps: ActivityDeps) {
     const end = answered ? new Date(answered.created_at.getTime() + answered.duration_ms) : new Date();
     // The attempt and the delivery state are independent documents: written at once. The health summary is added
     // to in memory (written within a second; services/health.ts). A recorded answer was counted when it came.
+    const slow = result.error === 'timeout' || result.durationMs > SLOW_ATTEMPT_MS;
     const [streak] = await Promise.all([
-      answered ? 0 : health.record(wh.org_id, wh._id, { ok, at: end, durationMs: result.durationMs }),
+      answered ? 0 : health.record(wh.org_id, wh._id, { ok, at: end, durationMs: result.durationMs, ...(slow ? { slow } : {}) }),
       answered ? null : t.deliveries.attempts.finish(id, { status_code: result.statusCode, duration_ms: result.durationMs, error: result.error, response_body: result.responseBody, retry_after: result.retryAfter?.slice(0, 64) ?? null }),
       t.deliveries.recordOutcome(req.deliveryId, {
         status: outcome.outcome === 'retry' ? 'pending' : (outcome.outcome as 'delivered' | 'failed'),
@@ -288,5 +423,7 @@ export function createDeliver(deps: ActivityDeps) {
     log.debug({ delivery: req.deliveryId, attempt: req.attempt, status: result.statusCode, error: result.error, ms: result.durationMs }, 'attempt');
     if (doneKey) finished.set(doneKey, outcome);
     return outcome;
-  };
+  }
+
+  return Object.assign(deliver, { gate, forget });
 }

@@ -25,7 +25,7 @@ class BlockedAddressError extends Error {
  * DNS lookup, so the address that was checked is the address connected to; IP-literal hosts are checked
  * before the request since they skip the lookup.
  */
-export function createSender(opts: { allowPrivateTargets: boolean; proxyUrl?: string | null }) {
+export function createSender(opts: { allowPrivateTargets: boolean; proxyUrl?: string | null; connectTimeoutMs?: number }) {
   const guardedLookup = (
     hostname: string,
     options: { all?: boolean; family?: number },
@@ -46,7 +46,9 @@ export function createSender(opts: { allowPrivateTargets: boolean; proxyUrl?: st
     keepAliveTimeout: 30_000,
     keepAliveMaxTimeout: 120_000,
     connections: 32,
-    connect: { lookup: guardedLookup as never, timeout: 10_000 },
+    // Connecting (TCP + TLS) has its own, shorter timeout than the attempt's: an endpoint that does not accept
+    // connections is known as such in seconds.
+    connect: { lookup: guardedLookup as never, timeout: opts.connectTimeoutMs ?? 5000 },
   });
 
   /**

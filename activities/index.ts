@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { deliveryOwner } from '../src/storage/repos/deliveries.js';
 import { tenant } from '../src/storage/tenant.js';
-import type { DeliveryInput, RecoveryInput } from '../workflows/types.js';
+import type { DeliverRequest, DeliveryInput, RecoveryInput } from '../workflows/types.js';
 import { createDeliver } from './deliver.js';
 import { retentionRound, type RetentionTotals } from '../src/services/retention.js';
 import type { ActivityDeps } from './deps.js';
@@ -10,14 +10,17 @@ export type { ActivityDeps };
 
 /** Activities get their dependencies from this factory, never from module-level singletons. */
 export function createActivities(deps: ActivityDeps) {
+  const deliver = createDeliver(deps);
   return {
-    deliver: createDeliver(deps),
+    deliver: (req: DeliverRequest) => deliver(req),
 
     /**
      * Records a state the workflow reached without an attempt: held by a pause signal, or cancelled. (The workflow
      * passes only the delivery id — its histories must replay unchanged — so the owner is read from the delivery.)
      */
     async markDelivery(input: { deliveryId: DeliveryInput['deliveryId']; status: 'paused' | 'cancelled' }): Promise<void> {
+      // Out of the fairness gate's line: a held or cancelled delivery is not waiting to be sent.
+      deliver.forget(input.deliveryId);
       const orgId = await deliveryOwner(deps.store, input.deliveryId);
       if (orgId) await tenant(deps.store, orgId).deliveries.markHeldOrCancelled(input.deliveryId, input.status);
     },

@@ -57,8 +57,25 @@ export function createDeliveryMetrics(registry = new client.Registry()) {
     labelNames: ['status'] as const,
     registers: [registry],
   });
+  const waited = new client.Counter({
+    name: 'hookrelay_attempts_waited_total',
+    help: 'Attempts refused by the fairness gate, by reason (endpoint_in_flight, application_share, worker_capacity): each waits without burning an attempt',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const detached = new client.Counter({
+    name: 'hookrelay_attempts_detached_total',
+    help: 'Attempts whose request outlived their activity (slower than ATTEMPT_INLINE_MS, or to a slow endpoint): the outcome was signalled',
+    registers: [registry],
+  });
   return {
     registry,
+    waited(reason: string) {
+      waited.inc({ reason });
+    },
+    detached() {
+      detached.inc();
+    },
     attempt(outcome: string, eventType: string, ok: boolean | null, durationMs: number | null) {
       deliveries.inc({ outcome, event_type: type(eventType) });
       if (ok !== null && durationMs !== null) duration.observe({ result: ok ? 'ok' : 'failed' }, durationMs / 1000);

@@ -82,6 +82,9 @@ export async function startTemporal({ port, uiPort, dbFile, logDir, headless = f
     '--dynamic-config-value', 'history.rps=20000', '--dynamic-config-value', 'matching.rps=20000',
     // Lets a workflow task hand its activity straight to the same worker (no extra matching round trip).
     '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+    // Task queue fairness (docs/architecture.md, "Fairness"): backlogged workflow tasks are dispatched in turn by
+    // their fairness key (the application), so one application's burst or retry wave does not starve another's.
+    '--dynamic-config-value', 'matching.enableFairness=true',
     // The CLI turns this on (its own description: not for production); off, every start and upsert no longer
     // re-reads the search attributes' cache from the database (measured: docs/performance.md, issue 14).
     ...(process.env.HOOKRELAY_SA_CACHE_REFRESH === 'true' ? [] : ['--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false']),

@@ -55,6 +55,14 @@ const schema = z.object({
   FANOUT_QUEUE_MAX_WAITING: z.coerce.number().int().min(0).default(50_000),
   FANOUT_START_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
   DEFAULT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
+  /** Connecting to an endpoint (TCP + TLS) gives up after this long, within the attempt's own timeout. */
+  ATTEMPT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** Fairness (docs/architecture.md): a webhook's attempts in flight at once, per worker process, unless it sets `max_in_flight`. */
+  WEBHOOK_DEFAULT_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).default(20),
+  /** Attempts in flight in one worker process at once (sockets, not task slots: a request outlives its activity). */
+  WORKER_MAX_ATTEMPTS_IN_FLIGHT: z.coerce.number().int().min(1).max(100_000).default(2000),
+  /** How long an attempt's activity waits for the answer before the request goes on detached (0: always detached). */
+  ATTEMPT_INLINE_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   AUTO_DISABLE_AFTER_MS: z.coerce.number().int().min(1000).default(5 * 24 * 3600 * 1000),
   ADMIN_KEY: z.string().regex(/^hrk_[A-Za-z0-9]{20,}$/).optional(),
   HOOKRELAY_ENCRYPTION_KEY: z.string().optional(),
@@ -128,6 +136,15 @@ function toConfig(env: z.infer<typeof schema>) {
     /** Workflow starts a process holds after the 202: whole, then as ids waiting behind (past both, in the outbox only); and how many run at once. */
     fanoutQueue: { maxDeliveries: env.FANOUT_QUEUE_MAX_DELIVERIES, maxBytes: env.FANOUT_QUEUE_MAX_BYTES, maxWaitingDeliveries: env.FANOUT_QUEUE_MAX_WAITING, concurrency: env.FANOUT_START_CONCURRENCY },
     defaultTimeoutMs: env.DEFAULT_TIMEOUT_MS,
+    connectTimeoutMs: env.ATTEMPT_CONNECT_TIMEOUT_MS,
+    /** docs/architecture.md, "Fairness": every bound is per worker process. */
+    fairness: {
+      defaultMaxInFlight: env.WEBHOOK_DEFAULT_MAX_IN_FLIGHT,
+      maxInFlight: env.WORKER_MAX_ATTEMPTS_IN_FLIGHT,
+      inlineMs: env.ATTEMPT_INLINE_MS,
+      /** Attempts awaited inline at once (each holds a local-activity and a workflow-task slot meanwhile): a quarter of the slots. */
+      maxInline: Math.max(1, Math.floor(Math.min(env.WORKER_MAX_CONCURRENT_ACTIVITIES, env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS) / 4)),
+    },
     autoDisableAfterMs: env.AUTO_DISABLE_AFTER_MS,
     adminKey: env.ADMIN_KEY,
     /** Secrets at rest: current key first. Empty only outside production (secrets then stay in plaintext). */

@@ -2,6 +2,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import { Client, Connection, ScheduleAlreadyRunning, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { UnavailableError } from './errors.js';
+import { fairnessKey } from './domain/fair-gate.js';
 import { SA_EVENT_TYPE, SA_ORG_ID, SA_STATUS, SA_WEBHOOK_ID } from './domain/search-attributes.js';
 import type { DeliveryInput } from '../workflows/types.js';
 import type { Config } from './config.js';
@@ -103,9 +104,17 @@ function withTrace(input: DeliveryInput): DeliveryInput {
   return traceparent ? { ...input, traceparent } : input;
 }
 
-function deliveryStartOptions(t: Temporal, input: DeliveryInput, url: string) {
+/** Where a delivery goes: its URL (shown in the Temporal UI) and whose share of dispatch it takes (fairness key). */
+export type DeliveryTarget = { url: string; org_id: string; application_id?: string | null };
+
+function deliveryStartOptions(t: Temporal, input: DeliveryInput, target: DeliveryTarget) {
+  const { url } = target;
   return {
     taskQueue: t.taskQueue,
+    // Task queue fairness (docs/architecture.md, "Fairness"): the server dispatches the backlogged workflow tasks
+    // of each application (or organization-level webhooks) in turn, so one's burst or retry wave cannot starve
+    // another's. The workflow's tasks all carry it (timers, signals).
+    priority: { fairnessKey: fairnessKey(target.org_id, target.application_id) },
     workflowId: deliveryWorkflowId(input.webhookId, input.eventId),
     args: [withTrace(input)] as [DeliveryInput],
     memo: { url, delivery_id: input.deliveryId },
@@ -119,11 +128,11 @@ function deliveryStartOptions(t: Temporal, input: DeliveryInput, url: string) {
 }
 
 /** Starts the first run of a delivery; a second start of the same (webhook, event) is a no-op, never a resend. */
-export async function startDelivery(t: Temporal, input: DeliveryInput, url: string): Promise<void> {
+export async function startDelivery(t: Temporal, input: DeliveryInput, target: DeliveryTarget): Promise<void> {
   try {
     const handle = await temporalCall(t, () =>
       t.client.workflow.start('deliveryWorkflow', {
-        ...deliveryStartOptions(t, input, url),
+        ...deliveryStartOptions(t, input, target),
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         requestEagerStart: t.eager,
       }),
@@ -141,7 +150,7 @@ export async function startDelivery(t: Temporal, input: DeliveryInput, url: stri
  * (Not signalWithStart: a new run would also receive the signal and, if its first attempt failed, attempt twice.)
  */
 export async function redeliver(
-  t: Temporal, input: DeliveryInput, url: string, fresh?: () => Promise<Pick<DeliveryInput, 'attemptsBefore' | 'scheduleMs'>>,
+  t: Temporal, input: DeliveryInput, target: DeliveryTarget, fresh?: () => Promise<Pick<DeliveryInput, 'attemptsBefore' | 'scheduleMs'>>,
 ): Promise<void> {
   const handle = t.client.workflow.getHandle(deliveryWorkflowId(input.webhookId, input.eventId));
   for (let round = 0; round < 3; round++) {
@@ -156,7 +165,7 @@ export async function redeliver(
       // count read before the signal may be one short if that attempt was in flight) and reuses no attempt number.
       const next = fresh ? { ...input, ...(await fresh()) } : input;
       await temporalCall(t, () =>
-        t.client.workflow.start('deliveryWorkflow', { ...deliveryStartOptions(t, next, url), workflowIdReusePolicy: 'ALLOW_DUPLICATE' }),
+        t.client.workflow.start('deliveryWorkflow', { ...deliveryStartOptions(t, next, target), workflowIdReusePolicy: 'ALLOW_DUPLICATE' }),
       );
       return;
     } catch (err) {
@@ -174,6 +183,12 @@ export async function signalDelivery(t: Temporal, webhookId: string, eventId: st
     if (err instanceof WorkflowNotFoundError) return;
     throw err;
   }
+}
+
+/** Signals one run of a workflow (the worker's fairness wake-ups and detached attempts' outcomes). */
+export async function signalRun(t: Temporal, workflowId: string, runId: string, name: string, arg?: unknown): Promise<void> {
+  const handle = t.client.workflow.getHandle(workflowId, runId);
+  await temporalCall(t, () => (arg === undefined ? handle.signal(name) : handle.signal(name, arg)));
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */

@@ -4,7 +4,8 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { SA_STATUS } from '../src/domain/search-attributes.js';
-import type { DeliveryInput, DeliveryState } from './types.js';
+import type { AttemptResult, DeliverResult, DeliveryInput, DeliveryState } from './types.js';
+import type { WaitReason } from '../src/domain/fair-gate.js';
 
 // Attempts run as local activities: the POST happens inside the workflow task that decided to make it, so a
 // delivery costs one workflow task instead of two plus an activity task (measured: about a third less Temporal
@@ -23,6 +24,10 @@ export const cancelSignal = defineSignal('cancel');
 /** Skip the current wait and attempt now (POST /v1/deliveries/{id}/retry on a running delivery). */
 export const retryNowSignal = defineSignal('retryNow');
 export const statusQuery = defineQuery<DeliveryState>('status');
+/** The worker's fairness gate has room for this delivery's attempt now (docs/architecture.md, "Fairness"). */
+export const wakeSignal = defineSignal('wake');
+/** The outcome of an attempt whose request outlived its activity (`sent`). */
+export const attemptResultSignal = defineSignal<[AttemptResult]>('attemptResult');
 
 /** Re-check a held delivery this often even without a resume signal, so a lost signal never strands it. */
 const HELD_RECHECK = '1h';
@@ -32,12 +37,17 @@ const HELD_RECHECK = '1h';
  * and the pause state; every attempt is one `deliver` activity, which does the I/O and records the outcome.
  */
 export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryState> {
-  const state: DeliveryState = { status: 'pending', attempt: input.attemptsBefore, paused: false, next_attempt_at: null };
+  const state: DeliveryState = { status: 'pending', attempt: input.attemptsBefore, paused: false, next_attempt_at: null, waiting: null };
   let attemptsInRun = 0;
   let firstAttemptAt: number | null = null;
   let cancelled = false;
   let resumes = 0;
   let retryNow = false;
+  let woken = false;
+  /** Outcomes of attempts sent and answered after their activity returned, by attempt number. */
+  const answers = new Map<number, DeliverResult>();
+  /** The delivery record was marked waiting for this reason (cleared by the attempt that is sent). */
+  let waited: WaitReason | undefined;
 
   setHandler(pauseSignal, () => {
     state.paused = true;
@@ -55,6 +65,12 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliverySt
     resumes++;
   });
   setHandler(statusQuery, () => state);
+  setHandler(wakeSignal, () => {
+    woken = true;
+  });
+  setHandler(attemptResultSignal, ({ attempt, result }) => {
+    if (result.outcome !== 'sent') answers.set(attempt, result);
+  });
 
   const finish = async (status: DeliveryState['status']) => {
     state.status = status;
@@ -81,12 +97,33 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliverySt
       }
       const seenResumes = resumes;
       firstAttemptAt ??= Date.now();
-      const result = await deliver({
+      const attempt = state.attempt + 1;
+      woken = false;
+      let result = await deliver({
         ...input,
-        attempt: state.attempt + 1,
+        attempt,
         attemptInRun: attemptsInRun + 1,
         elapsedSinceFirstMs: Date.now() - firstAttemptAt,
+        ...(waited ? { waited } : {}),
       });
+      if (result.outcome === 'sent') {
+        // The request is in flight in the worker, which signals its outcome. A cancel waits for it too: the answer
+        // is recorded when it comes, and a delivered delivery stays delivered. Without a signal by `waitMs` (the
+        // worker died), the attempt is asked for again: the recorded answer, or a new send of the same attempt.
+        waited = undefined;
+        if (state.waiting) {
+          state.waiting = null;
+          upsertSearchAttributes([{ key: SA_STATUS, value: 'pending' }]);
+        }
+        await condition(() => answers.has(attempt), result.waitMs);
+        const answer = answers.get(attempt);
+        answers.clear();
+        if (!answer) continue;
+        result = answer;
+      } else if (result.outcome !== 'waiting') {
+        waited = undefined;
+        state.waiting = null;
+      }
       switch (result.outcome) {
         case 'delivered':
           state.attempt++;
@@ -111,6 +148,18 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliverySt
           break;
         case 'throttled':
           await condition(() => cancelled, result.delayMs);
+          break;
+        case 'waiting':
+          // No room to send it now (the endpoint's bound, the application's share, the worker's capacity): wait
+          // for the gate's wake-up, or the backstop if this worker goes away. No attempt of the schedule is burned.
+          waited = result.reason;
+          if (state.waiting !== result.reason) {
+            state.waiting = result.reason;
+            upsertSearchAttributes([{ key: SA_STATUS, value: 'waiting' }]);
+          }
+          await condition(() => woken || cancelled || state.paused, result.delayMs);
+          break;
+        case 'sent':
           break;
         case 'retry':
           state.attempt++;

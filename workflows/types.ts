@@ -1,3 +1,4 @@
+import type { WaitReason } from '../src/domain/fair-gate.js';
 import type { DeliveryId, EventId, OrgId, RecoveryId, WebhookId } from '../src/domain/ids.js';
 
 // Shapes crossing the workflow boundary. Plain data only: they are serialized into Temporal history.
@@ -23,12 +24,27 @@ export type DeliveryState = {
   attempt: number;
   paused: boolean;
   next_attempt_at: string | null;
+  /** Why the next attempt waits to be sent, while it does (docs/architecture.md, "Fairness"). */
+  waiting?: WaitReason | null;
 };
 
-export type DeliverRequest = DeliveryInput & { attempt: number; attemptInRun: number; elapsedSinceFirstMs: number };
+export type DeliverRequest = DeliveryInput & {
+  attempt: number;
+  attemptInRun: number;
+  elapsedSinceFirstMs: number;
+  /** The delivery record says it waits (set by an earlier refusal of this attempt): cleared once it is sent. */
+  waited?: WaitReason;
+};
 
 export type DeliverResult =
   | { outcome: 'delivered' | 'failed' | 'cancelled' | 'held' }
-  | { outcome: 'retry' | 'throttled'; delayMs: number };
+  | { outcome: 'retry' | 'throttled'; delayMs: number }
+  /** Not sent: no room at the endpoint, the application's share or the worker; wait for `wake` (or `delayMs`), no attempt burned. */
+  | { outcome: 'waiting'; reason: WaitReason; delayMs: number }
+  /** Sent and not answered yet: the worker signals `attemptResult` with the outcome; after `waitMs` without it, ask again. */
+  | { outcome: 'sent'; waitMs: number };
+
+/** The outcome of an attempt whose request outlived its activity (`sent`), signalled by the worker that sent it. */
+export type AttemptResult = { attempt: number; result: DeliverResult };
 
 export type RecoveryInput = { recoveryId: RecoveryId };

@@ -1,5 +1,6 @@
 // Health of a webhook from its finished attempts of the last 24 h (rules in docs/architecture.md, "Health").
-export type HealthStatus = 'healthy' | 'degraded' | 'failing' | 'unknown';
+/** `slow`: not failing, but most of the latest attempts timed out or took longer than SLOW_ATTEMPT_MS. */
+export type HealthStatus = 'healthy' | 'slow' | 'degraded' | 'failing' | 'unknown';
 
 export const HEALTH_WINDOW_MS = 24 * 3600 * 1000;
 const HOUR_MS = 3600 * 1000;
@@ -11,7 +12,8 @@ export const LATENCY_BOUNDS_MS = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 1
 
 /** `lat[i]`: attempts that took at most LATENCY_BOUNDS_MS[i] (and more than the bound before); the extra last slot: slower. */
 export type HourBucket = { at: Date; ok: number; failed: number; lat?: number[] };
-export type Outcome = { ok: boolean; at: Date; durationMs?: number };
+/** `slow`: the attempt timed out or took longer than 5 s (kept in `recent` only when true). */
+export type Outcome = { ok: boolean; at: Date; durationMs?: number; slow?: boolean };
 /** `streak`: failed attempts in a row up to the latest (0 after a success). */
 export type HealthSummary = { hours: HourBucket[]; recent: Outcome[]; streak?: number };
 
@@ -36,7 +38,7 @@ export function addOutcomes(s: HealthSummary, outcomes: Outcome[], now: Date): H
   }
   const oldest = now.getTime() - HEALTH_WINDOW_MS - HOUR_MS;
   const hours = [...byHour.values()].filter((h) => h.at.getTime() > oldest).sort((a, b) => b.at.getTime() - a.at.getTime());
-  const recent = [...outcomes.map((o) => ({ ok: o.ok, at: o.at })), ...s.recent].sort((a, b) => b.at.getTime() - a.at.getTime()).slice(0, RECENT_KEPT);
+  const recent = [...outcomes.map((o) => ({ ok: o.ok, at: o.at, ...(o.slow ? { slow: true } : {}) })), ...s.recent].sort((a, b) => b.at.getTime() - a.at.getTime()).slice(0, RECENT_KEPT);
   let streak = s.streak ?? 0;
   const latest = s.recent[0]?.at.getTime() ?? -Infinity;
   if (outcomes.every((o) => o.at.getTime() >= latest)) {
@@ -52,6 +54,7 @@ export function addOutcomes(s: HealthSummary, outcomes: Outcome[], now: Date): H
 
 /**
  * `unknown`: no finished attempt in the last 24 h. `failing`: every one of the latest attempts (up to 10) failed.
+ * `slow`: not failing, and at least 3 of the latest 5 attempts timed out or took longer than 5 s.
  * `healthy`: at least 95 % of the attempts of the last 24 h succeeded, or the latest 5 did. `degraded`: otherwise.
  * The window is counted by the hour (an attempt stays counted until its hour is more than 24 h old).
  */
@@ -69,6 +72,8 @@ export function healthOf(s: HealthSummary | null, now: Date): HealthStatus {
   if (ok + failed === 0 && recent.length === 0) return 'unknown';
   if (recent.length > 0 && recent.every((o) => !o.ok)) return 'failing';
   const last5 = recent.slice(0, 5);
+  // Slow: at least 3 of the latest 5 attempts timed out or took longer than 5 s (the endpoint gets fewer in flight).
+  if (last5.filter((o) => o.slow).length >= 3) return 'slow';
   if ((ok + failed > 0 && ok / (ok + failed) >= 0.95) || (last5.length === 5 && last5.every((o) => o.ok))) return 'healthy';
   return 'degraded';
 }

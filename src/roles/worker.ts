@@ -11,7 +11,8 @@ import { createSender } from '../../activities/http.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { commandCounts, type Store } from '../storage/mongo.js';
-import { ensureNamespaceRetention, ensureRetentionSchedule, type Temporal } from '../temporal.js';
+import { ensureNamespaceRetention, ensureRetentionSchedule, signalRun, type Temporal } from '../temporal.js';
+import { FairGate } from '../domain/fair-gate.js';
 import { createPublisher } from '../services/publish.js';
 import { createControl } from '../services/control.js';
 import { createRecoveries } from '../services/recoveries.js';
@@ -165,7 +166,9 @@ export async function startWorkerRole(deps: { config: Config; log: Logger; store
   const publisher = createPublisher({ store, temporal, log, queue: false });
   const control = createControl({ store, temporal, log, publisher });
   const recoveries = createRecoveries({ store, temporal, control });
-  const sender = createSender({ allowPrivateTargets: config.allowPrivateTargets, proxyUrl: config.egressProxyUrl });
+  const sender = createSender({ allowPrivateTargets: config.allowPrivateTargets, proxyUrl: config.egressProxyUrl, connectTimeoutMs: config.connectTimeoutMs });
+  // Fairness (docs/architecture.md): the bounds on attempts in flight of this process, per endpoint and application.
+  const gate = new FairGate({ capacity: config.fairness.maxInFlight });
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const metrics = createDeliveryMetrics(registry);
@@ -195,7 +198,7 @@ export async function startWorkerRole(deps: { config: Config; log: Logger; store
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle,
-    activities: createActivities({ store, sender, config, log, control, recoveries, metrics, health }),
+    activities: createActivities({ store, sender, config, log, control, recoveries, metrics, health, gate, signal: (workflowId, runId, name, arg) => signalRun(temporal, workflowId, runId, name, arg) }),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     // Attempts are local activities: this is the bound on attempts in flight (the SDK's default would be 100
     // whatever WORKER_MAX_CONCURRENT_ACTIVITIES says). Each attempt also holds a workflow task slot while it runs.
@@ -228,6 +231,21 @@ export async function startWorkerRole(deps: { config: Config; log: Logger; store
     collect() {
       this.reset();
       for (const [command, n] of commandCounts) this.inc({ command }, n);
+    },
+  });
+  new client.Gauge({
+    name: 'hookrelay_fairness',
+    help: 'The fairness gate of this worker (docs/architecture.md): attempts in flight, deliveries waiting for room, places reserved for woken ones, applications with attempts in flight, endpoints whose adaptive bound is below their max, endpoints whose latest attempts were slow',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      const g = gate.stats();
+      this.set({ kind: 'in_flight' }, g.inFlight);
+      this.set({ kind: 'waiting' }, g.waiting);
+      this.set({ kind: 'reserved' }, g.reserved);
+      this.set({ kind: 'applications' }, g.applications);
+      this.set({ kind: 'endpoints_limited' }, g.endpointsLimited);
+      this.set({ kind: 'endpoints_slow' }, g.endpointsSlow);
     },
   });
   new client.Gauge({ name: 'hookrelay_worker_cached_workflows', help: 'Workflows in the worker cache', registers: [registry], collect() { this.set(worker.getStatus().numCachedWorkflows); } });

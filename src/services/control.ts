@@ -89,7 +89,7 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
       deliveryId: d._id,
       eventType: d.event_type,
       ...counted(d.attempt),
-    }, wh.url, async () => counted(Math.max(d.attempt, (await scope(wh.org_id).deliveries.get(d._id))?.attempt ?? 0)));
+    }, wh, async () => counted(Math.max(d.attempt, (await scope(wh.org_id).deliveries.get(d._id))?.attempt ?? 0)));
   }
 
   /**
@@ -103,7 +103,7 @@ export function createControl(deps: { store: Store; temporal: Temporal; log: Log
     await startDelivery(temporal, {
       orgId: d.org_id, webhookId: d.webhook_id, eventId: d.event_id, deliveryId: d._id, eventType: d.event_type,
       scheduleMs: scheduleToMs(wh.retry_schedule), attemptsBefore: 0,
-    }, wh.url);
+    }, wh);
   }
 
   /** An alert to the organization's operational webhooks (those that list its type). */

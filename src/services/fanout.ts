@@ -7,6 +7,7 @@ import type { Store } from '../storage/mongo.js';
 import { heartbeat, liveInstances, unfinishedFanouts } from '../storage/repos/events.js';
 import { tenant } from '../storage/tenant.js';
 import type { DeliveryDoc, EventDoc, WebhookDoc } from '../storage/types.js';
+import { fairnessKey } from '../domain/fair-gate.js';
 import { deliveryWorkflowId, eachLimit, startDelivery, type Temporal } from '../temporal.js';
 import { currentTraceparent } from '../tracing.js';
 
@@ -38,7 +39,7 @@ type Plan = {
   traceparent?: string;
 };
 /** A fan-out waiting behind the queue, by ids only. */
-type Waiting = { id: EventId; orgId: OrgId; starts: [WebhookId, DeliveryId][]; held: [WebhookId, DeliveryId][]; traceparent?: string };
+type Waiting = { id: EventId; orgId: OrgId; key: string; starts: [WebhookId, DeliveryId][]; held: [WebhookId, DeliveryId][]; traceparent?: string };
 
 /**
  * The second half of a publish: one delivery record and one workflow per webhook an event matched. The event
@@ -64,7 +65,7 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     await startDelivery(temporal, {
       orgId: d.org_id, webhookId: d.webhook_id, eventId: d.event_id, deliveryId: d._id, eventType: d.event_type,
       scheduleMs: scheduleToMs(wh.retry_schedule), attemptsBefore: 0,
-    }, wh.url);
+    }, wh);
   }
 
   function planOf(event: EventDoc, starts: Pair[], held: Pair[], traceparent?: string): Plan {
@@ -113,7 +114,7 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     await startDelivery(temporal, {
       orgId: event.org_id, webhookId: wh._id, eventId: event._id, deliveryId: d, eventType: event.type,
       scheduleMs: scheduleToMs(wh.retry_schedule), attemptsBefore: 0, body: plan.body, traceparent: plan.traceparent,
-    }, wh.url);
+    }, wh);
   }
 
   /** After every start of a plan: held records a resume raced with, then the outbox entry. */
@@ -141,8 +142,33 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
   }
 
   // ---- The start queue -------------------------------------------------------------------------------------
-  type Job = { plan: Plan; next: number; retry: number[]; running: number; failed: unknown };
+  type Job = { plan: Plan; key: string; next: number; retry: number[]; running: number; failed: unknown };
   const jobs: Job[] = [];
+  /**
+   * Fairness (docs/architecture.md): the queued fan-outs of each application (fairness key), oldest first, and the
+   * keys in turn. Starts are taken from one key after the other, so a burst of one application does not hold back
+   * another's first deliveries; and a key with nothing queued or waiting may queue a fan-out past the bound.
+   */
+  const lanes = new Map<string, Job[]>();
+  const turn: string[] = [];
+  const waitingByKey = new Map<string, number>();
+  const keyOf = (event: Pick<EventDoc, 'org_id' | 'application_id'>) => fairnessKey(event.org_id, event.application_id);
+  const startable = (j: Job) => !j.failed && (j.retry.length > 0 || j.next < j.plan.starts.length);
+  /** The next job to start from, taking the keys in turn. */
+  function nextJob(): Job | undefined {
+    for (let i = 0; i < turn.length; i++) {
+      const key = turn.shift()!;
+      turn.push(key);
+      const job = lanes.get(key)?.find(startable);
+      if (job) return job;
+    }
+    return undefined;
+  }
+  const countWaiting = (key: string, n: number) => {
+    const v = (waitingByKey.get(key) ?? 0) + n;
+    if (v <= 0) waitingByKey.delete(key);
+    else waitingByKey.set(key, v);
+  };
   const waiting: Waiting[] = [];
   let waitingHead = 0;
   /** Events this process is publishing (their outbox entry exists, their fan-out is not queued yet) … */
@@ -183,7 +209,7 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
       return;
     }
     while (running < limits.concurrency) {
-      const job = jobs.find((j) => !j.failed && (j.retry.length > 0 || j.next < j.plan.starts.length));
+      const job = nextJob();
       if (!job) break;
       const index = job.retry.length > 0 ? job.retry.shift()! : job.next++;
       running++;
@@ -228,6 +254,16 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     const at = jobs.indexOf(job);
     if (at === -1) return;
     jobs.splice(at, 1);
+    const lane = lanes.get(job.key);
+    if (lane) {
+      const i = lane.indexOf(job);
+      if (i !== -1) lane.splice(i, 1);
+      if (lane.length === 0) {
+        lanes.delete(job.key);
+        const k = turn.indexOf(job.key);
+        if (k !== -1) turn.splice(k, 1);
+      }
+    }
     queuedDeliveries -= job.plan.starts.length;
     queuedBytes -= job.plan.body?.length ?? 0;
     const id = job.plan.event._id;
@@ -252,8 +288,15 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
   function enqueue(plan: Plan, force = false): boolean {
     if (!force && !fits(plan.starts.length, plan.body?.length ?? 0)) return false;
     queued.add(plan.event._id);
-    const job: Job = { plan, next: 0, retry: [], running: 0, failed: undefined };
+    const key = keyOf(plan.event);
+    const job: Job = { plan, key, next: 0, retry: [], running: 0, failed: undefined };
     jobs.push(job);
+    const lane = lanes.get(key);
+    if (lane) lane.push(job);
+    else {
+      lanes.set(key, [job]);
+      turn.push(key);
+    }
     queuedDeliveries += plan.starts.length;
     queuedBytes += plan.body?.length ?? 0;
     stats.queuedTotal++;
@@ -283,6 +326,7 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
         if (stopping) return;
         waitingHead++;
         waitingDeliveries -= w.starts.length;
+        countWaiting(w.key, -1);
         if (waitingHead > 1024 && waitingHead * 2 > waiting.length) {
           waiting.splice(0, waitingHead);
           waitingHead = 0;
@@ -319,11 +363,16 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     if (!limits) return fanout(event, known);
     const plan = await record(event, known);
     const n = plan.starts.length;
-    // Oldest first: while fan-outs wait, a new one waits behind them.
+    // Oldest first: while fan-outs wait, a new one waits behind them…
     if (waitingHead >= waiting.length && !spilled && enqueue(plan)) return;
+    // … unless its application has nothing queued nor waiting: then another's backlog does not hold it back (up to
+    // twice the bound in all, so many quiet applications at once still cannot grow the queue without end).
+    const key = keyOf(event);
+    if (!stopping && !lanes.has(key) && !waitingByKey.has(key) && queuedDeliveries + n <= 2 * limits.maxDeliveries && enqueue(plan, true)) return;
     if (!stopping && waitingDeliveries + n <= limits.maxWaitingDeliveries) {
       queued.add(event._id);
-      waiting.push({ id: event._id, orgId: event.org_id, starts: plan.starts.map(({ wh, d }) => [wh._id, d]), held: plan.held.map(({ wh, d }) => [wh._id, d]), traceparent: plan.traceparent });
+      countWaiting(key, 1);
+      waiting.push({ id: event._id, orgId: event.org_id, key, starts: plan.starts.map(({ wh, d }) => [wh._id, d]), held: plan.held.map(({ wh, d }) => [wh._id, d]), traceparent: plan.traceparent });
       waitingDeliveries += n;
       stats.waitedTotal++;
       void promote();
@@ -434,6 +483,7 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     // Waiting fan-outs are not read any more: they stay in the outbox for the next process's sweep.
     for (let i = waitingHead; i < waiting.length; i++) queued.delete(waiting[i].id);
     waiting.length = 0;
+    waitingByKey.clear();
     waitingHead = 0;
     waitingDeliveries = 0;
     if (jobs.length === 0 && running === 0) return true;

@@ -1,5 +1,6 @@
 // One document shape per collection. Customer payloads and filters are stored as JSON strings: FerretDB (and
 // careful MongoDB use) forbids keys with "." or "$", and a string keeps the delivered body byte-exact.
+import type { WaitReason } from '../domain/fair-gate.js';
 import type { AppId, AttemptId, DeliveryId, EventId, KeyId, OrgId, RecoveryId, WebhookId } from '../domain/ids.js';
 
 /** admin: everything of its organization; publisher: publish; application: one application's webhooks and log. */
@@ -80,6 +81,12 @@ export type WebhookDoc = {
   retry_schedule: string[];
   timeout_ms: number;
   rate_limit_per_s: number | null;
+  /**
+   * Attempts in flight to this endpoint at once, per worker process (null or absent: the deployment's default,
+   * WEBHOOK_DEFAULT_MAX_IN_FLIGHT). Deliveries beyond it wait durably without burning an attempt (docs/architecture.md,
+   * "Fairness"); 1 sends one request at a time.
+   */
+  max_in_flight?: number | null;
   status: WebhookStatus;
   disabled_reason: DisabledReason;
   secret: string;
@@ -138,7 +145,15 @@ export type DeliveryDoc = {
   created_at: Date;
   updated_at: Date;
   workflow_id: string;
+  /**
+   * Set while its next attempt waits for room to be sent (not an attempt of its schedule): the endpoint's attempts in
+   * flight are at its bound, or its application has its fair share of the worker's capacity. Cleared when it is sent.
+   */
+  waiting?: { reason: WaitReason; since: Date } | null;
 };
+
+/** Why a delivery's attempt waits to be sent (docs/architecture.md, "Fairness"). */
+export type { WaitReason };
 
 export type AttemptError = 'timeout' | 'connection_refused' | 'dns' | 'tls' | 'blocked_address' | 'http_status';
 

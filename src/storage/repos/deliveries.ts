@@ -1,7 +1,7 @@
 import type { AppId, DeliveryId, EventId, OrgId, RecoveryId, WebhookId } from '../../domain/ids.js';
 import { isDuplicateKey, type Store } from '../mongo.js';
 import { createdBetween, findPage, type PageQuery } from '../page.js';
-import type { AttemptDoc, DeliveryDoc, DeliveryStatus } from '../types.js';
+import type { AttemptDoc, DeliveryDoc, DeliveryStatus, WaitReason } from '../types.js';
 
 export type DeliveryListFilter = { status?: DeliveryStatus; eventType?: string; since?: Date | null; until?: Date | null };
 export type DeliveryRef = Pick<DeliveryDoc, '_id' | 'webhook_id' | 'event_id'>;
@@ -109,9 +109,13 @@ export function deliveryRepo(store: Store, orgId: OrgId) {
         $set: {
           status: o.status, attempt: o.attempt, status_code: o.statusCode, last_error: o.error, last_duration_ms: o.durationMs,
           next_attempt_at: o.nextAttemptAt, delivered_at: o.status === 'delivered' ? o.at : null,
-          ended_at: o.status === 'pending' ? null : o.at, updated_at: o.at,
+          ended_at: o.status === 'pending' ? null : o.at, updated_at: o.at, waiting: null,
         },
       });
+    },
+    /** Its next attempt waits for room to be sent (`null`: it is being sent now). Does not touch an ended delivery's state. */
+    async markWaiting(id: DeliveryId, reason: WaitReason | null): Promise<void> {
+      await store.b.updateById('deliveries', id, { $set: { waiting: reason ? { reason, since: now() } : null, updated_at: now() } });
     },
     markCancelled,
     /** Held because its webhook is disabled. */
