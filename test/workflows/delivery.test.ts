@@ -125,4 +125,58 @@ describe('deliveryWorkflow on the time-skipping server', () => {
     expect(result).toMatchObject({ status: 'delivered', attempt: 2 });
     expect(script.calls[1].req.elapsedSinceFirstMs).toBeLessThan(3600_000);
   });
+
+  it('waiting for room at the gate: no attempt burned, woken by the gate, then sent with the same attempt number', async () => {
+    const { result, script } = await run('waiting-woken', [{ outcome: 'waiting', reason: 'endpoint_in_flight', delayMs: 15 * 60_000 }, { outcome: 'delivered' }], {
+      during: async (handle, s) => {
+        while (s.calls.length < 1) await new Promise((r) => setTimeout(r, 20));
+        // It waits (the Temporal UI's status says so) and asks nothing more until woken.
+        await env.sleep('5m');
+        expect(s.calls).toHaveLength(1);
+        expect(await handle.query('status')).toMatchObject({ status: 'pending', waiting: 'endpoint_in_flight', attempt: 0 });
+        await handle.signal('wake');
+      },
+    });
+    expect(result).toMatchObject({ status: 'delivered', attempt: 1, waiting: null });
+    expect(script.calls.map((c) => c.req.attempt)).toEqual([1, 1]);
+    // The second call knows the delivery record says it waits (so it clears it once sent).
+    expect(script.calls[1].req.waited).toBe('endpoint_in_flight');
+  });
+
+  it('waiting without a wake-up (its worker died): asks again at the backstop', async () => {
+    const { result, script } = await run('waiting-backstop', [{ outcome: 'waiting', reason: 'application_share', delayMs: 60_000 }, { outcome: 'delivered' }]);
+    expect(result).toMatchObject({ status: 'delivered', attempt: 1 });
+    expect(script.calls.map((c) => c.req.attempt)).toEqual([1, 1]);
+  });
+
+  it('a detached attempt: its outcome comes as a signal and the schedule goes on from it', async () => {
+    const { result, script } = await run('detached', [{ outcome: 'sent', waitMs: 45_000 }, { outcome: 'delivered' }], {
+      during: async (handle, s) => {
+        while (s.calls.length < 1) await new Promise((r) => setTimeout(r, 20));
+        await handle.signal('attemptResult', { attempt: 1, result: retryWith(DEFAULT_MS, 0) });
+      },
+    });
+    expect(result).toMatchObject({ status: 'delivered', attempt: 2 });
+    expect(script.calls.map((c) => c.req.attempt)).toEqual([1, 2]);
+    expect(script.calls[1].req.elapsedSinceFirstMs).toBeGreaterThanOrEqual(DEFAULT_MS[0]);
+  });
+
+  it('a detached attempt whose outcome never comes (its worker died) is asked for again with the same number', async () => {
+    const { result, script } = await run('detached-backstop', [{ outcome: 'sent', waitMs: 45_000 }, { outcome: 'delivered' }]);
+    expect(result).toMatchObject({ status: 'delivered', attempt: 1 });
+    expect(script.calls.map((c) => c.req.attempt)).toEqual([1, 1]);
+  });
+
+  it('cancelled while a detached attempt is in flight: waits for its outcome, then ends cancelled', async () => {
+    const { result, script } = await run('detached-cancelled', [{ outcome: 'sent', waitMs: 45_000 }], {
+      during: async (handle, s) => {
+        while (s.calls.length < 1) await new Promise((r) => setTimeout(r, 20));
+        await handle.signal('cancel');
+        await handle.signal('attemptResult', { attempt: 1, result: retryWith(DEFAULT_MS, 0) });
+      },
+    });
+    expect(result).toMatchObject({ status: 'cancelled', attempt: 1 });
+    expect(script.calls).toHaveLength(1);
+    expect(script.marks).toContainEqual(expect.objectContaining({ status: 'cancelled' }));
+  });
 });
