@@ -66,6 +66,21 @@ const show = (...nodes) => {
   main.focus();
 };
 const badge = (value) => h('span', { class: `badge b-${value}` }, value);
+const HEALTH_HINT = {
+  healthy: 'Health over the last 24 h: (nearly) every attempt succeeded',
+  slow: 'Health over the last 24 h: not failing, but most of the latest attempts timed out or took longer than 5 s',
+  degraded: 'Health over the last 24 h: some attempts failed',
+  failing: 'Health over the last 24 h: every one of the latest attempts failed',
+  unknown: 'Health over the last 24 h: no attempt in that time',
+};
+const healthBadge = (value) => h('span', { class: `badge b-${value}`, title: HEALTH_HINT[value] ?? 'Health over the last 24 h' }, value);
+// Why a delivery's next attempt waits to be sent (it burns no attempt meanwhile).
+const WAIT_REASON = {
+  endpoint_in_flight: 'endpoint at its in-flight bound',
+  application_share: 'your share of the delivery capacity is in use',
+  worker_capacity: 'delivery workers at capacity',
+};
+const waitingText = (w) => `waiting: ${WAIT_REASON[w.reason] ?? w.reason}`;
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : '–');
 const enc = encodeURIComponent;
 
@@ -187,7 +202,7 @@ async function endpointsView() {
           h('a', { class: 'grow', href: `#/endpoints/${enc(w.id)}` }, w.url),
           h('span', { class: 'muted' }, w.events ? w.events.join(', ') : 'all events'),
           badge(w.status === 'disabled' ? 'disabled' : 'active'),
-          h('span', { title: 'health over the last 24 h' }, badge(w.health_status)),
+          healthBadge(w.health_status),
         ),
       ),
     ),
@@ -230,6 +245,7 @@ async function endpointForm(id) {
     field('Custom headers', h('textarea', { name: 'headers', value: headerText, placeholder: 'Authorization: Bearer …' }), 'One "Name: value" per line, sent with every delivery.'),
     field('Payload filter', h('textarea', { name: 'filter', value: existing?.filter ? JSON.stringify(existing.filter, null, 2) : '', placeholder: '{"data.amount": {"$gte": 100}}' }), 'Optional: a MongoDB-style query on {id, type, timestamp, channels, data}.'),
     field('Rate limit (deliveries per second)', h('input', { type: 'number', name: 'rate_limit_per_s', min: 1, value: existing?.rate_limit_per_s ?? '' }), 'Optional.'),
+    field('Max concurrent requests', h('input', { type: 'number', name: 'max_in_flight', min: 1, max: 1000, step: 1, inputmode: 'numeric', value: existing?.max_in_flight ?? '', placeholder: 'Default' }), 'Requests sent to this endpoint at once by each delivery worker, 1–1000. Empty = the default. Further deliveries wait their turn without using up a retry.'),
     h('div', { class: 'row', style: null }, h('button', { type: 'submit' }, existing ? 'Save' : 'Create endpoint'), h('a', { class: 'button secondary', href: existing ? `#/endpoints/${enc(id)}` : '#/endpoints' }, 'Cancel')),
   );
   form.addEventListener('submit', async (e) => {
@@ -249,6 +265,8 @@ async function endpointForm(id) {
     }
     const rate = String(f.get('rate_limit_per_s') ?? '').trim();
     body.rate_limit_per_s = rate ? Number(rate) : null;
+    const inFlight = String(f.get('max_in_flight') ?? '').trim();
+    body.max_in_flight = inFlight ? Number(inFlight) : null;
     const button = form.querySelector('button[type=submit]');
     button.disabled = true;
     try {
@@ -410,12 +428,13 @@ async function endpointView(id) {
   show(
     h('p', null, h('a', { href: '#/endpoints' }, '← Endpoints')),
     h('h1', null, w.url),
-    h('div', { class: 'row' }, badge(w.status === 'disabled' ? 'disabled' : 'active'), badge(w.health_status), h('a', { class: 'button secondary', href: `#/endpoints/${enc(id)}/edit` }, 'Edit'), h('a', { class: 'button secondary', href: `#/deliveries?endpoint=${enc(id)}` }, 'Delivery log')),
+    h('div', { class: 'row' }, badge(w.status === 'disabled' ? 'disabled' : 'active'), healthBadge(w.health_status), h('a', { class: 'button secondary', href: `#/endpoints/${enc(id)}/edit` }, 'Edit'), h('a', { class: 'button secondary', href: `#/deliveries?endpoint=${enc(id)}` }, 'Delivery log')),
     h('dl', { class: 'kv' },
       h('dt', null, 'Events'), h('dd', null, w.events ? w.events.join(', ') : 'all event types'),
       h('dt', null, 'Channels'), h('dd', null, w.channels ? w.channels.join(', ') : 'all'),
       h('dt', null, 'Description'), h('dd', null, w.description || '–'),
       h('dt', null, 'Rate limit'), h('dd', null, w.rate_limit_per_s ? `${w.rate_limit_per_s}/s` : 'none'),
+      h('dt', null, 'Max concurrent requests'), h('dd', null, w.max_in_flight ? String(w.max_in_flight) : 'default'),
     ),
     h('h2', null, 'Signing secret'),
     justCreated ? h('p', null, 'Endpoint created. Verify each webhook with this secret (Standard Webhooks signatures).') : null,
@@ -470,6 +489,7 @@ async function deliveriesView(query) {
           badge(d.status),
           h('a', { class: 'grow', href: `#/deliveries/${enc(d.id)}` }, `${d.event} → ${byId.get(d.webhook_id) ?? d.webhook_id}`),
           h('span', { class: 'muted' }, `${d.attempt} attempt${d.attempt === 1 ? '' : 's'}${d.status_code ? `, HTTP ${d.status_code}` : ''}`),
+          d.waiting ? h('span', { class: 'waiting', title: `since ${when(d.waiting.since)}` }, waitingText(d.waiting)) : null,
           h('time', { datetime: d.created_at, class: 'muted' }, when(d.created_at)),
         ))),
   );
@@ -487,12 +507,13 @@ async function deliveryView(id) {
   show(
     h('p', null, h('a', { href: `#/deliveries?endpoint=${enc(d.webhook_id)}` }, '← Delivery log')),
     h('h1', null, d.event),
-    h('div', { class: 'row' }, badge(d.status), retry),
+    h('div', { class: 'row' }, badge(d.status), d.waiting ? h('span', { class: 'waiting', title: 'No attempt is used up while it waits' }, waitingText(d.waiting)) : null, retry),
     h('dl', { class: 'kv' },
       h('dt', null, 'Delivery'), h('dd', null, d.id),
       h('dt', null, 'Event id (webhook-id)'), h('dd', null, d.event_id),
       h('dt', null, 'Created'), h('dd', null, when(d.created_at)),
       h('dt', null, 'Next attempt'), h('dd', null, when(d.next_attempt_at)),
+      d.waiting ? [h('dt', null, 'Waiting since'), h('dd', null, when(d.waiting.since))] : null,
     ),
     h('h2', null, 'Attempts'),
     d.attempts.length === 0

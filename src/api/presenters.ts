@@ -16,6 +16,7 @@ export function webhookOut(wh: WebhookDoc, health: HealthStatus, opts: { secret?
     retry_schedule: wh.retry_schedule,
     timeout_ms: wh.timeout_ms,
     rate_limit_per_s: wh.rate_limit_per_s,
+    max_in_flight: wh.max_in_flight ?? null,
     status: wh.status,
     disabled: wh.status === 'disabled',
     disabled_reason: wh.disabled_reason,
@@ -55,6 +56,8 @@ export function deliveryOut(d: DeliveryDoc, event: EventDoc | undefined, attempt
     delivered_at: iso(d.delivered_at),
     created_at: d.created_at.toISOString(),
     workflow_id: d.workflow_id,
+    // Only an open delivery waits; a stale marker on an ended one is not shown (as next_attempt_at).
+    waiting: d.status === 'pending' && d.waiting ? { reason: d.waiting.reason, since: new Date(d.waiting.since).toISOString() } : null,
     ...(attempts ? { attempts: attempts.map(attemptOut) } : {}),
   };
 }

@@ -17,6 +17,14 @@ export const Headers = z
   })
   .openapi({ example: { Authorization: 'Bearer 123' } });
 
+/** Health over the latest attempts of the last 24 h (docs/architecture.md, "Health"). */
+export const HealthStatusOut = z.enum(['healthy', 'slow', 'degraded', 'failing', 'unknown']).openapi({
+  description: 'healthy: at least 95 % of the attempts of the last 24 h succeeded, or the latest 5 did; slow: not failing, but most of the latest attempts timed out or took longer than 5 s; degraded: some failures; failing: every one of the latest attempts failed; unknown: no finished attempt in 24 h',
+});
+
+const MAX_IN_FLIGHT =
+  'attempts in flight to this endpoint at once, per worker process (1–1000); null = the deployment default (WEBHOOK_DEFAULT_MAX_IN_FLIGHT, 20 unless set). Deliveries beyond it wait durably without burning an attempt';
+
 const eventNames = z.array(z.string().min(1).max(130)).max(256);
 
 const fields = {
@@ -33,6 +41,14 @@ const fields = {
   retry_schedule: z.array(z.string()).max(20).optional().openapi({ description: 'delays between attempts, e.g. ["1m","5m"]; [] = a single attempt' }),
   timeout_ms: z.number().int().min(1000).max(60_000).optional(),
   rate_limit_per_s: z.number().int().min(1).max(10_000).nullable().optional(),
+  max_in_flight: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .nullable()
+    .optional()
+    .openapi({ description: MAX_IN_FLIGHT, example: 5 }),
   uid: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:\-]+$/).nullable().optional(),
   description: z.string().max(1024).optional(),
 };
@@ -91,6 +107,16 @@ export const DeliveryOut = registry.register(
     delivered_at: z.string().nullable(),
     created_at: z.string(),
     workflow_id: z.string(),
+    waiting: z
+      .object({
+        reason: z.enum(['endpoint_in_flight', 'application_share', 'worker_capacity']),
+        since: z.string().openapi({ description: 'when it started waiting' }),
+      })
+      .nullable()
+      .openapi({
+        description:
+          'set while the next attempt waits for room to be sent (this is not an attempt of its schedule and burns none); null otherwise. endpoint_in_flight: the webhook has max_in_flight attempts in flight; application_share: its application has its fair share of the worker\'s capacity; worker_capacity: the worker process is at its capacity of attempts in flight',
+      }),
     attempts: z.array(AttemptOut).optional(),
   }),
 );
@@ -124,10 +150,11 @@ export const WebhookOut = registry.register(
     retry_schedule: z.array(z.string()),
     timeout_ms: z.number().int(),
     rate_limit_per_s: z.number().int().nullable(),
+    max_in_flight: z.number().int().nullable().openapi({ description: MAX_IN_FLIGHT }),
     status: z.enum(['active', 'disabled']),
     disabled: z.boolean(),
     disabled_reason: z.enum(['user', 'failing', 'gone']).nullable(),
-    health_status: z.enum(['healthy', 'degraded', 'failing', 'unknown']),
+    health_status: HealthStatusOut,
     secret: z.string().nullable(),
     created_at: z.string(),
     updated_at: z.string(),
@@ -155,7 +182,7 @@ export const StatsOut = registry.register(
     deliveries: z.object({ delivered: z.number().int(), failed: z.number().int(), pending: z.number().int() }),
     success_rate: z.number().nullable(),
     latency_ms: z.object({ p50: z.number().nullable(), p95: z.number().nullable(), p99: z.number().nullable() }),
-    health_status: z.enum(['healthy', 'degraded', 'failing', 'unknown']),
+    health_status: HealthStatusOut,
     last_success_at: z.string().nullable(),
     last_failure_at: z.string().nullable(),
     series: z.array(z.object({ at: z.string(), delivered: z.number().int(), failed: z.number().int(), other: z.number().int() })).openapi({ description: 'deliveries by creation time: hourly for windows up to 2 days, daily beyond (other = pending, paused, skipped, cancelled)' }),

@@ -25,8 +25,16 @@ const webhooks = program.command('webhooks').description('manage webhooks');
 webhooks.command('list').option('--status <status>', 'active or disabled').action(async (o: { status?: 'active' | 'disabled' }) => {
   const rows = [];
   for await (const wh of client().webhooks.listAll({ status: o.status })) rows.push(wh);
-  print(program, rows, table(rows, ['id', 'url', 'events', 'status', 'health_status']));
+  print(program, rows, table(rows, ['id', 'url', 'events', 'status', 'health_status', 'max_in_flight']));
 });
+
+/** `--max-in-flight <n>`: a number for the API to check (1–1000); anything else stops here. */
+function maxInFlight(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\s*-?\d+(\.\d+)?\s*$/.test(value)) fail(`--max-in-flight: "${value}" is not a number (an integer from 1 to 1000)`);
+  return Number(value);
+}
+const inFlightText = (n: number | null) => (n === null ? 'deployment default' : String(n));
 webhooks
   .command('create')
   .requiredOption('--url <url>', 'endpoint URL')
@@ -35,7 +43,8 @@ webhooks
   .option('--app <app>', 'the application (id or uid) it belongs to; default: organization-level')
   .option('--header <name:value...>', 'custom header sent on every delivery')
   .option('--retry-schedule <delays>', 'comma-separated delays, e.g. 1m,5m; "" for a single attempt')
-  .action(async (o: { url: string; events?: string; uid?: string; app?: string; header?: string[]; retrySchedule?: string }) => {
+  .option('--max-in-flight <n>', 'attempts in flight to it at once, per worker process (1-1000); default: the deployment\'s')
+  .action(async (o: { url: string; events?: string; uid?: string; app?: string; header?: string[]; retrySchedule?: string; maxInFlight?: string }) => {
     const headers = Object.fromEntries((o.header ?? []).map((h) => [h.slice(0, h.indexOf(':')).trim(), h.slice(h.indexOf(':') + 1).trim()]));
     const wh = await client().webhooks.create({
       url: o.url,
@@ -44,8 +53,9 @@ webhooks
       uid: o.uid,
       headers: o.header ? headers : undefined,
       retry_schedule: o.retrySchedule === undefined ? undefined : o.retrySchedule.split(',').filter(Boolean),
+      max_in_flight: maxInFlight(o.maxInFlight),
     });
-    print(program, wh, `${wh.id} → ${wh.url}\nsecret (shown once): ${wh.secret}`);
+    print(program, wh, `${wh.id} → ${wh.url}\nmax in flight: ${inFlightText(wh.max_in_flight)}\nsecret (shown once): ${wh.secret}`);
   });
 webhooks.command('disable <id>').action(async (id: string) => {
   const wh = await client().webhooks.disable(id);

@@ -1,6 +1,7 @@
 // The API's shapes as the SDK sees them (mirroring the zod schemas in src/api/*.schema.ts and docs/api.md).
 export type Role = 'admin' | 'publisher' | 'application';
-export type HealthStatus = 'healthy' | 'degraded' | 'failing' | 'unknown';
+/** `slow`: not failing, but most of the latest attempts timed out or took longer than 5 s. */
+export type HealthStatus = 'healthy' | 'slow' | 'degraded' | 'failing' | 'unknown';
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'paused' | 'skipped' | 'cancelled';
 export type AttemptError = 'timeout' | 'connection_refused' | 'dns' | 'tls' | 'blocked_address' | 'http_status';
 
@@ -41,6 +42,11 @@ export type WebhookIn = {
   retry_schedule?: string[];
   timeout_ms?: number;
   rate_limit_per_s?: number | null;
+  /**
+   * Attempts in flight to this endpoint at once, per worker process (1–1000); null = the deployment default
+   * (WEBHOOK_DEFAULT_MAX_IN_FLIGHT). Deliveries beyond it wait durably without burning an attempt.
+   */
+  max_in_flight?: number | null;
   uid?: string | null;
   description?: string;
 };
@@ -56,6 +62,9 @@ export type Attempt = {
   created_at: string;
 };
 
+/** Why a delivery's next attempt waits to be sent. */
+export type WaitReason = 'endpoint_in_flight' | 'application_share' | 'worker_capacity';
+
 export type Delivery = {
   id: string;
   application_id: string | null;
@@ -70,6 +79,8 @@ export type Delivery = {
   delivered_at: string | null;
   created_at: string;
   workflow_id: string;
+  /** Set while the next attempt waits for room to be sent (burns no attempt); null otherwise. */
+  waiting: { reason: WaitReason; since: string } | null;
   attempts?: Attempt[];
 };
 
@@ -88,6 +99,8 @@ export type Webhook = {
   retry_schedule: string[];
   timeout_ms: number;
   rate_limit_per_s: number | null;
+  /** null = the deployment default. */
+  max_in_flight: number | null;
   status: 'active' | 'disabled';
   disabled: boolean;
   disabled_reason: 'user' | 'failing' | 'gone' | null;

@@ -15,4 +15,22 @@ describe('docs/api.md and /openapi.json', () => {
     const missing = operations.filter((op) => !new RegExp(`${op.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w/{}-])`).test(page));
     expect(missing, `operations missing from docs/api.md: ${missing.join(', ')}`).toEqual([]);
   });
+
+  it('describes max_in_flight on every webhook schema, waiting on deliveries, and the slow health status', async () => {
+    type Schema = { type?: string | string[]; description?: string; enum?: string[]; properties?: Record<string, Schema>; required?: string[]; $ref?: string };
+    const doc = (await (await fetch(`${stack().apiUrl}/openapi.json`)).json()) as { components: { schemas: Record<string, Schema> } };
+    const schemas = doc.components.schemas;
+    for (const name of ['WebhookIn', 'WebhookPut', 'WebhookPatch', 'Webhook']) {
+      const field = schemas[name].properties?.max_in_flight;
+      expect(field, name).toBeDefined();
+      expect(field!.description, name).toMatch(/per worker process/);
+    }
+    expect(schemas.Webhook.required).toContain('max_in_flight');
+    expect(schemas.Webhook.properties!.health_status.enum).toEqual(['healthy', 'slow', 'degraded', 'failing', 'unknown']);
+    expect(schemas.WebhookStats.properties!.health_status.enum).toContain('slow');
+    const waiting = schemas.Delivery.properties!.waiting;
+    expect(waiting.description).toMatch(/endpoint_in_flight/);
+    expect(waiting.properties!.reason.enum).toEqual(['endpoint_in_flight', 'application_share', 'worker_capacity']);
+    expect(schemas.Delivery.required).toContain('waiting');
+  });
 });

@@ -240,6 +240,71 @@ describe('webhooks', () => {
     expect(got.recent_deliveries[0].attempts[0].status_code).toBe(200);
   });
 
+  it('max_in_flight: an integer 1..1000, or null for the default; anything else is a 400 naming it and changes nothing', async () => {
+    const created = await admin.post('/v1/webhooks', { url: rcv.url, max_in_flight: 5 });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.max_in_flight).toBe(5);
+    const id = created.body.id;
+    expect((await admin.get(`/v1/webhooks/${id}`)).body.max_in_flight).toBe(5);
+    expect((await admin.get('/v1/webhooks?per_page=100')).body.data.find((w: any) => w.id === id).max_in_flight).toBe(5);
+    expect((await admin.post('/v1/webhooks', { url: rcv.url })).body.max_in_flight).toBeNull();
+
+    const total = (await admin.get('/v1/webhooks')).body.pagination.total;
+    const stored = (await admin.get(`/v1/webhooks/${id}`)).body;
+    for (const bad of [0, 1001, 2.5, 'x', -1, true]) {
+      for (const res of [
+        await admin.post('/v1/webhooks', { url: rcv.url, max_in_flight: bad }),
+        await admin.put('/v1/webhooks/uid/max-in-flight-bad', { url: rcv.url, max_in_flight: bad }),
+        await admin.patch(`/v1/webhooks/${id}`, { max_in_flight: bad }),
+      ]) {
+        expectError(res, 400, 'validation_failed');
+        expect(res.body.error.details.map((d: any) => d.path), JSON.stringify(bad)).toContain('max_in_flight');
+      }
+    }
+    expect((await admin.get('/v1/webhooks')).body.pagination.total).toBe(total);
+    expect((await admin.get(`/v1/webhooks/${id}`)).body).toMatchObject({ max_in_flight: 5, updated_at: stored.updated_at });
+
+    expect((await admin.patch(`/v1/webhooks/${id}`, { max_in_flight: 1000 })).body.max_in_flight).toBe(1000);
+    expect((await admin.patch(`/v1/webhooks/${id}`, { description: 'other field' })).body.max_in_flight).toBe(1000);
+    const cleared = await admin.patch(`/v1/webhooks/${id}`, { max_in_flight: null });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body.max_in_flight).toBeNull();
+    expect((await admin.get(`/v1/webhooks/${id}`)).body.max_in_flight).toBeNull();
+
+    // PUT by uid replaces: a field left out returns to its default.
+    expect((await admin.put('/v1/webhooks/uid/max-in-flight-1', { url: rcv.url, max_in_flight: 1 })).body.max_in_flight).toBe(1);
+    expect((await admin.put('/v1/webhooks/uid/max-in-flight-1', { url: rcv.url })).body.max_in_flight).toBeNull();
+  });
+
+  it("a delivery presents waiting {reason, since} while its next attempt waits for room to be sent, else null", async () => {
+    const { admin: a } = await newOrg('waiting');
+    await a.post('/v1/event-types', { name: 'w.x' });
+    const failing = await startReceiver(() => ({ status: 500 }));
+    try {
+      const { body: wh } = await a.post('/v1/webhooks', { url: failing.url, retry_schedule: ['1h'] });
+      await a.post('/v1/events', { type: 'w.x', data: {} });
+      // Pending, its first attempt recorded, the next one an hour away: nothing else writes it meanwhile.
+      const d = await eventually(async () => {
+        const first = (await a.get(`/v1/webhooks/${wh.id}/deliveries`)).body.data[0];
+        return first?.status === 'pending' && first.status_code === 500 && first.next_attempt_at && first;
+      });
+      expect(d.waiting).toBeNull();
+      const store = await testStore();
+      const since = new Date('2026-01-02T03:04:05.678Z');
+      for (const reason of ['endpoint_in_flight', 'application_share', 'worker_capacity'] as const) {
+        await store.c.deliveries.updateOne({ _id: d.id }, { $set: { waiting: { reason, since } } });
+        expect((await a.get(`/v1/deliveries/${d.id}`)).body.waiting).toEqual({ reason, since: since.toISOString() });
+      }
+      expect((await a.get(`/v1/webhooks/${wh.id}/deliveries`)).body.data[0].waiting).toEqual({ reason: 'worker_capacity', since: since.toISOString() });
+      await store.c.deliveries.updateOne({ _id: d.id }, { $set: { waiting: null } });
+      expect((await a.get(`/v1/deliveries/${d.id}`)).body.waiting).toBeNull();
+      await store.c.deliveries.updateOne({ _id: d.id }, { $unset: { waiting: '' } });
+      expect((await a.get(`/v1/deliveries/${d.id}`)).body.waiting).toBeNull();
+    } finally {
+      await failing.close();
+    }
+  });
+
   it('recover_since only goes with disabled: false', async () => {
     const { body: wh } = await admin.post('/v1/webhooks', { url: rcv.url });
     expectError(await admin.patch(`/v1/webhooks/${wh.id}`, { recover_since: new Date().toISOString() }), 400, 'validation_failed');

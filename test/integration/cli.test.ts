@@ -62,6 +62,28 @@ describe('hookrelay CLI', () => {
     expect(cli(['webhooks', 'delete', wh.id], k).code).toBe(0);
   });
 
+  it('webhooks create --max-in-flight: stored, printed, listed; a bad value is refused', () => {
+    const k = { HOOKRELAY_API_KEY: key };
+    const created = cli(['--json', 'webhooks', 'create', '--url', rcv.url, '--events', 'cli.done', '--max-in-flight', '5'], k);
+    expect(created.code, created.err).toBe(0);
+    const wh = JSON.parse(created.out);
+    expect(wh.max_in_flight).toBe(5);
+    const plain = cli(['webhooks', 'create', '--url', rcv.url, '--events', 'cli.done'], k);
+    expect(plain.code, plain.err).toBe(0);
+    expect(plain.out).toContain('max in flight: deployment default');
+    const listed = cli(['webhooks', 'list'], k);
+    expect(listed.out.split('\n')[0]).toContain('MAX_IN_FLIGHT');
+    expect(listed.out.split('\n').find((l) => l.startsWith(wh.id))).toMatch(/\s5$/);
+    const outOfRange = cli(['webhooks', 'create', '--url', rcv.url, '--max-in-flight', '1001'], k);
+    expect(outOfRange.code).toBe(1);
+    expect(outOfRange.err).toMatch(/^validation_failed: [\s\S]*max_in_flight/);
+    const notANumber = cli(['webhooks', 'create', '--url', rcv.url, '--max-in-flight', 'x'], k);
+    expect(notANumber.code).toBe(1);
+    expect(notANumber.err).toContain('--max-in-flight');
+    const plainId = plain.out.split(' ')[0];
+    for (const id of [wh.id, plainId]) expect(cli(['webhooks', 'delete', id], k).code).toBe(0);
+  });
+
   it('recover re-delivers what failed, with a progress bar', async () => {
     const k = { HOOKRELAY_API_KEY: key };
     let up = false;

@@ -108,12 +108,13 @@ describe.skipIf(!haveChromium)('consumer portal', () => {
     expect(await page.getByLabel('Endpoint URL').getAttribute('aria-invalid')).toBe('true');
     await page.screenshot({ path: join(SHOTS, 'portal-validation-1280.png') });
     await page.getByLabel('Endpoint URL').fill(rcv.url);
+    await page.getByLabel('Max concurrent requests').fill('5');
     await page.getByRole('button', { name: 'Create endpoint' }).click();
     await page.getByText('Endpoint created').waitFor();
     const endpointId = decodeURIComponent(page.url().split('#/endpoints/')[1]);
     expect(endpointId).toMatch(/^wh_/);
     const created = (await admin.get(`/v1/webhooks/${endpointId}`)).body;
-    expect(created).toMatchObject({ application_id: appA.id, events: ['invoice.paid'], url: rcv.url });
+    expect(created).toMatchObject({ application_id: appA.id, events: ['invoice.paid'], url: rcv.url, max_in_flight: 5 });
 
     // The secret, hidden until revealed; a test event the receiver gets and verifies.
     expect(await page.locator('code.secret').textContent()).not.toContain('whsec_');
@@ -166,6 +167,14 @@ describe.skipIf(!haveChromium)('consumer portal', () => {
     await page.getByRole('link', { name: 'Event catalog' }).click();
     await page.getByText('An invoice was paid in full.').waitFor();
     await page.setViewportSize({ width: 360, height: 780 });
+    // Editing at 360 px: the bound shows, emptying it returns the endpoint to the default (null).
+    await page.goto(`${api.url}/portal#/endpoints/${endpointId}/edit`);
+    expect(await page.getByLabel('Max concurrent requests').inputValue()).toBe('5');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await page.getByLabel('Max concurrent requests').fill('');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Send test event' }).waitFor();
+    expect((await admin.get(`/v1/webhooks/${endpointId}`)).body.max_in_flight).toBeNull();
     await page.goto(`${api.url}/portal#/endpoints/${endpointId}`);
     await page.getByRole('button', { name: 'Send test event' }).waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);

@@ -22,6 +22,8 @@ export type WebhookInput = {
   retry_schedule?: string[];
   timeout_ms?: number;
   rate_limit_per_s?: number | null;
+  /** null = the deployment default (WEBHOOK_DEFAULT_MAX_IN_FLIGHT). */
+  max_in_flight?: number | null;
   secret?: string;
 };
 
@@ -108,6 +110,7 @@ export function applyFields(f: WebhookInput): Partial<WebhookDoc> {
   if (f.retry_schedule !== undefined) out.retry_schedule = f.retry_schedule;
   if (f.timeout_ms !== undefined) out.timeout_ms = f.timeout_ms;
   if (f.rate_limit_per_s !== undefined) out.rate_limit_per_s = f.rate_limit_per_s;
+  if (f.max_in_flight !== undefined) out.max_in_flight = f.max_in_flight;
   if (f.description !== undefined) out.description = f.description;
   if (f.uid !== undefined) out.uid = f.uid;
   return out;
@@ -129,6 +132,7 @@ export function newWebhook(orgId: OrgId, f: WebhookInput & { url: string }, poli
     retry_schedule: f.retry_schedule ?? DEFAULT_RETRY_SCHEDULE,
     timeout_ms: f.timeout_ms ?? policy.defaultTimeoutMs,
     rate_limit_per_s: f.rate_limit_per_s ?? null,
+    max_in_flight: f.max_in_flight ?? null,
     status: 'active',
     disabled_reason: null,
     secret: f.secret ?? generateSecret(),
