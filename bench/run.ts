@@ -2,13 +2,14 @@
 // loopback ports, runs the scenarios, writes bench/results/<date-time>.json and prints a markdown table.
 //
 //   BENCH_SCALE=0.1        scales durations and counts (1 = the full run, ~10–15 min on 2 cores)
-//   BENCH_SCENARIOS=direct,floor,ingest,steady,burst,failing,fanout,list,long   which scenarios (in this order)
+//   BENCH_SCENARIOS=direct,floor,ingest,steady,burst,failing,fanout,list,long,noisy   which scenarios (in this order)
 //   BENCH_PROCESSES=split  an API-only and a worker-only process instead of the all-in-one process (npm start's)
 //   BENCH_LONG_RATE=45     events/s of the long scenario (10 min × scale, with the retention schedule deleting)
 //   BENCH_LIST=100,100000  webhooks and deliveries of the list scenario (GET /v1/webhooks?per_page=100)
 //   BENCH_MAX_MINUTES=45   hard limit for the whole run; loops stop and the stack is stopped after it
 //   BENCH_FANOUT=1,10,100  webhook counts of the fanout scenario
 //   BENCH_STEADY_RATES=10,50,100  publish rates (events/s) of the steady scenario
+//   BENCH_NOISY_VARIANTS=hanging,slow,failfast  noisy's variants after its baseline (bench/noisy.ts)
 //   BENCH_KEEP=1           keep the temp dir (logs, SQLite files) after the run
 //   BENCH_PROFILE=cluster  run on the cluster profile (scripts/cluster.js) instead of the embedded stack
 //
@@ -24,12 +25,13 @@ import { Sampler, type ProcUsage } from './lib/procstat.js';
 import { percentiles, perSecond, round, sleep, type Percentiles } from './lib/stats.js';
 import { PROCESSES, PROFILE, startBenchStack, type BenchStack } from './lib/stack.js';
 import { countOld, seedDeliveries, seedOld } from './lib/seed.js';
+import { noisy, noisyTable } from './noisy.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 
 const SCALE = Math.min(10, Math.max(0.01, Number(process.env.BENCH_SCALE ?? 1) || 1));
-const ALL = ['direct', 'floor', 'ingest', 'steady', 'burst', 'failing', 'fanout', 'list', 'long'] as const;
+const ALL = ['direct', 'floor', 'ingest', 'steady', 'burst', 'failing', 'fanout', 'list', 'long', 'noisy'] as const;
 type ScenarioName = (typeof ALL)[number];
 const SELECTED: ScenarioName[] = (process.env.BENCH_SCENARIOS ?? ALL.join(','))
   .split(',')
@@ -635,6 +637,7 @@ function table(): string {
   const designRow = rows.find((r) => r.scenario === 'floor' && r.delivered > 0 && r.extra?.records);
   const ratioText = (x: number | undefined) => (x === undefined ? '–' : x < 0.1 ? x.toFixed(3) : x.toFixed(2));
   for (const r of rows) {
+    if (r.scenario === 'noisy') continue; // its own table below
     const ratio = directRate ? r.deliveriesPerS / directRate : undefined;
     r.ratioToDirect = ratio === undefined ? undefined : round(ratio, 4);
     // × floor only for rows that deliver through the engine (not direct, not the list scenario).
@@ -654,7 +657,9 @@ function table(): string {
       `| ${r.scenario} | ${r.variant} | ${fmt(r.delivered)} / ${fmt(r.deliveriesExpected)} | ${fmt(r.deliveriesPerS, 1)} | ${r.scenario === 'direct' ? '1' : ratioText(ratio)} | ${ratioText(toFloor)} | ${ratioText(toDesign)} | ${r.ingest ? fmt(r.ingest.eventsPerS, 1) : '–'} | ${l ? `${fmt(l.p50)} / ${fmt(l.p95)} / ${fmt(l.p99)}` : '–'} | ${fmt(r.cpuMsPerDelivery, 2)}${r.scenario === 'direct' ? ' (sender)' : ''}${floorRow && delivers ? ` (floor ${fmt(floorRow.cpuMsPerDelivery, 2)})` : ''} | ${ratioText(cpuToFloor)} | ${r.scenario === 'direct' ? `sender ${p('direct')}, receiver ${p('bench')}` : CPU_GROUPS.map(p).join(' / ')} |`,
     );
   }
-  return lines.join('\n');
+  const noisyLines = noisyTable(rows);
+  if (!noisyLines) return lines.join('\n');
+  return rows.some((r) => r.scenario !== 'noisy') ? `${lines.join('\n')}\n\n${noisyLines}` : noisyLines;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -864,6 +869,16 @@ function variants(): Variant[] {
     if (name === 'list') out.push({ scenario: name, label: 'list', run: list, needsStack: true });
     if (name === 'ingest') out.push({ scenario: name, label: 'ingest', run: ingest, needsStack: true });
     if (name === 'long') out.push({ scenario: name, label: 'long', run: long, needsStack: true, stackEnv: { RETENTION_INTERVAL_MS: '30000' } });
+    // One stack for all of noisy's variants (bench/noisy.ts): they settle in between, against the same baseline.
+    if (name === 'noisy') {
+      out.push({
+        scenario: name, label: 'noisy', needsStack: true,
+        run: () => noisy({
+          api: api!, stack: stack!, sampler, scale: SCALE, alive, log, receiverSet, push: (r) => void rows.push(r),
+          closeReceivers: async (set) => { await set.close(); openReceivers.delete(set); },
+        }),
+      });
+    }
   }
   return out;
 }
@@ -949,7 +964,7 @@ async function withStack(v: Variant) {
     for (const r of rows.slice(rowsBefore)) {
       // Per delivery; per accepted event for ingest (which delivers nothing).
       const n = r.scenario === 'ingest' ? r.events : r.delivered;
-      if (r.scenario === 'floor' || n === 0 || commandsBefore < 0) continue;
+      if (r.scenario === 'floor' || r.scenario === 'noisy' || n === 0 || commandsBefore < 0) continue;
       // Which commands, and how many workflow starts the server took eagerly (a busy worker has no slot: polled then).
       const perDelivery = byCommand && Object.fromEntries(Object.entries(byCommand).map(([k, v]) => [k.replace(/^\{command="(.*)"\}$/, '$1'), round((v as number) / n, 2)]));
       r.extra = { ...r.extra, mongoCommandsPerDelivery: round(commands / n, 2), mongoCommandsByName: perDelivery, workflowStarts: starts };

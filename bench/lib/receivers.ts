@@ -2,11 +2,18 @@ import { createServer, type Server } from 'node:http';
 
 /**
  * Webhook receivers for the benchmark: real node:http servers on 127.0.0.1, port 0, one per webhook. Each
- * records the first arrival time (performance.now()) per webhook-id and answers 200, or what `failing` says.
+ * records the first arrival time (performance.now()) per webhook-id and answers 200, or what `failing` says; a
+ * hanging one never answers, a slow one answers after `delayMs`.
  */
 export type ReceiverOpts = {
   /** answer 500 while this returns true (evaluated per request) */
   failing?: () => boolean;
+  /** never answer: the request is read and left open until the sender gives up (a hanging endpoint) */
+  hang?: boolean;
+  /** answer only after this many ms (a slow endpoint) */
+  delayMs?: number;
+  /** every request, first or repeated (a retry of the same webhook-id), at its arrival */
+  onRequest?: (id: string, at: number, repeat: boolean) => void;
 };
 
 export class Receiver {
@@ -14,10 +21,13 @@ export class Receiver {
   requests = 0;
   duplicates = 0;
   answered5xx = 0;
+  /** requests received and not yet answered or given up by the sender (hanging and slow endpoints) */
+  inFlight = 0;
   /** first-arrival times of 2xx-answered ids only (what counts as delivered) */
   readonly delivered = new Map<string, number>();
   url = '';
   private server: Server;
+  private timers = new Set<NodeJS.Timeout>();
 
   constructor(
     readonly tag: string,
@@ -30,20 +40,35 @@ export class Receiver {
         const at = performance.now();
         this.requests++;
         const id = String(req.headers['webhook-id'] ?? '');
-        if (this.arrivals.has(id)) this.duplicates++;
+        const repeat = this.arrivals.has(id);
+        if (repeat) this.duplicates++;
         else this.arrivals.set(id, at);
-        if (this.opts.failing?.()) {
-          this.answered5xx++;
-          res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end('nope');
-          return;
+        this.opts.onRequest?.(id, at, repeat);
+        if (this.opts.hang || this.opts.delayMs) {
+          this.inFlight++;
+          res.once('close', () => this.inFlight--);
         }
-        if (!this.delivered.has(id)) {
-          this.delivered.set(id, at);
-          this.onDelivered?.(id, at);
-        }
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        res.end('ok');
+        if (this.opts.hang) return;
+        const answer = () => {
+          if (this.opts.failing?.()) {
+            this.answered5xx++;
+            res.writeHead(500, { 'content-type': 'text/plain' });
+            res.end('nope');
+            return;
+          }
+          if (!this.delivered.has(id)) {
+            this.delivered.set(id, at);
+            this.onDelivered?.(id, at);
+          }
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end('ok');
+        };
+        if (!this.opts.delayMs) return answer();
+        const t = setTimeout(() => {
+          this.timers.delete(t);
+          if (!res.destroyed) answer();
+        }, this.opts.delayMs);
+        this.timers.add(t);
       });
     });
     this.server.keepAliveTimeout = 65_000;
@@ -57,6 +82,8 @@ export class Receiver {
   }
 
   close() {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
     return new Promise<void>((ok) => {
       this.server.closeAllConnections();
       this.server.close(() => ok());
@@ -87,6 +114,10 @@ export class ReceiverSet {
 
   get duplicates() {
     return this.list.reduce((a, r) => a + r.duplicates, 0);
+  }
+
+  get inFlight() {
+    return this.list.reduce((a, r) => a + r.inFlight, 0);
   }
 
   async close() {

@@ -28,6 +28,8 @@ export type BenchStack = {
   procs: Proc[];
   /** Prometheus endpoints of the API and worker processes (for the MongoDB round trips per delivery). */
   metricsUrls: string[];
+  /** The workers' own /metrics (slots in use and the other worker gauges; empty when a worker has none). */
+  workerMetricsUrls: string[];
   stop(keepData: boolean): Promise<void>;
 };
 
@@ -84,13 +86,15 @@ export async function startBenchStack(onProc: (p: Proc) => void, extraEnv: Recor
       if (buildIsStale()) await build();
       env.WORKFLOW_BUNDLE_PATH = bundleFile;
       // One process, one MongoDB counter: read once.
-      const one = track((await startAllInOne({ env, logDir, compiled: true })) as Proc) as Proc & { url: string };
-      return { apiUrl: one.url, adminKey, dataDir, logDir, env, procs, stop, metricsUrls: [`${one.url}/metrics`] };
+      const one = track((await startAllInOne({ env, logDir, compiled: true })) as Proc) as Proc & { url: string; metricsPort: number | null };
+      const workerMetricsUrls = one.metricsPort ? [`http://127.0.0.1:${one.metricsPort}/metrics`] : [];
+      return { apiUrl: one.url, adminKey, dataDir, logDir, env, procs, stop, metricsUrls: [`${one.url}/metrics`], workerMetricsUrls };
     }
     const api = track((await startApi({ env, logDir })) as Proc) as Proc & { url: string };
     const worker = track((await startWorker({ env, logDir })) as Proc) as Proc & { metricsPort: number | null };
-    const metricsUrls = [`${api.url}/metrics`, ...(worker.metricsPort ? [`http://127.0.0.1:${worker.metricsPort}/metrics`] : [])];
-    return { apiUrl: api.url, adminKey, dataDir, logDir, env, procs, stop, metricsUrls };
+    const workerMetricsUrls = worker.metricsPort ? [`http://127.0.0.1:${worker.metricsPort}/metrics`] : [];
+    const metricsUrls = [`${api.url}/metrics`, ...workerMetricsUrls];
+    return { apiUrl: api.url, adminKey, dataDir, logDir, env, procs, stop, metricsUrls, workerMetricsUrls };
   } catch (err) {
     await stop(true);
     throw Object.assign(err as Error, { logDir });
@@ -121,7 +125,7 @@ async function startClusterBenchStack(onProc: (p: Proc) => void): Promise<BenchS
     },
   });
   return {
-    apiUrl: cluster.apiUrl, adminKey, dataDir, logDir, env: cluster.env, procs, metricsUrls: [],
+    apiUrl: cluster.apiUrl, adminKey, dataDir, logDir, env: cluster.env, procs, metricsUrls: [], workerMetricsUrls: [],
     async stop(keepData: boolean) {
       await cluster.stop();
       procs.length = 0;
