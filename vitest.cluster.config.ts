@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // tests that only a multi-process deployment can run (test/cluster/).
 export default defineConfig({
   test: {
-    include: ['test/integration/delivery.test.ts', 'test/cluster/*.test.ts'],
+    include: ['test/integration/delivery.test.ts', 'test/integration/fairness.test.ts', 'test/cluster/*.test.ts'],
     globalSetup: ['test/support/cluster-setup.ts'],
     fileParallelism: false,
     testTimeout: 90_000,

@@ -70,8 +70,8 @@ const FLOOD_IN_FLIGHT = 4;
 const TYPE_B = 'bench.noisy.b';
 const TYPE_A_OK = 'bench.noisy.a.ok';
 const TYPE_FLOOD = 'bench.noisy.a.flood';
-/** Worker gauges read every second when present (the last two may not exist yet). */
-const GAUGES = ['hookrelay_worker_slots_in_use', 'hookrelay_deliveries_open', 'hookrelay_attempts_in_flight', 'hookrelay_deliveries_waiting'];
+/** Worker gauges read every second: slots, open deliveries, the fairness gate (in flight, waiting, reserved, limited and slow endpoints), detached and waited attempts. */
+const GAUGES = ['hookrelay_worker_slots_in_use', 'hookrelay_deliveries_open', 'hookrelay_fairness', 'hookrelay_attempts_detached_total', 'hookrelay_attempts_waited_total'];
 
 type Published = Map<string, { sent: number; answered: number }>;
 type Flow = { name: string; app: string; type: string; rcv: Receiver; offered: number; published: Published; errors: number; errorSamples: string[]; responseMs: number[] };
