@@ -105,7 +105,13 @@ function withTrace(input: DeliveryInput): DeliveryInput {
 }
 
 /** Where a delivery goes: its URL (shown in the Temporal UI) and whose share of dispatch it takes (fairness key). */
-export type DeliveryTarget = { url: string; org_id: string; application_id?: string | null };
+export type DeliveryTarget = { url: string; org_id: string; application_id?: string | null; priorityKey?: number };
+
+/**
+ * Temporal priority (1 first … 5 last; 3 by default) of a delivery whose endpoint had no backlog in the start queue
+ * (services/fanout.ts): its tasks go ahead of backlogged ones, and task queue fairness shares each level by application.
+ */
+export const SPARSE_PRIORITY = 2;
 
 function deliveryStartOptions(t: Temporal, input: DeliveryInput, target: DeliveryTarget) {
   const { url } = target;
@@ -114,7 +120,7 @@ function deliveryStartOptions(t: Temporal, input: DeliveryInput, target: Deliver
     // Task queue fairness (docs/architecture.md, "Fairness"): the server dispatches the backlogged workflow tasks
     // of each application (or organization-level webhooks) in turn, so one's burst or retry wave cannot starve
     // another's. The workflow's tasks all carry it (timers, signals).
-    priority: { fairnessKey: fairnessKey(target.org_id, target.application_id) },
+    priority: { fairnessKey: fairnessKey(target.org_id, target.application_id), ...(target.priorityKey ? { priorityKey: target.priorityKey } : {}) },
     workflowId: deliveryWorkflowId(input.webhookId, input.eventId),
     args: [withTrace(input)] as [DeliveryInput],
     memo: { url, delivery_id: input.deliveryId },

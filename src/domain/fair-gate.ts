@@ -1,8 +1,8 @@
 // The fairness gate of one worker process (docs/architecture.md, "Fairness"). No I/O: the caller sends, signals
 // and keeps time through the callbacks it passes. Three bounds are checked before an attempt's request is sent:
 //
-// - per endpoint (webhook): attempts in flight at once ≤ its `limit`, which starts at the webhook's `max_in_flight`
-//   and adapts (halved by each attempt that timed out, down to 1; one more per attempt answered, up to the max);
+// - per endpoint (webhook): attempts in flight at once ≤ its `limit`, which starts at 4 (slow start) and adapts:
+//   halved by each attempt that timed out, down to 1; one more per attempt answered, up to `max_in_flight`;
 // - per application (the fairness key: an application, or an organization's own webhooks): its attempts in flight
 //   ≤ capacity / (applications with attempts in flight besides it + 2), so there is always room for a newcomer;
 // - per process: all attempts in flight ≤ capacity.
@@ -40,6 +40,9 @@ export type Admission = { ok: true; ticket: Ticket } | { ok: false; reason: Wait
 
 type Waiter = { id: string; key: GateKey; wake: () => void };
 
+/** Where an endpoint's adaptive bound starts (or its `max`, if lower). */
+export const INITIAL_LIMIT = 4;
+
 type Endpoint = {
   inFlight: number;
   limit: number;
@@ -56,7 +59,7 @@ type Reservation = { key: GateKey; timer: ReturnType<typeof setTimeout> };
 export type GateOptions = {
   /** Attempts in flight in this process at once. */
   capacity: number;
-  /** How long a woken waiter's place is kept for it. */
+  /** How long a woken waiter's place is kept for it (its wake-up signal may wait behind a backlog of tasks). */
   reserveMs?: number;
   /** At most this many waiters in memory (past it a refused attempt still waits, but only its backstop wakes it). */
   maxWaiters?: number;
@@ -80,7 +83,7 @@ export class FairGate {
 
   constructor(opts: GateOptions) {
     this.capacity = Math.max(1, opts.capacity);
-    this.reserveMs = opts.reserveMs ?? 10_000;
+    this.reserveMs = opts.reserveMs ?? 60_000;
     this.maxWaiters = opts.maxWaiters ?? 100_000;
     this.now = opts.now ?? Date.now;
   }
@@ -88,13 +91,15 @@ export class FairGate {
   private endpoint(key: GateKey): Endpoint {
     let e = this.endpoints.get(key.endpoint);
     if (!e) {
-      e = { inFlight: 0, limit: key.max, max: key.max, waiters: [], slowStreak: 0, lastAt: this.now() };
+      // Slow start: a new endpoint begins with a few in flight and earns the rest of its bound one answer at a time,
+      // so endpoints that turn out to hang never hold their whole bound at once.
+      e = { inFlight: 0, limit: Math.min(key.max, INITIAL_LIMIT), max: key.max, waiters: [], slowStreak: 0, lastAt: this.now() };
       this.endpoints.set(key.endpoint, e);
       if (this.endpoints.size > 50_000) this.forgetIdle();
     }
     if (e.max !== key.max) {
-      // The webhook's bound was changed: the adaptive bound keeps its place below it.
-      e.limit = Math.min(key.max, e.limit === e.max ? key.max : e.limit);
+      // The webhook's bound was changed: the adaptive bound stays where it was, below the new one.
+      e.limit = Math.min(key.max, e.limit);
       e.max = key.max;
     }
     return e;
@@ -145,9 +150,17 @@ export class FairGate {
       return { ok: true, ticket: { key: reserved.key, released: false } };
     }
     const e = this.endpoint(key);
-    // Waiters of this endpoint go first: a newcomer does not overtake them.
-    const reason = e.waiters.length > 0 ? 'endpoint_in_flight' : this.refusal(key, e);
+    // Waiters of this endpoint go first: a newcomer does not overtake them (the first in line itself may go, when
+    // its wake-up was lost and its backstop brought it back).
+    const first = e.waiters[0]?.id === waiterId;
+    const reason = e.waiters.length > 0 && !first ? 'endpoint_in_flight' : this.refusal(key, e);
     if (reason) return { ok: false, reason };
+    if (first) {
+      e.waiters.shift();
+      this.waiterAt.delete(waiterId);
+      this.waiters--;
+      if (e.waiters.length === 0) this.queued.delete(key.endpoint);
+    }
     this.take(key, e);
     return { ok: true, ticket: { key, released: false } };
   }
@@ -215,28 +228,31 @@ export class FairGate {
     return (this.endpoints.get(endpoint)?.slowStreak ?? 0) > 0;
   }
 
-  /** Wakes the waiters that fit: first those of `first`, then round-robin over the other endpoints with waiters. */
+  /**
+   * Wakes the waiters that fit, endpoints in turn (an endpoint served goes to the back): a place freed by a slow
+   * endpoint of an application at its share may go to a sibling endpoint, not back to the slow one's line.
+   * At most 64 endpoints are looked at per call; then `first` (the endpoint whose attempt ended) if none woke.
+   */
   private pump(first: string): void {
-    this.wakeFrom(first);
-    if (this.total >= this.capacity) return;
     let visited = 0;
+    let woke = 0;
     for (const id of [...this.queued]) {
-      if (id === first) continue;
       if (++visited > 64 || this.total >= this.capacity) break;
-      const woke = this.wakeFrom(id);
-      if (woke > 0) {
-        // Round-robin: an endpoint that was served goes to the back of the line.
+      const n = this.wakeFrom(id, 1);
+      if (n > 0) {
+        woke += n;
         this.queued.delete(id);
         if ((this.endpoints.get(id)?.waiters.length ?? 0) > 0) this.queued.add(id);
       }
     }
+    if (this.total < this.capacity && (woke === 0 || this.queued.has(first))) this.wakeFrom(first, Infinity);
   }
 
-  private wakeFrom(id: string): number {
+  private wakeFrom(id: string, most: number): number {
     const e = this.endpoints.get(id);
     if (!e) return 0;
     let woke = 0;
-    while (e.waiters.length > 0) {
+    while (e.waiters.length > 0 && woke < most) {
       const w = e.waiters[0];
       if (this.refusal(w.key, e)) break;
       e.waiters.shift();

@@ -8,6 +8,8 @@ import { heartbeat, liveInstances, unfinishedFanouts } from '../storage/repos/ev
 import { tenant } from '../storage/tenant.js';
 import type { DeliveryDoc, EventDoc, WebhookDoc } from '../storage/types.js';
 import { fairnessKey } from '../domain/fair-gate.js';
+import { FairQueue } from '../domain/fair-queue.js';
+import { SPARSE_PRIORITY } from '../temporal.js';
 import { deliveryWorkflowId, eachLimit, startDelivery, type Temporal } from '../temporal.js';
 import { currentTraceparent } from '../tracing.js';
 
@@ -109,12 +111,17 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     return planOf(event, pairs((d) => !d.held), pairs((d) => !!d.held && d.status === 'paused'), currentTraceparent());
   }
 
-  async function startOne(plan: Plan, { wh, d }: Pair): Promise<void> {
+  /**
+   * Starts one delivery's workflow. `sparse`: nothing else of its webhook waited in the start queue when it was
+   * queued — it goes ahead of backlogs at Temporal too (priority 2 instead of the default 3, see "Fairness" in
+   * docs/architecture.md), so a quiet endpoint is not held back by a busy one's backlog of tasks.
+   */
+  async function startOne(plan: Plan, { wh, d }: Pair, sparse = false): Promise<void> {
     const { event } = plan;
     await startDelivery(temporal, {
       orgId: event.org_id, webhookId: wh._id, eventId: event._id, deliveryId: d, eventType: event.type,
       scheduleMs: scheduleToMs(wh.retry_schedule), attemptsBefore: 0, body: plan.body, traceparent: plan.traceparent,
-    }, wh);
+    }, sparse ? { ...wh, priorityKey: SPARSE_PRIORITY } : wh);
   }
 
   /** After every start of a plan: held records a resume raced with, then the outbox entry. */
@@ -142,28 +149,23 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
   }
 
   // ---- The start queue -------------------------------------------------------------------------------------
-  type Job = { plan: Plan; key: string; next: number; retry: number[]; running: number; failed: unknown };
+  type Job = { plan: Plan; key: string; queued: number; running: number; failed: unknown };
   const jobs: Job[] = [];
   /**
-   * Fairness (docs/architecture.md): the queued fan-outs of each application (fairness key), oldest first, and the
-   * keys in turn. Starts are taken from one key after the other, so a burst of one application does not hold back
-   * another's first deliveries; and a key with nothing queued or waiting may queue a fan-out past the bound.
+   * Fairness (docs/architecture.md): the starts not yet sent, by application (fairness key) and webhook. They are
+   * taken applications in turn and, within one, webhooks in turn, a quiet one first (src/domain/fair-queue.ts): a
+   * burst of one application, or of one of its endpoints, does not hold back another's deliveries. And a key with
+   * nothing queued or waiting may queue a fan-out past the bound.
    */
-  const lanes = new Map<string, Job[]>();
-  const turn: string[] = [];
+  const starts = new FairQueue<{ job: Job; index: number; sparse: boolean }>();
   const waitingByKey = new Map<string, number>();
   const keyOf = (event: Pick<EventDoc, 'org_id' | 'application_id'>) => fairnessKey(event.org_id, event.application_id);
-  const startable = (j: Job) => !j.failed && (j.retry.length > 0 || j.next < j.plan.starts.length);
-  /** The next job to start from, taking the keys in turn. */
-  function nextJob(): Job | undefined {
-    for (let i = 0; i < turn.length; i++) {
-      const key = turn.shift()!;
-      turn.push(key);
-      const job = lanes.get(key)?.find(startable);
-      if (job) return job;
-    }
-    return undefined;
-  }
+  const queueStart = (job: Job, index: number, front = false, sparse?: boolean) => {
+    const item = { job, index, sparse: sparse ?? false };
+    const fresh = starts.push(job.key, job.plan.starts[index].wh._id, item, front);
+    item.sparse = sparse ?? fresh;
+    job.queued++;
+  };
   const countWaiting = (key: string, n: number) => {
     const v = (waitingByKey.get(key) ?? 0) + n;
     if (v <= 0) waitingByKey.delete(key);
@@ -209,13 +211,14 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
       return;
     }
     while (running < limits.concurrency) {
-      const job = nextJob();
-      if (!job) break;
-      const index = job.retry.length > 0 ? job.retry.shift()! : job.next++;
+      const next = starts.shift();
+      if (!next) break;
+      const { job, index, sparse } = next;
+      job.queued--;
       running++;
       job.running++;
       const sentAt = Date.now();
-      startOne(job.plan, job.plan.starts[index])
+      startOne(job.plan, job.plan.starts[index], sparse)
         .then(
           () => {
             backoffMs = 0;
@@ -225,7 +228,7 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
             if (err instanceof UnavailableError && !stopping) {
               // Temporal is unreachable: this start is tried again after a pause (the 503s of new publishes
               // meanwhile keep the queue from growing); the outbox entry stays until every start succeeded.
-              job.retry.push(index);
+              queueStart(job, index, true, sparse);
               // One outage fails every start in flight at once: only a start sent after the last pause began
               // doubles it (else 32 failures would take it to the cap in one go).
               if (sentAt >= pauseSetAt) {
@@ -236,6 +239,8 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
               if (backoffMs >= 4000) log.warn({ err: err.message, retryInMs: backoffMs }, 'workflow starts paused: Temporal unreachable');
             } else {
               job.failed ??= err;
+              // The rest of this fan-out is not started here: its outbox entry stays for the sweep.
+              job.queued -= starts.remove((s) => s.job === job);
             }
           },
         )
@@ -250,20 +255,10 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
   }
 
   function settle(job: Job): void {
-    if (job.running > 0 || (!job.failed && (job.retry.length > 0 || job.next < job.plan.starts.length))) return;
+    if (job.running > 0 || job.queued > 0) return;
     const at = jobs.indexOf(job);
     if (at === -1) return;
     jobs.splice(at, 1);
-    const lane = lanes.get(job.key);
-    if (lane) {
-      const i = lane.indexOf(job);
-      if (i !== -1) lane.splice(i, 1);
-      if (lane.length === 0) {
-        lanes.delete(job.key);
-        const k = turn.indexOf(job.key);
-        if (k !== -1) turn.splice(k, 1);
-      }
-    }
     queuedDeliveries -= job.plan.starts.length;
     queuedBytes -= job.plan.body?.length ?? 0;
     const id = job.plan.event._id;
@@ -289,14 +284,9 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     if (!force && !fits(plan.starts.length, plan.body?.length ?? 0)) return false;
     queued.add(plan.event._id);
     const key = keyOf(plan.event);
-    const job: Job = { plan, key, next: 0, retry: [], running: 0, failed: undefined };
+    const job: Job = { plan, key, queued: 0, running: 0, failed: undefined };
     jobs.push(job);
-    const lane = lanes.get(key);
-    if (lane) lane.push(job);
-    else {
-      lanes.set(key, [job]);
-      turn.push(key);
-    }
+    for (let i = 0; i < plan.starts.length; i++) queueStart(job, i);
     queuedDeliveries += plan.starts.length;
     queuedBytes += plan.body?.length ?? 0;
     stats.queuedTotal++;
@@ -368,7 +358,7 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     // … unless its application has nothing queued nor waiting: then another's backlog does not hold it back (up to
     // twice the bound in all, so many quiet applications at once still cannot grow the queue without end).
     const key = keyOf(event);
-    if (!stopping && !lanes.has(key) && !waitingByKey.has(key) && queuedDeliveries + n <= 2 * limits.maxDeliveries && enqueue(plan, true)) return;
+    if (!stopping && starts.sizeOf(key) === 0 && !waitingByKey.has(key) && queuedDeliveries + n <= 2 * limits.maxDeliveries && enqueue(plan, true)) return;
     if (!stopping && waitingDeliveries + n <= limits.maxWaitingDeliveries) {
       queued.add(event._id);
       countWaiting(key, 1);

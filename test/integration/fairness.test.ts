@@ -13,7 +13,7 @@ import { startReceiver, type Receiver } from '../support/receiver.js';
 // workflow task slot for its whole timeout: ~90 of A's attempts hung at once, the rest queued ahead of B, and
 // B's events arrived ~17–29 s after their publish (0 of 15 within 5 s).
 const SLOW_WEBHOOKS = 50; // A's webhooks on the black hole
-const SLOW_EVENTS = 6; // events published to all of them: 300 hanging deliveries, 3× the workflow task slots
+const SLOW_EVENTS = Number(process.env.FAIRNESS_SLOW_EVENTS ?? 6); // events published to all of them: 300 hanging deliveries, 3× the workflow task slots
 const SLOW_TIMEOUT_MS = 10_000;
 const BLACK_HOLE_PORTS = SLOW_WEBHOOKS; // one origin each: the sender pools at most 32 connections per origin
 const HEALTHY_EVENTS = 15; // each for B's endpoint and for A's own healthy one

@@ -1,0 +1,100 @@
+// A two-level fair queue (docs/architecture.md, "Fairness"): items are queued per flow (an endpoint), flows per
+// tenant (an application). `shift()` takes one item at a time: tenants in turn, and within a tenant its flows in
+// turn. At both levels a flow or tenant that has just become non-empty (a sparse one: it had nothing queued) is
+// served before those with a backlog — the "new flows first" rule of FQ-CoDel (RFC 8290) — so a quiet tenant's
+// item waits for at most one item of each backlogged tenant, not behind their backlogs, and a quiet endpoint of a
+// noisy tenant likewise within its tenant. A tenant or flow that stays non-empty after its turn goes to the back
+// of the backlogged list. No I/O.
+
+type Level<K> = { fresh: K[]; old: K[] };
+
+function take<K>(level: Level<K>): { key: K; fresh: boolean } | undefined {
+  if (level.fresh.length > 0) return { key: level.fresh.shift()!, fresh: true };
+  if (level.old.length > 0) return { key: level.old.shift()!, fresh: false };
+  return undefined;
+}
+
+type Tenant<T> = { flows: Map<string, T[]>; order: Level<string>; size: number };
+
+export class FairQueue<T> {
+  private readonly tenants = new Map<string, Tenant<T>>();
+  private readonly order: Level<string> = { fresh: [], old: [] };
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Items queued for `tenant` (all its flows). */
+  sizeOf(tenant: string): number {
+    return this.tenants.get(tenant)?.size ?? 0;
+  }
+
+  /**
+   * Queues an item at the back of its flow (`front`: at the front, e.g. an item to try again). Returns true when its
+   * flow had nothing queued (a sparse flow, not a backlog).
+   */
+  push(tenant: string, flow: string, item: T, front = false): boolean {
+    let t = this.tenants.get(tenant);
+    if (!t) {
+      t = { flows: new Map(), order: { fresh: [], old: [] }, size: 0 };
+      this.tenants.set(tenant, t);
+      this.order.fresh.push(tenant);
+    }
+    let f = t.flows.get(flow);
+    const sparse = !f;
+    if (!f) {
+      f = [];
+      t.flows.set(flow, f);
+      t.order.fresh.push(flow);
+    }
+    if (front) f.unshift(item);
+    else f.push(item);
+    t.size++;
+    this.count++;
+    return sparse;
+  }
+
+  /** The next item by the rules above, or undefined when empty. */
+  shift(): T | undefined {
+    const picked = take(this.order);
+    if (!picked) return undefined;
+    const t = this.tenants.get(picked.key)!;
+    const flow = take(t.order)!;
+    const items = t.flows.get(flow.key)!;
+    const item = items.shift()!;
+    t.size--;
+    this.count--;
+    if (items.length === 0) t.flows.delete(flow.key);
+    else t.order.old.push(flow.key);
+    if (t.size === 0) this.tenants.delete(picked.key);
+    else this.order.old.push(picked.key);
+    return item;
+  }
+
+  /** Drops the items `drop` says so of (e.g. of a fan-out that failed), keeping the order of the rest. */
+  remove(drop: (item: T) => boolean): number {
+    let removed = 0;
+    for (const [tk, t] of this.tenants) {
+      for (const [fk, items] of t.flows) {
+        const kept = items.filter((i) => !drop(i));
+        const n = items.length - kept.length;
+        if (n === 0) continue;
+        removed += n;
+        t.size -= n;
+        this.count -= n;
+        if (kept.length === 0) {
+          t.flows.delete(fk);
+          t.order.fresh = t.order.fresh.filter((k) => k !== fk);
+          t.order.old = t.order.old.filter((k) => k !== fk);
+        } else t.flows.set(fk, kept);
+      }
+      if (t.size === 0) {
+        this.tenants.delete(tk);
+        this.order.fresh = this.order.fresh.filter((k) => k !== tk);
+        this.order.old = this.order.old.filter((k) => k !== tk);
+      }
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { FairQueue } from '../../src/domain/fair-queue.js';
+
+const drain = (q: FairQueue<string>, n = Infinity) => {
+  const out: string[] = [];
+  while (out.length < n) {
+    const x = q.shift();
+    if (x === undefined) break;
+    out.push(x);
+  }
+  return out;
+};
+
+describe('FairQueue', () => {
+  it('keeps one flow in order', () => {
+    const q = new FairQueue<string>();
+    for (const x of ['a', 'b', 'c']) q.push('t', 'f', x);
+    expect(drain(q)).toEqual(['a', 'b', 'c']);
+    expect(q.size).toBe(0);
+  });
+
+  it("serves a quiet tenant's item next, not behind another tenant's backlog", () => {
+    const q = new FairQueue<string>();
+    for (let i = 0; i < 1000; i++) q.push('A', `wh${i % 50}`, `a${i}`);
+    drain(q, 10);
+    q.push('B', 'whB', 'b1');
+    expect(q.shift()).toBe('b1');
+  });
+
+  it("serves a quiet endpoint of a noisy tenant within that tenant's next turn", () => {
+    const q = new FairQueue<string>();
+    for (let i = 0; i < 1000; i++) q.push('A', `wh${i % 50}`, `a${i}`);
+    drain(q, 100);
+    q.push('A', 'healthy', 'h1');
+    expect(q.shift()).toBe('h1');
+  });
+
+  it('takes backlogged tenants in turn, and their endpoints in turn', () => {
+    const q = new FairQueue<string>();
+    for (let i = 0; i < 4; i++) q.push('A', 'x', `ax${i}`);
+    for (let i = 0; i < 4; i++) q.push('A', 'y', `ay${i}`);
+    for (let i = 0; i < 4; i++) q.push('B', 'z', `bz${i}`);
+    expect(drain(q, 6)).toEqual(['ax0', 'bz0', 'ay0', 'bz1', 'ax1', 'bz2']);
+  });
+
+  it('puts an item to try again at the front of its flow, and drops a failed fan-out keeping the rest in order', () => {
+    const q = new FairQueue<string>();
+    for (const x of ['1', '2', '3']) q.push('A', 'f', x);
+    const first = q.shift()!;
+    q.push('A', 'f', first, true);
+    expect(q.remove((x) => x === '2')).toBe(1);
+    expect(drain(q)).toEqual(['1', '3']);
+    expect(q.sizeOf('A')).toBe(0);
+  });
+});
