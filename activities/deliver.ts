@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { attemptId, type AppId, type EventId, type WebhookId } from '../src/domain/ids.js';
+import { attemptId, type AppId, type DeliveryId, type EventId, type WebhookId } from '../src/domain/ids.js';
 import { applicationRepo } from '../src/storage/repos/applications.js';
 import { orgRepo } from '../src/storage/repos/orgs.js';
 import type { OrgId } from '../src/domain/ids.js';
@@ -9,7 +9,7 @@ import { nextDelay, parseRetryAfter } from '../src/domain/schedule.js';
 import { signatureHeader } from '../src/domain/signature.js';
 import { createHealthRecorder } from '../src/services/health.js';
 import { tenant, type Tenant } from '../src/storage/tenant.js';
-import type { AttemptDoc, EventDoc, WebhookDoc } from '../src/storage/types.js';
+import type { AttemptDoc, EventDoc, WaitReason, WebhookDoc } from '../src/storage/types.js';
 import type { SendResult } from './http.js';
 import type { AttemptResult, DeliverRequest, DeliverResult } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
@@ -192,9 +192,48 @@ export function createDeliver(deps: ActivityDeps) {
     }
   }
 
+  const gateKey = (wh: WebhookDoc): GateKey => ({ endpoint: wh._id, app: fairnessKey(wh.org_id, wh.application_id), max: wh.max_in_flight ?? fair.defaultMaxInFlight });
+
   /** A delivery leaves the gate's line (cancelled, held): its reserved place goes to the next. */
   function forget(deliveryId: string) {
     gate.forget(deliveryId);
+  }
+
+  /**
+   * The delivery log says why a delivery waits: written in the background, a few at a time, and only if it still
+   * waits when its turn comes — thousands of refusals at once must not load the database ahead of other tenants'
+   * writes (docs/architecture.md, "Fairness").
+   */
+  const marks = new Map<string, { orgId: OrgId; reason: WaitReason }>();
+  let marking = 0;
+  function markWaitingSoon(orgId: OrgId, deliveryId: DeliveryId, reason: WaitReason) {
+    marks.set(deliveryId, { orgId, reason });
+    if (marks.size > 100_000) marks.delete(marks.keys().next().value!);
+    while (marking < 4 && marks.size > 0) {
+      marking++;
+      void (async () => {
+        try {
+          for (;;) {
+            const next = marks.entries().next();
+            if (next.done) return;
+            const [id, m] = next.value;
+            marks.delete(id);
+            if (!gate.isWaiting(id)) continue;
+            await tenant(store, m.orgId).deliveries.markWaiting(id as DeliveryId, m.reason).catch((err: Error) => log.debug({ err: err.message }, 'waiting mark not written'));
+          }
+        } finally {
+          marking--;
+        }
+      })();
+    }
+  }
+
+  /** A refused attempt: in line for a wake-up (with a backstop), and the delivery log told why (once per reason). */
+  function refuse(req: DeliverRequest, key: GateKey, reason: WaitReason, timeoutMs: number, run: { workflowId: string; runId: string } | null): DeliverResult {
+    const place = run ? gate.wait(key, req.deliveryId, () => void signalRun(run, 'wake')) : -1;
+    if (req.waited !== reason) markWaitingSoon(req.orgId, req.deliveryId, reason);
+    deps.metrics?.waited(reason);
+    return { outcome: 'waiting', reason, delayMs: backstopMs(place, gate.line(key.endpoint).limit, timeoutMs) };
   }
 
   /** One attempt: check the webhook still wants it, take a place at the gate, sign, POST, record the outcome. */
@@ -207,6 +246,15 @@ export function createDeliver(deps: ActivityDeps) {
     if (done) return done;
     const stillSending = doneKey ? sending.get(doneKey) : undefined;
     if (stillSending !== undefined) return { outcome: 'sent', waitMs: stillSending };
+    // An attempt the gate will refuse is refused before anything is read: with the webhook known to this process
+    // (read in the last minute), no database round trip at all. A change to the webhook (pause, delete) reaches a
+    // waiting delivery as a signal, and the full checks run once it is let through.
+    const known = hooks.get(req.webhookId);
+    if (known?.doc && Date.now() - known.at < 60_000) {
+      const key = gateKey(known.doc);
+      const reason = gate.peek(key, req.deliveryId);
+      if (reason) return refuse(req, key, reason, known.doc.timeout_ms, run);
+    }
     const t = tenant(store, req.orgId);
     const [wh, event, failingSince] = await Promise.all([
       webhookOf(t, req.webhookId),
@@ -242,18 +290,13 @@ export function createDeliver(deps: ActivityDeps) {
     }
 
     // Fairness: room at the endpoint, in the application's share and in the worker, or wait without an attempt.
-    const key: GateKey = { endpoint: wh._id, app: fairnessKey(wh.org_id, wh.application_id), max: wh.max_in_flight ?? fair.defaultMaxInFlight };
+    const key = gateKey(wh);
     const admission = gate.admit(key, req.deliveryId);
-    if (!admission.ok) {
-      const place = run ? gate.wait(key, req.deliveryId, () => void signalRun(run, 'wake')) : -1;
-      // The delivery log says why it waits (once per reason, not on every wake-up that finds no room).
-      if (req.waited !== admission.reason) await t.deliveries.markWaiting(req.deliveryId, admission.reason);
-      deps.metrics?.waited(admission.reason);
-      return { outcome: 'waiting', reason: admission.reason, delayMs: backstopMs(place, gate.line(wh._id).limit, wh.timeout_ms) };
-    }
+    if (!admission.ok) return refuse(req, key, admission.reason, wh.timeout_ms, run);
     const ticket = admission.ticket;
     try {
-      if (req.waited) await t.deliveries.markWaiting(req.deliveryId, null);
+      // It is being sent: the log stops saying it waits (in the background; the outcome's record clears it too).
+      if (req.waited) void t.deliveries.markWaiting(req.deliveryId, null).catch(() => {});
       return await send(req, { t, wh, event, failingSince, ticket, run, doneKey, id });
     } catch (err) {
       gate.release(ticket, 'error', false);

@@ -7,7 +7,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { freePort, root, SEARCH_ATTRIBUTES, startApi, startWorker, toolsDir, waitForPort } from './stack.js';
 
 export const CLUSTER = {
@@ -68,15 +69,44 @@ function chownTree(dir, { uid, gid }) {
   }
 }
 
+/** True when `user` (a uid/gid pair; {} = this process's user) can reach `dir` (search permission on every ancestor). */
+function reachableBy(user, dir) {
+  if (user.uid === undefined) return true;
+  try {
+    execFileSync(process.execPath, ['-e', 'require("fs").accessSync(process.argv[1], require("fs").constants.X_OK)', dir], { stdio: 'ignore', uid: user.uid, gid: user.gid });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Where PostgreSQL keeps its data. As root, PostgreSQL runs as the `postgres` user, which must reach the directory:
+ * `<dataDir>/postgresql` when it can (the data dir gets search-only permission for others: nothing in it can be
+ * listed, and every file is its owner's only), else — the data dir under a directory only root may enter, such as
+ * `.data` (0700) or `/root` — a directory of the postgres user's own, named after the data dir:
+ * `<postgres home>/hookrelay-<hash>`, 0700. Either way the data belongs to the user PostgreSQL runs as and nobody
+ * else can read it.
+ */
+export function pgDirs(dataDir, user = pgUser()) {
+  if (user.uid !== undefined) chmodSync(dataDir, statSync(dataDir).mode | 0o111);
+  if (reachableBy(user, dataDir)) return { pgData: join(dataDir, 'postgresql'), socketDir: join(dataDir, 'pg-socket') };
+  chmodSync(dataDir, statSync(dataDir).mode & ~0o111 | 0o100);
+  const home = execFileSync('getent', ['passwd', 'postgres']).toString().split(':')[5] || '/var/lib/postgresql';
+  const base = join(home, `hookrelay-${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 16)}`);
+  mkdirSync(base, { recursive: true, mode: 0o700 });
+  chownSync(base, user.uid, user.gid);
+  chmodSync(base, 0o700);
+  return { pgData: join(base, 'postgresql'), socketDir: join(base, 'pg-socket') };
+}
+
 export async function startPostgres({ dataDir, logDir, port }) {
   const bin = postgresBin();
   const user = pgUser();
-  const pgData = join(dataDir, 'postgresql');
-  const socketDir = join(dataDir, 'pg-socket');
+  const { pgData, socketDir } = pgDirs(dataDir, user);
+  if (!pgData.startsWith(dataDir)) console.log(`cluster: PostgreSQL keeps its data in ${pgData} (the postgres user cannot reach ${dataDir})`);
   mkdirSync(pgData, { recursive: true, mode: 0o700 });
-  // The postgres user must be able to reach its directory: traverse (not list) permission on the data dir.
-  if (user.uid !== undefined) chmodSync(dataDir, statSync(dataDir).mode | 0o111);
-  mkdirSync(socketDir, { recursive: true });
+  mkdirSync(socketDir, { recursive: true, mode: 0o700 });
   chownTree(pgData, user);
   chownTree(socketDir, user);
   if (!existsSync(join(pgData, 'PG_VERSION'))) {
@@ -97,7 +127,7 @@ export async function startPostgres({ dataDir, logDir, port }) {
       await new Promise((r) => setTimeout(r, 200));
     }
   }
-  return proc;
+  return Object.assign(proc, { pgData });
 }
 
 const sqlTool = () => join(toolsDir, 'temporal-sql-tool');
@@ -359,7 +389,7 @@ export async function startCluster({ dataDir, logDir, ports = {}, env: extraEnv 
   return {
     procs, postgres, temporal, ferret, ui: uiProc, apis: apiProcs, workers: workerProcs, balancer, env,
     apiUrl: balancer.url, temporalAddress, temporalUiUrl: ui ? `http://127.0.0.1:${p.ui}` : null,
-    mongoUrl: env.MONGODB_URL, pgPort: p.pg,
+    mongoUrl: env.MONGODB_URL, pgPort: p.pg, pgData: postgres.pgData,
     async stop() {
       for (const proc of [...procs].reverse()) await proc.stop().catch(() => {});
     },

@@ -166,6 +166,23 @@ export class FairGate {
   }
 
   /**
+   * Why `admit` would refuse now, without taking anything (null: it would admit). Lets the caller refuse a waiter
+   * before any other work, e.g. reading the database.
+   */
+  peek(key: GateKey, waiterId: string): WaitReason | null {
+    if (this.reservations.has(waiterId)) return null;
+    const e = this.endpoints.get(key.endpoint);
+    if (!e) return null;
+    if (e.waiters.length > 0 && e.waiters[0].id !== waiterId) return 'endpoint_in_flight';
+    return this.refusal({ ...key, max: e.max }, e);
+  }
+
+  /** True while `waiterId` is in line (not yet woken). */
+  isWaiting(waiterId: string): boolean {
+    return this.waiterAt.has(waiterId);
+  }
+
+  /**
    * Registers a refused attempt to be woken when it fits. Returns its place in its endpoint's line (0 = first), or
    * -1 when the gate holds too many waiters already (its backstop wakes it).
    */

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { TestProject } from 'vitest/node';
 // @ts-expect-error plain JS module shared with npm run start:cluster
@@ -32,7 +32,11 @@ type Proc = { pid: number; stop(): Promise<void> };
  * http:// and loopback targets allowed explicitly so the tests' receivers on loopback can be reached.
  */
 export default async function setup(project: TestProject) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hookrelay-cluster-'));
+  // Nested in a directory only its owner may enter, as `npm run start:cluster` keeps it in `.data/cluster` (`.data`
+  // 0700): as root, PostgreSQL (run as the postgres user) cannot reach it there and gets a directory of its own.
+  const parentDir = mkdtempSync(join(tmpdir(), 'hookrelay-cluster-'));
+  const dataDir = join(parentDir, 'cluster');
+  mkdirSync(dataDir, { mode: 0o700 });
   const logDir = process.env.HOOKRELAY_TEST_LOG_DIR ?? join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const pidDir = process.env.HOOKRELAY_PID_DIR;
@@ -80,6 +84,7 @@ export default async function setup(project: TestProject) {
   return async () => {
     await cluster.stop();
     // Logs kept elsewhere (HOOKRELAY_TEST_LOG_DIR) outlive the data dir; the data dir always goes.
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(parentDir, { recursive: true, force: true });
+    if (!cluster.pgData.startsWith(parentDir)) rmSync(dirname(cluster.pgData), { recursive: true, force: true });
   };
 }
