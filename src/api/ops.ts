@@ -72,11 +72,20 @@ totalsCounter('hookrelay_fanout_deferred_total', 'Published events whose starts 
 });
 
 /** Readiness is cached for a moment so a burst of probes does not become a burst of pings. */
+/** How long /readyz waits for each dependency's answer. */
+const READY_DEADLINE_MS = 900;
+
 function readiness(deps: ApiDeps) {
   let last: { at: number; result: { mongodb: boolean; temporal: boolean } } | null = null;
   return async () => {
     if (last && Date.now() - last.at < 500) return last.result;
-    const ok = (p: Promise<unknown>) => p.then(() => true, () => false);
+    // Each check answers within READY_DEADLINE_MS: a store or Temporal that accepts the connection and never
+    // answers is not ready, and a load balancer asking /readyz gets its 503 in time.
+    const ok = (p: Promise<unknown>) =>
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), READY_DEADLINE_MS);
+        p.then(() => resolve(true), () => resolve(false)).finally(() => clearTimeout(timer));
+      });
     const [mongodb, temporal] = await Promise.all([ok(deps.services.readiness.mongodb()), ok(deps.services.readiness.temporal())]);
     last = { at: Date.now(), result: { mongodb, temporal } };
     return last.result;

@@ -25,6 +25,11 @@ export class FairQueue<T> {
     return this.count;
   }
 
+  /** Items queued for one flow of `tenant`. */
+  flowSize(tenant: string, flow: string): number {
+    return this.tenants.get(tenant)?.flows.get(flow)?.length ?? 0;
+  }
+
   /** Items queued for `tenant` (all its flows). */
   sizeOf(tenant: string): number {
     return this.tenants.get(tenant)?.size ?? 0;

@@ -23,6 +23,9 @@ export type Fanout = ReturnType<typeof createFanout>;
 export type FanoutQueueLimits = { maxDeliveries: number; maxBytes: number; maxWaitingDeliveries: number; concurrency: number };
 export const DEFAULT_FANOUT_QUEUE: FanoutQueueLimits = { maxDeliveries: 10_000, maxBytes: 16 * 1024 * 1024, maxWaitingDeliveries: 50_000, concurrency: 32 };
 
+/** Starts of backlogged webhooks in flight at once, at most (sparse ones may use the rest of the concurrency). */
+const BACKLOG_CONCURRENCY = 8;
+
 /** A silent API process still owns its outbox entries this long (it renews every HEARTBEAT_MS). */
 export const HEARTBEAT_MS = 5000;
 const OWNER_TIMEOUT_MS = 20_000;
@@ -41,7 +44,7 @@ type Plan = {
   traceparent?: string;
 };
 /** A fan-out waiting behind the queue, by ids only. */
-type Waiting = { id: EventId; orgId: OrgId; key: string; starts: [WebhookId, DeliveryId][]; held: [WebhookId, DeliveryId][]; traceparent?: string };
+type Waiting = { id: EventId; orgId: OrgId; starts: [WebhookId, DeliveryId][]; held: [WebhookId, DeliveryId][]; traceparent?: string };
 
 /**
  * The second half of a publish: one delivery record and one workflow per webhook an event matched. The event
@@ -158,18 +161,25 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
    * nothing queued or waiting may queue a fan-out past the bound.
    */
   const starts = new FairQueue<{ job: Job; index: number; sparse: boolean }>();
-  const waitingByKey = new Map<string, number>();
+  /** Starts waiting behind the queue (as ids), by webhook. */
+  const waitingByWebhook = new Map<string, number>();
   const keyOf = (event: Pick<EventDoc, 'org_id' | 'application_id'>) => fairnessKey(event.org_id, event.application_id);
   const queueStart = (job: Job, index: number, front = false, sparse?: boolean) => {
     const item = { job, index, sparse: sparse ?? false };
     const fresh = starts.push(job.key, job.plan.starts[index].wh._id, item, front);
     item.sparse = sparse ?? fresh;
+    if (item.sparse) sparseQueued++;
     job.queued++;
   };
-  const countWaiting = (key: string, n: number) => {
-    const v = (waitingByKey.get(key) ?? 0) + n;
-    if (v <= 0) waitingByKey.delete(key);
-    else waitingByKey.set(key, v);
+  /** Sparse starts queued, and backlogged starts in flight. */
+  let sparseQueued = 0;
+  let runningBacklog = 0;
+  const countWaiting = (webhooks: [WebhookId, DeliveryId][], n: number) => {
+    for (const [key] of webhooks) {
+      const v = (waitingByWebhook.get(key) ?? 0) + n;
+      if (v <= 0) waitingByWebhook.delete(key);
+      else waitingByWebhook.set(key, v);
+    }
   };
   const waiting: Waiting[] = [];
   let waitingHead = 0;
@@ -211,10 +221,24 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
       return;
     }
     while (running < limits.concurrency) {
-      const next = starts.shift();
-      if (!next) break;
+      // Starts of backlogged webhooks use at most BACKLOG_CONCURRENCY of the slots: the rest are for sparse ones, which
+      // then wait neither for a slot nor behind as many starts at Temporal (measured: 8 starts in flight deliver a
+      // burst as fast as 32, docs/performance.md).
+      const backlogFull = runningBacklog >= Math.min(limits.concurrency, BACKLOG_CONCURRENCY);
+      if (backlogFull && sparseQueued === 0) break;
+      let next = starts.shift();
+      for (let tries = 0; next && backlogFull && !next.sparse && tries < 64; tries++) {
+        starts.push(next.job.key, next.job.plan.starts[next.index].wh._id, next, true);
+        next = starts.shift();
+      }
+      if (!next || (backlogFull && !next.sparse)) {
+        if (next) starts.push(next.job.key, next.job.plan.starts[next.index].wh._id, next, true);
+        break;
+      }
       const { job, index, sparse } = next;
       job.queued--;
+      if (sparse) sparseQueued--;
+      else runningBacklog++;
       running++;
       job.running++;
       const sentAt = Date.now();
@@ -240,12 +264,19 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
             } else {
               job.failed ??= err;
               // The rest of this fan-out is not started here: its outbox entry stays for the sweep.
-              job.queued -= starts.remove((s) => s.job === job);
+              let dropped = 0;
+              job.queued -= starts.remove((s) => {
+                if (s.job !== job) return false;
+                if (s.sparse) dropped++;
+                return true;
+              });
+              sparseQueued -= dropped;
             }
           },
         )
         .finally(() => {
           running--;
+          if (!sparse) runningBacklog--;
           job.running--;
           settle(job);
           pump();
@@ -316,7 +347,7 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
         if (stopping) return;
         waitingHead++;
         waitingDeliveries -= w.starts.length;
-        countWaiting(w.key, -1);
+        countWaiting(w.starts, -1);
         if (waitingHead > 1024 && waitingHead * 2 > waiting.length) {
           waiting.splice(0, waitingHead);
           waitingHead = 0;
@@ -355,14 +386,17 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     const n = plan.starts.length;
     // Oldest first: while fan-outs wait, a new one waits behind them…
     if (waitingHead >= waiting.length && !spilled && enqueue(plan)) return;
-    // … unless its application has nothing queued nor waiting: then another's backlog does not hold it back (up to
-    // twice the bound in all, so many quiet applications at once still cannot grow the queue without end).
+    // … unless none of its webhooks has a start queued or waiting: then others' backlogs (another application's, or
+    // another endpoint's of its own) do not hold it back, and each webhook's order is kept. Up to twice the bound in
+    // all, so many quiet endpoints at once still cannot grow the queue without end.
     const key = keyOf(event);
-    if (!stopping && starts.sizeOf(key) === 0 && !waitingByKey.has(key) && queuedDeliveries + n <= 2 * limits.maxDeliveries && enqueue(plan, true)) return;
+    const quiet = plan.starts.every(({ wh }) => starts.flowSize(key, wh._id) === 0 && !waitingByWebhook.has(wh._id));
+    if (!stopping && quiet && queuedDeliveries + n <= 2 * limits.maxDeliveries && enqueue(plan, true)) return;
     if (!stopping && waitingDeliveries + n <= limits.maxWaitingDeliveries) {
       queued.add(event._id);
-      countWaiting(key, 1);
-      waiting.push({ id: event._id, orgId: event.org_id, key, starts: plan.starts.map(({ wh, d }) => [wh._id, d]), held: plan.held.map(({ wh, d }) => [wh._id, d]), traceparent: plan.traceparent });
+      const ids = plan.starts.map(({ wh, d }): [WebhookId, DeliveryId] => [wh._id, d]);
+      countWaiting(ids, 1);
+      waiting.push({ id: event._id, orgId: event.org_id, starts: ids, held: plan.held.map(({ wh, d }) => [wh._id, d]), traceparent: plan.traceparent });
       waitingDeliveries += n;
       stats.waitedTotal++;
       void promote();
@@ -473,7 +507,7 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     // Waiting fan-outs are not read any more: they stay in the outbox for the next process's sweep.
     for (let i = waitingHead; i < waiting.length; i++) queued.delete(waiting[i].id);
     waiting.length = 0;
-    waitingByKey.clear();
+    waitingByWebhook.clear();
     waitingHead = 0;
     waitingDeliveries = 0;
     if (jobs.length === 0 && running === 0) return true;
