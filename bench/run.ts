@@ -2,7 +2,7 @@
 // loopback ports, runs the scenarios, writes bench/results/<date-time>.json and prints a markdown table.
 //
 //   BENCH_SCALE=0.1        scales durations and counts (1 = the full run, ~10–15 min on 2 cores)
-//   BENCH_SCENARIOS=direct,floor,ingest,steady,burst,failing,fanout,list,long,noisy   which scenarios (in this order)
+//   BENCH_SCENARIOS=direct,floor,ingest,steady,burst,failing,fanout,list,long,noisy,hold   which scenarios (in this order)
 //   BENCH_PROCESSES=split  an API-only and a worker-only process instead of the all-in-one process (npm start's)
 //   BENCH_LONG_RATE=45     events/s of the long scenario (10 min × scale, with the retention schedule deleting)
 //   BENCH_LIST=100,100000  webhooks and deliveries of the list scenario (GET /v1/webhooks?per_page=100)
@@ -21,7 +21,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Api, payload } from './lib/api.js';
 import { ReceiverSet, type Receiver } from './lib/receivers.js';
-import { Sampler, type ProcUsage } from './lib/procstat.js';
+import { readProc, Sampler, type ProcUsage } from './lib/procstat.js';
 import { percentiles, perSecond, round, sleep, type Percentiles } from './lib/stats.js';
 import { PROCESSES, PROFILE, startBenchStack, type BenchStack } from './lib/stack.js';
 import { countOld, seedDeliveries, seedOld } from './lib/seed.js';
@@ -31,7 +31,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 
 const SCALE = Math.min(10, Math.max(0.01, Number(process.env.BENCH_SCALE ?? 1) || 1));
-const ALL = ['direct', 'floor', 'ingest', 'steady', 'burst', 'failing', 'fanout', 'list', 'long', 'noisy'] as const;
+const ALL = ['direct', 'floor', 'ingest', 'steady', 'burst', 'failing', 'fanout', 'list', 'long', 'noisy', 'hold'] as const;
 type ScenarioName = (typeof ALL)[number];
 const SELECTED: ScenarioName[] = (process.env.BENCH_SCENARIOS ?? ALL.join(','))
   .split(',')
@@ -357,6 +357,76 @@ async function direct(): Promise<void> {
     extra: { senderView: { ...result, perS: round(result.ok / (result.elapsedMs / 1000), 0) }, receiverCpuMsPerDelivery: round((w.procs.bench?.cpuMs ?? 0) / Math.max(1, rcv.delivered.size), 3) },
     notes: ['sender and receiver share the 2 cores; no Temporal or MongoDB involved'],
   });
+  await teardown([], set);
+}
+
+/**
+ * `hold` (issue 22): what requests waiting on silent endpoints cost a worker. The worker's own sender and gate, in a
+ * process of their own (bench/hold-sender.ts), hold 2,000 × scale signed POSTs to 50 hanging loopback endpoints;
+ * that process's RSS and CPU are sampled idle, then while every request waits.
+ */
+async function hold(): Promise<void> {
+  const set = await receiverSet();
+  const rcvs = await set.add(50, 'hold', () => ({ hang: true }));
+  const count = sc(2000, 200);
+  const holdMs = sc(20_000, 5000);
+  log(`hold: ${count} requests held by the worker's sender on ${rcvs.length} hanging endpoints for ${holdMs / 1000} s`);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'hold-sender.ts')], {
+    cwd: root,
+    env: { ...process.env, HOLD_URLS: rcvs.map((r) => r.url).join(','), HOLD_COUNT: String(count), HOLD_MS: String(holdMs) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.add(child);
+  const messages: { type: string; cpuMs?: number; inFlight?: number }[] = [];
+  const next = (type: string) =>
+    new Promise<{ type: string; cpuMs?: number; inFlight?: number }>((ok, fail) => {
+      const seen = messages.find((m) => m.type === type);
+      if (seen) return ok(seen);
+      const t = setTimeout(() => fail(new Error(`hold sender: no '${type}' in time`)), holdMs + 60_000);
+      const on = (m: { type: string }) => {
+        if (m.type !== type) return;
+        clearTimeout(t);
+        child.off('message', on);
+        ok(m);
+      };
+      child.on('message', on);
+    });
+  child.on('message', (m: { type: string }) => messages.push(m));
+  await next('idle');
+  await sleep(1000);
+  const idle = readProc(child.pid!);
+  child.send('go');
+  const sent = await next('sent');
+  for (const until = performance.now() + 30_000; set.inFlight < count && performance.now() < until; ) await sleep(100);
+  const held = set.inFlight;
+  // CPU and RSS while every request waits: two samples 5 s apart (or a third of the hold at small scale).
+  const a = readProc(child.pid!);
+  const spanMs = Math.min(5000, holdMs / 3);
+  await sleep(spanMs);
+  const b = readProc(child.pid!);
+  const result = await next('result');
+  children.delete(child);
+  const rssIdle = idle?.rssMb ?? null;
+  const rssHeld = b?.rssMb ?? null;
+  rows.push({
+    scenario: 'hold',
+    variant: `${count} requests waiting on hanging endpoints`,
+    events: count,
+    deliveriesExpected: 0,
+    delivered: 0,
+    deliveriesPerS: 0,
+    cpuMsPerDelivery: round((result.cpuMs ?? 0) / count, 3),
+    wallS: round(holdMs / 1000),
+    procs: {},
+    extra: {
+      held, rssIdleMb: rssIdle === null ? null : round(rssIdle, 1), rssHeldMb: rssHeld === null ? null : round(rssHeld, 1),
+      kbPerRequest: rssIdle !== null && rssHeld !== null ? round(((rssHeld - rssIdle) * 1024) / count, 1) : null,
+      cpuPctWhileHeld: a && b ? round(((b.cpuMs - a.cpuMs) / spanMs) * 100, 2) : null,
+      cpuMsToSendAll: round(sent.cpuMs ?? 0, 1), cpuMsTotal: round(result.cpuMs ?? 0, 1), inFlightAtGate: sent.inFlight,
+    },
+    notes: ['the worker\'s sender and fairness gate alone (no Temporal, no MongoDB): the cost of a request that waits, without task slots'],
+  });
+  log(`hold: ${held} held; RSS ${rssIdle?.toFixed(0)} → ${rssHeld?.toFixed(0)} MB; CPU while held ${a && b ? (((b.cpuMs - a.cpuMs) / spanMs) * 100).toFixed(2) : '?'} %`);
   await teardown([], set);
 }
 
@@ -853,6 +923,7 @@ function variants(): Variant[] {
   const out: Variant[] = [];
   for (const name of SELECTED) {
     if (name === 'direct') out.push({ scenario: name, label: 'direct', run: direct, needsStack: false });
+    if (name === 'hold') out.push({ scenario: name, label: 'hold', run: hold, needsStack: false });
     if (name === 'steady') for (const r of STEADY_RATES) out.push({ scenario: name, label: `steady ${r}/s`, run: () => steady(r), needsStack: true });
     if (name === 'burst') for (const m of ['single', 'batch'] as const) out.push({ scenario: name, label: `burst ${m}`, run: () => burst(m), needsStack: true });
     if (name === 'failing') for (const f of [false, true]) out.push({ scenario: name, label: `failing ${f ? 'on' : 'off'}`, run: () => failing(f), needsStack: true });

@@ -11,6 +11,15 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { freePort, root, SEARCH_ATTRIBUTES, startApi, startWorker, toolsDir, waitForPort } from './stack.js';
 
+/**
+ * Store connections (docs/deploy.md): each of the 4 hookrelay processes opens at most PROCESS_MONGO_POOL connections to
+ * FerretDB, which serves one command per connection and holds at most one PostgreSQL connection per command while it
+ * waits for another; its pool (FERRET_PG_POOL) covers them all plus 20 for open cursors, tools and tests. PostgreSQL's
+ * max_connections (300) covers that and Temporal's pools (up to 4 services × 30).
+ */
+const PROCESS_MONGO_POOL = 25;
+const FERRET_PG_POOL = 4 * PROCESS_MONGO_POOL + 20;
+
 export const CLUSTER = {
   temporalServerVersion: '1.29.1',
   temporalUiVersion: '2.42.1',
@@ -299,7 +308,10 @@ cors:
 export async function startFerretPg({ dataDir, logDir, port, pgPort }) {
   mkdirSync(join(dataDir, 'ferretdb-state'), { recursive: true });
   const proc = launchAs('ferretdb', join(toolsDir, 'ferretdb'), [
-    '--handler=postgresql', `--postgresql-url=postgres://hookrelay@127.0.0.1:${pgPort}/ferretdb`,
+    // Its PostgreSQL pool is larger than every hookrelay process's MongoDB pool together (FERRET_PG_POOL ≥ 4 ×
+    // PROCESS_MONGO_POOL + 20 for cursors, tools and tests): a command waiting for a connection always finds one
+    // (docs/deploy.md, "Store connections").
+    '--handler=postgresql', `--postgresql-url=postgres://hookrelay@127.0.0.1:${pgPort}/ferretdb?pool_max_conns=${FERRET_PG_POOL}`,
     `--listen-addr=127.0.0.1:${port}`, '--debug-addr=127.0.0.1:0', '--telemetry=disable', '--log-level=warn',
     `--state-dir=${join(dataDir, 'ferretdb-state')}`,
   ], { logDir });
@@ -367,7 +379,7 @@ export async function startCluster({ dataDir, logDir, ports = {}, env: extraEnv 
   const uiProc = ui ? add(await startTemporalUi({ logDir, dataDir, port: p.ui, temporalAddress })) : null;
   const env = {
     HOOKRELAY_ENV: 'production',
-    MONGODB_URL: `mongodb://127.0.0.1:${p.mongo}/`,
+    MONGODB_URL: `mongodb://127.0.0.1:${p.mongo}/?maxPoolSize=${PROCESS_MONGO_POOL}`,
     MONGODB_DB: 'hookrelay',
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_NAMESPACE: CLUSTER.namespace,

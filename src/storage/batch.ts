@@ -184,7 +184,12 @@ export function createBatcher(opts: { isTransient(err: unknown): boolean; isDupl
 
   function updater(coll: Collection<Document>) {
     type Op = { id: unknown; update: UpdateFilter<Document> };
-    return statements<Op>(coll, 'update', (o) => ({ q: { _id: o.id }, u: o.update }), (o) => coll.updateOne({ _id: o.id } as Document, o.update));
+    // `multi: true` (the filter is one `_id`, so one document at most): FerretDB reads a `multi: false` statement's
+    // document through a cursor it keeps open — one PostgreSQL connection held — until the whole command ends, and
+    // then acquires another for the write: commands of several statements, waiting on each other, took its whole
+    // pool for good (docs/deploy.md, "Store connections"). A `multi: true` statement's cursor is read to its end and
+    // closed first, so a command holds at most one connection while it waits for another.
+    return statements<Op>(coll, 'update', (o) => ({ q: { _id: o.id }, u: o.update, multi: true }), (o) => coll.updateOne({ _id: o.id } as Document, o.update));
   }
 
   function deleter(coll: Collection<Document>) {

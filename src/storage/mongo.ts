@@ -207,7 +207,8 @@ export async function openStore(url: string, dbName: string, sealer: Sealer = cr
     connectTimeoutMS: 2500,
     heartbeatFrequencyMS: HEARTBEAT_MS,
     minHeartbeatFrequencyMS: MIN_HEARTBEAT_MS,
-    maxPoolSize: 50,
+    // The connection string may set it (the cluster profile does: docs/deploy.md, "Store connections").
+    ...(/[?&]maxPoolSize=/i.test(url) ? {} : { maxPoolSize: 50 }),
     appName: 'hookrelay',
     monitorCommands: true,
     ...opts.driver,
