@@ -394,40 +394,13 @@ export function createDeliver(deps: ActivityDeps) {
     return { outcome: 'sent', waitMs };
   }
 
-  /** Records an attempt's answer (or takes the recorded one), reacts to it (alerts, auto-disable) and returns the outcome. */
-  async function settle(req: DeliverRequest, s: Sending, now: Date, result: SendResult, answered: AttemptDoc | null): Promise<DeliverResult> {
-    const { t, wh, failingSince, doneKey, id } = s;
-    const ok = result.error === null;
-    const gone = result.statusCode === 410;
-    const retryAfterMs = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.retryAfter) : null;
-    const delay = ok || gone ? null : nextDelay(req.scheduleMs, req.attemptInRun, { retryAfterMs, elapsedSinceFirstMs: req.elapsedSinceFirstMs });
-    const outcome: DeliverResult = ok
-      ? { outcome: 'delivered' }
-      : delay === null
-        ? { outcome: 'failed' }
-        : { outcome: 'retry', delayMs: delay };
-
-    const end = answered ? new Date(answered.created_at.getTime() + answered.duration_ms) : new Date();
-    // The attempt and the delivery state are independent documents: written at once. The health summary is added
-    // to in memory (written within a second; services/health.ts). A recorded answer was counted when it came.
-    const slow = result.error === 'timeout' || result.durationMs > SLOW_ATTEMPT_MS;
-    const [streak] = await Promise.all([
-      answered ? 0 : health.record(wh.org_id, wh._id, { ok, at: end, durationMs: result.durationMs, ...(slow ? { slow } : {}) }),
-      answered ? null : t.deliveries.attempts.finish(id, { status_code: result.statusCode, duration_ms: result.durationMs, error: result.error, response_body: result.responseBody, retry_after: result.retryAfter?.slice(0, 64) ?? null }),
-      t.deliveries.recordOutcome(req.deliveryId, {
-        status: outcome.outcome === 'retry' ? 'pending' : (outcome.outcome as 'delivered' | 'failed'),
-        attempt: req.attempt,
-        statusCode: result.statusCode,
-        error: result.error,
-        durationMs: result.durationMs,
-        nextAttemptAt: outcome.outcome === 'retry' ? new Date(end.getTime() + outcome.delayMs) : null,
-        at: end,
-      }),
-    ]);
-
-    // What follows reacts to the outcome, which is recorded: an error here must not fail the activity (Temporal
-    // would run the attempt again and send a second request). It is logged; the next attempt reacts again.
+  let reactions = 0;
+  /** What follows an attempt's recorded outcome: its health summary, the failing clock, alerts, auto-disable. */
+  async function react(req: DeliverRequest, s: Sending, result: SendResult, outcome: DeliverResult, end: Date, ok: boolean, gone: boolean, slow: boolean, answered: boolean): Promise<void> {
+    const { t, wh, failingSince } = s;
+    // An error here must not fail anything: it is logged, and the next attempt reacts again.
     try {
+      const streak = answered ? 0 : await health.record(wh.org_id, wh._id, { ok, at: end, durationMs: result.durationMs, ...(slow ? { slow } : {}) });
       if (ok) {
         if (failingSince) {
           await t.webhooks.failing.clear(wh._id);
@@ -456,6 +429,46 @@ export function createDeliver(deps: ActivityDeps) {
     } catch (err) {
       log.warn({ webhook: wh._id, err: (err as Error).message }, 'reaction to an attempt deferred (auto-disable or alert)');
     }
+  }
+
+  /** Records an attempt's answer (or takes the recorded one), reacts to it (alerts, auto-disable) and returns the outcome. */
+  async function settle(req: DeliverRequest, s: Sending, now: Date, result: SendResult, answered: AttemptDoc | null): Promise<DeliverResult> {
+    const { t, wh, doneKey, id } = s;
+    const ok = result.error === null;
+    const gone = result.statusCode === 410;
+    const retryAfterMs = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.retryAfter) : null;
+    const delay = ok || gone ? null : nextDelay(req.scheduleMs, req.attemptInRun, { retryAfterMs, elapsedSinceFirstMs: req.elapsedSinceFirstMs });
+    const outcome: DeliverResult = ok
+      ? { outcome: 'delivered' }
+      : delay === null
+        ? { outcome: 'failed' }
+        : { outcome: 'retry', delayMs: delay };
+
+    const end = answered ? new Date(answered.created_at.getTime() + answered.duration_ms) : new Date();
+    // The attempt and the delivery state are independent documents: written at once. The health summary is added
+    // to in memory (written within a second; services/health.ts). A recorded answer was counted when it came.
+    const slow = result.error === 'timeout' || result.durationMs > SLOW_ATTEMPT_MS;
+    // The attempt and the delivery state are what the workflow goes on from: written before the outcome returns.
+    await Promise.all([
+      answered ? null : t.deliveries.attempts.finish(id, { status_code: result.statusCode, duration_ms: result.durationMs, error: result.error, response_body: result.responseBody, retry_after: result.retryAfter?.slice(0, 64) ?? null }),
+      t.deliveries.recordOutcome(req.deliveryId, {
+        status: outcome.outcome === 'retry' ? 'pending' : (outcome.outcome as 'delivered' | 'failed'),
+        attempt: req.attempt,
+        statusCode: result.statusCode,
+        error: result.error,
+        durationMs: result.durationMs,
+        nextAttemptAt: outcome.outcome === 'retry' ? new Date(end.getTime() + outcome.delayMs) : null,
+        at: end,
+      }),
+    ]);
+    // The health summary (a failure waits for its write: the streak drives alerts) and the reactions to the outcome
+    // go on after it returns, so an endpoint failing fast does not hold the worker's task slots for them (measured:
+    // 500 endpoints answering 500 held them all and starved every other tenant). At most 256 at once, then the
+    // attempt waits for its own. A worker that dies meanwhile loses them for this attempt; the next one reacts again.
+    const reaction = react(req, s, result, outcome, end, ok, gone, slow, !!answered);
+    reactions++;
+    void reaction.finally(() => reactions--);
+    if (reactions > 256) await reaction;
     const m = deps.metrics;
     if (m && !answered) {
       m.attempt(outcome.outcome, req.eventType, ok, result.durationMs);

@@ -226,15 +226,8 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
       // burst as fast as 32, docs/performance.md).
       const backlogFull = runningBacklog >= Math.min(limits.concurrency, BACKLOG_CONCURRENCY);
       if (backlogFull && sparseQueued === 0) break;
-      let next = starts.shift();
-      for (let tries = 0; next && backlogFull && !next.sparse && tries < 64; tries++) {
-        starts.push(next.job.key, next.job.plan.starts[next.index].wh._id, next, true);
-        next = starts.shift();
-      }
-      if (!next || (backlogFull && !next.sparse)) {
-        if (next) starts.push(next.job.key, next.job.plan.starts[next.index].wh._id, next, true);
-        break;
-      }
+      const next = starts.shift(backlogFull ? (item) => item.sparse : undefined);
+      if (!next) break;
       const { job, index, sparse } = next;
       job.queued--;
       if (sparse) sparseQueued--;

@@ -53,3 +53,17 @@ describe('FairQueue', () => {
     expect(q.sizeOf('A')).toBe(0);
   });
 });
+
+describe('FairQueue.shift(accept)', () => {
+  it('takes the next accepted item and leaves the others in their places and turns', () => {
+    const q = new FairQueue<{ id: string; sparse: boolean }>();
+    for (let i = 0; i < 500; i++) q.push('A', `wh${i}`, { id: `a${i}`, sparse: false });
+    q.push('B', 'whB', { id: 'b1', sparse: true });
+    // Only sparse ones may go: B's, wherever it is, and A's flows keep their order.
+    expect(q.shift((x) => x.sparse)?.id).toBe('b1');
+    expect(q.shift((x) => x.sparse)).toBeUndefined();
+    expect(q.shift()?.id).toBe('a0');
+    expect(q.shift()?.id).toBe('a1');
+    expect(q.size).toBe(498);
+  });
+});
