@@ -71,8 +71,10 @@ function currentRun(): { workflowId: string; runId: string } | null {
 
 /** An attempt slower than this is `slow` for the webhook's health (timeouts too). */
 export const SLOW_ATTEMPT_MS = 5000;
-/** Attempts of one application awaited inline at once, at most (the rest of them are sent detached at once). */
+/** Attempts of one application awaited inline for the whole ATTEMPT_INLINE_MS at once, at most (the rest wait SHORT_INLINE_MS). */
 const INLINE_PER_APP_SHARE = 0.5;
+/** Past those bounds an attempt still waits this long for its answer, so an endpoint that answers at once stays inline. */
+const SHORT_INLINE_MS = 50;
 
 /** How the adaptive bound sees an attempt's end. */
 function endOf(r: { statusCode: number | null; error: string | null }): AttemptEnd {
@@ -360,11 +362,14 @@ export function createDeliver(deps: ActivityDeps) {
       gate.release(ticket, endOf(result), result.durationMs > fair.inlineMs);
       return settle(req, s, now, result, null);
     });
-    // How long the activity waits for the answer: not at all for an endpoint whose latest attempts were slow, nor
-    // when many attempts (or half of them of one application) are awaited inline already; else `inlineMs`.
+    // How long the activity waits for the answer: not at all for an endpoint whose latest attempts were slow; only
+    // SHORT_INLINE_MS when many attempts (or half of them of one application) are awaited inline already — enough
+    // for an endpoint that answers at once (a detached attempt costs its workflow a signal, which waits behind
+    // other tasks: measured, a healthy endpoint of an application whose 500 endpoints failed fast waited 10 s);
+    // else `inlineMs`.
     const app = ticket.key.app;
-    const budget = !run ? Infinity
-      : gate.isSlow(wh._id) || inline >= fair.maxInline || (inlineByApp.get(app) ?? 0) >= fair.maxInline * INLINE_PER_APP_SHARE ? 0 : fair.inlineMs;
+    const crowded = inline >= fair.maxInline || (inlineByApp.get(app) ?? 0) >= fair.maxInline * INLINE_PER_APP_SHARE;
+    const budget = !run ? Infinity : gate.isSlow(wh._id) ? 0 : crowded ? Math.min(fair.inlineMs, SHORT_INLINE_MS) : fair.inlineMs;
     if (budget > 0) {
       inline++;
       inlineByApp.set(app, (inlineByApp.get(app) ?? 0) + 1);
