@@ -83,15 +83,16 @@ function endOf(r: { statusCode: number | null; error: string | null }): AttemptE
 }
 
 /**
- * How long a refused attempt waits at most before asking again if no wake-up comes (its worker died, or the gate
- * had no room for it in line): long enough that thousands of waiting deliveries do not load the engine, shorter
- * when few wait ahead of it. Jittered so that waiters refused together do not come back together.
+ * How long a refused attempt waits at most before asking again if no wake-up comes (its worker died and its line
+ * with it, or the wake-up signal was lost). The waiting deliveries of a worker ask again at about
+ * BACKSTOP_ASKS_PER_S in all: 10 s when few wait (a worker killed beside a handful of waiting deliveries is caught
+ * up in seconds), longer as more wait (10,000 waiting: ~8 min), never over 15 min. Jittered so that waiters
+ * refused together do not come back together.
  */
-function backstopMs(place: number, limit: number, timeoutMs: number): number {
-  const ahead = place < 0 ? 1000 : place;
-  const estimate = (Math.ceil((ahead + 1) / Math.max(1, limit)) + 1) * Math.min(timeoutMs, 30_000);
-  const base = Math.min(15 * 60_000, Math.max(30_000, estimate));
-  return Math.round(base * (1 + Math.random() * 0.2));
+const BACKSTOP_ASKS_PER_S = 20;
+function backstopMs(waiting: number): number {
+  const base = Math.min(15 * 60_000, Math.max(10_000, (waiting / BACKSTOP_ASKS_PER_S) * 1000));
+  return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
 export function createDeliver(deps: ActivityDeps) {
@@ -231,11 +232,11 @@ export function createDeliver(deps: ActivityDeps) {
   }
 
   /** A refused attempt: in line for a wake-up (with a backstop), and the delivery log told why (once per reason). */
-  function refuse(req: DeliverRequest, key: GateKey, reason: WaitReason, timeoutMs: number, run: { workflowId: string; runId: string } | null): DeliverResult {
-    const place = run ? gate.wait(key, req.deliveryId, () => void signalRun(run, 'wake')) : -1;
+  function refuse(req: DeliverRequest, key: GateKey, reason: WaitReason, run: { workflowId: string; runId: string } | null): DeliverResult {
+    if (run) gate.wait(key, req.deliveryId, () => void signalRun(run, 'wake'));
     if (req.waited !== reason) markWaitingSoon(req.orgId, req.deliveryId, reason);
     deps.metrics?.waited(reason);
-    return { outcome: 'waiting', reason, delayMs: backstopMs(place, gate.line(key.endpoint).limit, timeoutMs) };
+    return { outcome: 'waiting', reason, delayMs: backstopMs(gate.waitingCount) };
   }
 
   /** One attempt: check the webhook still wants it, take a place at the gate, sign, POST, record the outcome. */
@@ -255,7 +256,7 @@ export function createDeliver(deps: ActivityDeps) {
     if (known?.doc && Date.now() - known.at < 60_000) {
       const key = gateKey(known.doc);
       const reason = gate.peek(key, req.deliveryId);
-      if (reason) return refuse(req, key, reason, known.doc.timeout_ms, run);
+      if (reason) return refuse(req, key, reason, run);
     }
     const t = tenant(store, req.orgId);
     const [wh, event, failingSince] = await Promise.all([
@@ -294,7 +295,7 @@ export function createDeliver(deps: ActivityDeps) {
     // Fairness: room at the endpoint, in the application's share and in the worker, or wait without an attempt.
     const key = gateKey(wh);
     const admission = gate.admit(key, req.deliveryId);
-    if (!admission.ok) return refuse(req, key, admission.reason, wh.timeout_ms, run);
+    if (!admission.ok) return refuse(req, key, admission.reason, run);
     const ticket = admission.ticket;
     try {
       // It is being sent: the log stops saying it waits (in the background; the outcome's record clears it too).

@@ -177,6 +177,11 @@ export class FairGate {
     return this.refusal({ ...key, max: e.max }, e);
   }
 
+  /** Deliveries in line, in all. */
+  get waitingCount(): number {
+    return this.waiters;
+  }
+
   /** True while `waiterId` is in line (not yet woken). */
   isWaiting(waiterId: string): boolean {
     return this.waiterAt.has(waiterId);
