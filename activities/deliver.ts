@@ -77,6 +77,7 @@ const INLINE_PER_APP_SHARE = 0.5;
 const SHORT_INLINE_MS = 50;
 /** How long an attempt refused at a fast endpoint waits in line in the worker before it waits in its workflow. */
 const QUEUE_INLINE_MS = 250;
+const QUEUE_INLINE_MAX = 64;
 
 /** How the adaptive bound sees an attempt's end. */
 function endOf(r: { statusCode: number | null; error: string | null }): AttemptEnd {
@@ -244,13 +245,14 @@ export function createDeliver(deps: ActivityDeps) {
   /**
    * A place at an endpoint that answers fast frees within milliseconds: an attempt refused there waits in line in
    * this process up to QUEUE_INLINE_MS before it goes back to its workflow (measured: a burst to one endpoint,
-   * every refused delivery paying two more workflow tasks, delivered half as fast). Not for a slow endpoint, and
-   * at most `maxInline` at once.
+   * every refused delivery paying two more workflow tasks, delivered half as fast). Only for an endpoint that
+   * answered within the last second (one whose requests hang, even before its first timeout, is not waited for),
+   * and at most QUEUE_INLINE_MAX at once.
    */
   let queuedInline = 0;
   async function admitSoon(key: GateKey, id: string, run: { workflowId: string; runId: string } | null): Promise<Admission> {
     const first = gate.admit(key, id);
-    if (first.ok || !run || gate.isSlow(key.endpoint) || queuedInline >= fair.maxInline) return first;
+    if (first.ok || !run || !gate.answeredWithin(key.endpoint, 1000) || queuedInline >= QUEUE_INLINE_MAX) return first;
     queuedInline++;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -287,7 +289,7 @@ export function createDeliver(deps: ActivityDeps) {
     if (known?.doc && Date.now() - known.at < 60_000) {
       const key = gateKey(known.doc);
       const reason = gate.peek(key, req.deliveryId);
-      if (reason && (gate.isSlow(key.endpoint) || queuedInline >= fair.maxInline)) return refuse(req, key, reason, run);
+      if (reason && (!gate.answeredWithin(key.endpoint, 1000) || queuedInline >= QUEUE_INLINE_MAX)) return refuse(req, key, reason, run);
     }
     const t = tenant(store, req.orgId);
     const [wh, event, failingSince] = await Promise.all([

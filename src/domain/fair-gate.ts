@@ -52,6 +52,8 @@ type Endpoint = {
   slowStreak: number;
   /** When an attempt of this endpoint last ended (for forgetting idle endpoints). */
   lastAt: number;
+  /** When an attempt of this endpoint was last answered. */
+  answeredAt: number;
 };
 
 type Reservation = { key: GateKey; timer: ReturnType<typeof setTimeout> };
@@ -93,7 +95,7 @@ export class FairGate {
     if (!e) {
       // Slow start: a new endpoint begins with a few in flight and earns the rest of its bound one answer at a time,
       // so endpoints that turn out to hang never hold their whole bound at once.
-      e = { inFlight: 0, limit: Math.min(key.max, INITIAL_LIMIT), max: key.max, waiters: [], slowStreak: 0, lastAt: this.now() };
+      e = { inFlight: 0, limit: Math.min(key.max, INITIAL_LIMIT), max: key.max, waiters: [], slowStreak: 0, lastAt: this.now(), answeredAt: 0 };
       this.endpoints.set(key.endpoint, e);
       if (this.endpoints.size > 50_000) this.forgetIdle();
     }
@@ -217,7 +219,10 @@ export class FairGate {
     if (e) {
       e.lastAt = this.now();
       if (end === 'timeout') e.limit = Math.max(1, Math.floor(e.limit / 2));
-      else if (end === 'answered') e.limit = Math.min(e.max, e.limit + 1);
+      else if (end === 'answered') {
+        e.limit = Math.min(e.max, e.limit + 1);
+        e.answeredAt = this.now();
+      }
       e.slowStreak = slow || end === 'timeout' ? e.slowStreak + 1 : 0;
     }
     this.pump(ticket.key.endpoint);
@@ -243,6 +248,12 @@ export class FairGate {
       this.give(r.key);
       this.pump(r.key.endpoint);
     }
+  }
+
+  /** True when the endpoint answered an attempt within the last `ms`: its places free up quickly. */
+  answeredWithin(endpoint: string, ms: number): boolean {
+    const e = this.endpoints.get(endpoint);
+    return !!e && e.slowStreak === 0 && this.now() - e.answeredAt <= ms;
   }
 
   /** True while the endpoint's latest attempts timed out or were slow (its attempts are not waited for inline). */
