@@ -52,7 +52,7 @@ type Endpoint = {
   slowStreak: number;
   /** When an attempt of this endpoint last ended (for forgetting idle endpoints). */
   lastAt: number;
-  /** When an attempt of this endpoint was last answered. */
+  /** When an attempt of this endpoint was last answered (when it was first seen, before any answer). */
   answeredAt: number;
 };
 
@@ -95,7 +95,7 @@ export class FairGate {
     if (!e) {
       // Slow start: a new endpoint begins with a few in flight and earns the rest of its bound one answer at a time,
       // so endpoints that turn out to hang never hold their whole bound at once.
-      e = { inFlight: 0, limit: Math.min(key.max, INITIAL_LIMIT), max: key.max, waiters: [], slowStreak: 0, lastAt: this.now(), answeredAt: 0 };
+      e = { inFlight: 0, limit: Math.min(key.max, INITIAL_LIMIT), max: key.max, waiters: [], slowStreak: 0, lastAt: this.now(), answeredAt: this.now() };
       this.endpoints.set(key.endpoint, e);
       if (this.endpoints.size > 50_000) this.forgetIdle();
     }
@@ -250,7 +250,10 @@ export class FairGate {
     }
   }
 
-  /** True when the endpoint answered an attempt within the last `ms`: its places free up quickly. */
+  /**
+   * True when the endpoint answered an attempt within the last `ms` (or was first seen then, and none of its attempts
+   * was slow yet): its places free up quickly.
+   */
   answeredWithin(endpoint: string, ms: number): boolean {
     const e = this.endpoints.get(endpoint);
     return !!e && e.slowStreak === 0 && this.now() - e.answeredAt <= ms;
