@@ -472,7 +472,7 @@ export function createDeliver(deps: ActivityDeps) {
 
   /** Records an attempt's answer (or takes the recorded one), reacts to it (alerts, auto-disable) and returns the outcome. */
   async function settle(req: DeliverRequest, s: Sending, now: Date, result: SendResult, answered: AttemptDoc | null): Promise<DeliverResult> {
-    const { t, wh, doneKey, id } = s;
+    const { t, doneKey, id } = s;
     const ok = result.error === null;
     const gone = result.statusCode === 410;
     const retryAfterMs = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.retryAfter) : null;
