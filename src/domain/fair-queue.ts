@@ -30,22 +30,23 @@ export class FairQueue<T> {
   }
 
   /**
-   * Queues an item at the back of its flow (`front`: at the front, e.g. an item to try again). Returns true when its
-   * flow had nothing queued (a sparse flow, not a backlog).
+   * Queues an item at the back of its flow (`front`: at the front, an item to try again, which keeps its flow and
+   * tenant among the backlogged ones). Returns true when its flow had nothing queued (a sparse flow, not a backlog).
    */
   push(tenant: string, flow: string, item: T, front = false): boolean {
     let t = this.tenants.get(tenant);
+    // An item put back (`front`) was of a backlog: a flow or tenant it makes anew is not a fresh one.
     if (!t) {
       t = { flows: new Map(), order: { fresh: [], old: [] }, size: 0 };
       this.tenants.set(tenant, t);
-      this.order.fresh.push(tenant);
+      (front ? this.order.old : this.order.fresh).push(tenant);
     }
     let f = t.flows.get(flow);
-    const sparse = !f;
+    const sparse = !f && !front;
     if (!f) {
       f = [];
       t.flows.set(flow, f);
-      t.order.fresh.push(flow);
+      (front ? t.order.old : t.order.fresh).push(flow);
     }
     if (front) f.unshift(item);
     else f.push(item);

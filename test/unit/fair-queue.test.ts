@@ -67,3 +67,15 @@ describe('FairQueue.shift(accept)', () => {
     expect(q.size).toBe(498);
   });
 });
+
+describe('FairQueue: items put back', () => {
+  it("do not come back as fresh flows ahead of a sparse one (found: 500 retried starts hid a quiet endpoint's)", () => {
+    const q = new FairQueue<{ id: string; sparse: boolean }>();
+    for (let i = 0; i < 200; i++) q.push('A', `wh${i}`, { id: `a${i}`, sparse: false });
+    const taken = Array.from({ length: 200 }, () => q.shift()!);
+    // Temporal was unreachable: every one is put back at the front of its (now empty) flow.
+    for (const t of taken) q.push('A', `wh${t.id.slice(1)}`, t, true);
+    expect(q.push('A', 'healthy', { id: 'h1', sparse: true })).toBe(true);
+    expect(q.shift((x) => x.sparse)?.id).toBe('h1');
+  });
+});
