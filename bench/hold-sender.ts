@@ -14,7 +14,9 @@ const holdMs = Number(process.env.HOLD_MS ?? 20_000);
 
 async function main() {
   const sender = createSender({ allowPrivateTargets: true });
-  const gate = new FairGate({ capacity: count });
+  // Capacity for every request in one application's share (capacity / 2); one gate endpoint per request, so each is
+  // admitted (an endpoint starts with 4 in flight): the gate's bookkeeping is part of what is measured.
+  const gate = new FairGate({ capacity: 2 * count + 2 });
   const secret = generateSecret();
   // Idle first: the parent samples the process as it is before any request.
   process.send!({ type: 'idle' });
@@ -23,7 +25,7 @@ async function main() {
   const pending: Promise<unknown>[] = [];
   for (let i = 0; i < count; i++) {
     const url = urls[i % urls.length];
-    const ticket = gate.admit({ endpoint: url, app: 'hold', max: 1000 }, `d${i}`);
+    const ticket = gate.admit({ endpoint: `${url}#${i}`, app: 'hold', max: 1000 }, `d${i}`);
     if (!ticket.ok) throw new Error(`gate refused ${i}: ${ticket.reason}`);
     const id = newId('evt');
     const body = JSON.stringify({ id, type: 'bench.hold', timestamp: new Date().toISOString(), data: payload('hold', i) });

@@ -362,14 +362,16 @@ async function direct(): Promise<void> {
 
 /**
  * `hold` (issue 22): what requests waiting on silent endpoints cost a worker. The worker's own sender and gate, in a
- * process of their own (bench/hold-sender.ts), hold 2,000 × scale signed POSTs to 50 hanging loopback endpoints;
+ * process of their own (bench/hold-sender.ts), hold 2,000 × scale signed POSTs to 100 hanging loopback endpoints;
  * that process's RSS and CPU are sampled idle, then while every request waits.
  */
 async function hold(): Promise<void> {
   const set = await receiverSet();
-  const rcvs = await set.add(50, 'hold', () => ({ hang: true }));
+  // 100 endpoints: the sender keeps at most 32 connections per origin (activities/http.ts), so 2,000 requests
+  // reach the endpoints only over 63 or more of them.
+  const rcvs = await set.add(100, 'hold', () => ({ hang: true }));
   const count = sc(2000, 200);
-  const holdMs = sc(20_000, 5000);
+  const holdMs = sc(30_000, 10_000);
   log(`hold: ${count} requests held by the worker's sender on ${rcvs.length} hanging endpoints for ${holdMs / 1000} s`);
   const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'hold-sender.ts')], {
     cwd: root,
@@ -397,7 +399,7 @@ async function hold(): Promise<void> {
   const idle = readProc(child.pid!);
   child.send('go');
   const sent = await next('sent');
-  for (const until = performance.now() + 30_000; set.inFlight < count && performance.now() < until; ) await sleep(100);
+  for (const until = performance.now() + holdMs / 2; set.inFlight < count && performance.now() < until; ) await sleep(100);
   const held = set.inFlight;
   // CPU and RSS while every request waits: two samples 5 s apart (or a third of the hold at small scale).
   const a = readProc(child.pid!);
