@@ -154,9 +154,9 @@ export class FairGate {
     const e = this.endpoint(key);
     // Waiters of this endpoint go first: a newcomer does not overtake them (the first in line itself may go, when
     // its wake-up was lost and its backstop brought it back).
-    const first = e.waiters[0]?.id === waiterId;
-    const reason = e.waiters.length > 0 && !first ? 'endpoint_in_flight' : this.refusal(key, e);
+    const reason = this.reasonFor(key, e, waiterId);
     if (reason) return { ok: false, reason };
+    const first = e.waiters[0]?.id === waiterId;
     if (first) {
       e.waiters.shift();
       this.waiterAt.delete(waiterId);
@@ -174,9 +174,13 @@ export class FairGate {
   peek(key: GateKey, waiterId: string): WaitReason | null {
     if (this.reservations.has(waiterId)) return null;
     const e = this.endpoints.get(key.endpoint);
-    if (!e) return null;
+    return e ? this.reasonFor({ ...key, max: e.max }, e, waiterId) : null;
+  }
+
+  /** Why `waiterId` cannot send to `key` now: behind others in its endpoint's line, or a bound (null: it can). */
+  private reasonFor(key: GateKey, e: Endpoint, waiterId: string): WaitReason | null {
     if (e.waiters.length > 0 && e.waiters[0].id !== waiterId) return 'endpoint_in_flight';
-    return this.refusal({ ...key, max: e.max }, e);
+    return this.refusal(key, e);
   }
 
   /** Deliveries in line, in all. */

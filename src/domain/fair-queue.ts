@@ -24,11 +24,6 @@ export class FairQueue<T> {
     return this.tenants.get(tenant)?.flows.get(flow)?.length ?? 0;
   }
 
-  /** Items queued for `tenant` (all its flows). */
-  sizeOf(tenant: string): number {
-    return this.tenants.get(tenant)?.size ?? 0;
-  }
-
   /**
    * Queues an item at the back of its flow (`front`: at the front, an item to try again, which keeps its flow and
    * tenant among the backlogged ones). Returns true when its flow had nothing queued (a sparse flow, not a backlog).

@@ -50,7 +50,7 @@ describe('FairQueue', () => {
     q.push('A', 'f', first, true);
     expect(q.remove((x) => x === '2')).toBe(1);
     expect(drain(q)).toEqual(['1', '3']);
-    expect(q.sizeOf('A')).toBe(0);
+    expect(q.size).toBe(0);
   });
 });
 
