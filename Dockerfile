@@ -17,6 +17,8 @@ RUN npm install --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/build.js scripts/stack.js ./scripts/
 COPY src ./src
+# the CLI's API client is the TypeScript SDK package's source
+COPY sdks/typescript/src ./sdks/typescript/src
 COPY workflows ./workflows
 COPY activities ./activities
 COPY portal ./portal

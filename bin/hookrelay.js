@@ -1,9 +1,13 @@
 #!/usr/bin/env node
-// Launches the TypeScript CLI through tsx (a runtime dependency), forwarding arguments, signals and exit code.
-import { spawn } from 'node:child_process';
+// The hookrelay CLI, compiled: runs dist/src/cli/index.js (`npm run build`; the production image ships dist/).
+// In a source checkout (scripts/build.js is there) it first recompiles the TypeScript when dist/ is missing or
+// older than the sources: tsc only, a few seconds, no workflow bundle.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const cli = fileURLToPath(new URL('../src/cli/index.ts', import.meta.url));
-const child = spawn(process.execPath, ['--import', 'tsx', cli, ...process.argv.slice(2)], { stdio: 'inherit' });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+const builder = new URL('../scripts/build.js', import.meta.url);
+if (existsSync(fileURLToPath(builder))) {
+  const { compileIfStale } = await import(builder.href);
+  await compileIfStale();
+}
+await import(new URL('../dist/src/cli/index.js', import.meta.url).href);

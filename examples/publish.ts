@@ -1,7 +1,7 @@
 // Publishing from your service: register a customer's endpoint, publish an event, read the delivery log.
 // Run: HOOKRELAY_API_URL=http://127.0.0.1:3000 HOOKRELAY_API_KEY=hrk_… RECEIVER_URL=http://127.0.0.1:4000/hook \
 //        WEBHOOK_SECRET=whsec_… npx tsx examples/publish.ts      (without WEBHOOK_SECRET one is generated)
-import { Hookrelay, HookrelayError } from 'hookrelay/sdk';
+import { Hookrelay, HookrelayError } from '@hookrelay/sdk';
 
 const hookrelay = new Hookrelay({ apiKey: process.env.HOOKRELAY_API_KEY!, baseUrl: process.env.HOOKRELAY_API_URL });
 

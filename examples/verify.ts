@@ -1,7 +1,7 @@
 // Verifying on your endpoint: check the Standard Webhooks signature on the raw body before trusting it.
 // Run: WEBHOOK_SECRET=whsec_… PORT=4000 npx tsx examples/verify.ts
 import { createServer } from 'node:http';
-import { verifyWebhook } from 'hookrelay/sdk';
+import { verifyWebhook } from '@hookrelay/sdk';
 
 const secret = process.env.WEBHOOK_SECRET!;
 const seen = new Set<string>(); // deduplicate on webhook-id: retries carry the same id

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Command } from 'commander';
-import { Hookrelay, HookrelayError, verifyWebhook, type Delivery } from '../sdk/index.js';
+import { Hookrelay, HookrelayError, verifyWebhook, type Delivery } from '../../sdks/typescript/src/index.js';
 import { adminCommands } from './admin.js';
 import { fail, print, reportError, table } from './output.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { HookrelayError } from '../sdk/index.js';
+import { HookrelayError } from '../../sdks/typescript/src/index.js';
 
 export function print(program: Command, json: unknown, text: string) {
   console.log(program.opts().json ? JSON.stringify(json, null, 2) : text);

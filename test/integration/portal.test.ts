@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { client, eventually, newOrg, stack, testStore, type Client } from '../support/api.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
-import { verifyWebhook } from '../../src/sdk/index.js';
+import { verifyWebhook } from '../../sdks/typescript/src/index.js';
 import { createKey } from '../../src/services/orgs.js';
 import { asId } from '../../src/domain/ids.js';
 // @ts-expect-error plain JS module shared with npm start

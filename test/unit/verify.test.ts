@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { verifyWebhook, WebhookVerificationError } from '../../src/sdk/index.js';
+import { verifyWebhook, WebhookVerificationError } from '../../sdks/typescript/src/index.js';
 import { generateSecret, signatureHeader } from '../../src/domain/signature.js';
 
 // verifyWebhook against signatures made by the standardwebhooks package (a library we did not write).

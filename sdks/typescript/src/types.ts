@@ -124,4 +124,6 @@ export type WebhookStats = {
 
 export type EventIn = { application?: string; type: string; data: unknown; id?: string; channels?: string[]; timestamp?: string; raw?: boolean };
 export type Published = { id: string; type: string; timestamp: string; deliveries: number };
-export type Event = { id: string; application_id: string | null; type: string; timestamp: string; channels: string[] | null; raw: boolean; data: unknown; created_at: string; deliveries?: Delivery[] };
+export type Event = { id: string; application_id: string | null; type: string; timestamp: string; channels: string[] | null; raw: boolean; data: unknown; created_at: string;
+  /** set once the payload was erased (data is then null) */
+  erased_at: string | null; deliveries?: Delivery[] };

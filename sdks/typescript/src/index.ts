@@ -6,8 +6,8 @@ import type {
 
 export * from './types.js';
 export { HookrelayError } from './errors.js';
-// Receivers verify with the same code the worker signs with (it needs only node:crypto).
-export { verifyWebhook, WebhookVerificationError } from '../domain/signature.js';
+// Receivers verify with it; it needs only node:crypto.
+export { verifyWebhook, WebhookVerificationError, type VerifyOptions, type WebhookHeaders } from './verify.js';
 
 export type HookrelayOptions = {
   apiKey: string;
@@ -195,6 +195,8 @@ export class Hookrelay {
     list: (q: PageQuery & { type?: string; application?: string; since?: string; until?: string } = {}) => this.request<Page<Event>>('GET', '/v1/events', { query: q }),
     listAll: (q: { type?: string; application?: string; since?: string; until?: string } = {}) => this.paginate<Event>('/v1/events', q),
     get: (id: string) => this.request<Event>('GET', `/v1/events/${enc(id)}`),
+    /** Erases the event's payload (privacy requests): `data` becomes null, the delivery records stay, it is never sent again. */
+    erasePayload: (id: string) => this.request<Event>('DELETE', `/v1/events/${enc(id)}/payload`),
   };
 
   deliveries = {
