@@ -52,13 +52,19 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
   const fan = createFanout(deps);
   const { fanout, sweep } = fan;
 
-  /** The application an input names (id or uid), or null; 404 if it names none of this organization's. */
-  async function applicationOf(orgId: OrgId, input: PublishInput): Promise<AppId | null> {
+  /**
+   * The application an input names (id or uid), or null; if it names none of this organization's: 404 for a single
+   * publish, 400 naming `events.<i>.application` for an element of a batch (`path` is then `events.<i>.`).
+   */
+  async function applicationOf(orgId: OrgId, input: PublishInput, path = ''): Promise<AppId | null> {
     const ref = input.application;
     if (!ref) return null;
     const repo = applicationRepo(store, orgId);
     const app = (ref.startsWith('app_') ? await repo.get(ref as AppId) : null) ?? (await repo.byUid(ref));
-    if (!app) throw notFound('application');
+    if (!app) {
+      if (!path) throw notFound('application');
+      throw validationFailed(`${path}application names no application of this organization`, [{ path: `${path}application`, message: `no application "${ref}"` }]);
+    }
     return app._id;
   }
 
@@ -66,7 +72,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
   async function check(orgId: OrgId, input: PublishInput, path: string, revs: Revs): Promise<{ appId: AppId | null; deprecation: string | null }> {
     const { doc, deprecated } = await types.require(orgId, input.type, `${path}type`, revs.types);
     validateData(doc, input.data, `${path}data`);
-    const appId = await applicationOf(orgId, input);
+    const appId = await applicationOf(orgId, input, path);
     return { appId, deprecation: deprecated ? deprecationNote(doc) : null };
   }
 

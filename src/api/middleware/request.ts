@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type Koa from 'koa';
 import { newId } from '../../domain/ids.js';
 import { overloaded, payloadTooLarge, unsupportedMediaType, validationFailed } from '../../errors.js';
@@ -106,9 +107,13 @@ async function readJson(ctx: Koa.Context, limit: number, reserve: (bytes: number
     if (beyond > 0) reserve(beyond);
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const bytes = Buffer.concat(chunks);
+  const text = bytes.toString('utf8');
   if (text.trim() === '') return undefined;
-  if (!ctx.is('application/json', 'application/*+json')) throw unsupportedMediaType();
+  // application/json only (parameters such as charset=utf-8 aside): not application/*+json, whose rules differ.
+  if (!ctx.is('application/json')) throw unsupportedMediaType();
+  // JSON is UTF-8: a body that is not would be stored with U+FFFD in place of what was sent.
+  if (!isUtf8(bytes)) throw notUtf8(bytes);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -118,5 +123,92 @@ async function readJson(ctx: Koa.Context, limit: number, reserve: (bytes: number
   if (body === null) throw validationFailed('request body must be a JSON object', [{ path: '(body)', message: 'null is not an object' }]);
   const deep = tooDeep(body);
   if (deep) throw validationFailed(`request body nests deeper than ${MAX_JSON_DEPTH} levels`, [{ path: deep, message: `nested deeper than ${MAX_JSON_DEPTH} levels` }]);
+  // An escaped lone surrogate ("\ud800") is valid UTF-8 text but not a Unicode string: stored, it would become U+FFFD.
+  if (/\\u[dD][89a-fA-F]/.test(text)) {
+    const bad = illFormedString(body);
+    if (bad) throw validationFailed('request body has a string that is not valid Unicode (a lone surrogate escape)', [{ path: bad, message: 'lone UTF-16 surrogate (\\ud800–\\udfff not in a pair)' }]);
+  }
   return body;
+}
+
+/** 400 naming where a body stops being UTF-8: the JSON path of the value (or key) it is in, and the byte offset. */
+function notUtf8(bytes: Buffer) {
+  const at = firstInvalidUtf8(bytes);
+  const path = at < 0 ? '(body)' : jsonPathAt(bytes.subarray(0, at).toString('utf8'));
+  const where = at < 0 ? '' : ` at byte ${at}`;
+  return validationFailed(`request body is not valid UTF-8${where}`, [{ path, message: `not valid UTF-8${where}` }]);
+}
+
+/** Offset of the first byte that does not belong to a well-formed UTF-8 sequence (RFC 3629), or -1. */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    if (c < 0x80) { i++; continue; }
+    let n: number, min: number, max = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) { n = 1; min = 0x80; }
+    else if (c >= 0xe0 && c <= 0xef) { n = 2; min = c === 0xe0 ? 0xa0 : 0x80; if (c === 0xed) max = 0x9f; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 3; min = c === 0xf0 ? 0x90 : 0x80; if (c === 0xf4) max = 0x8f; }
+    else return i;
+    if (i + n >= b.length) return i; // cut short
+    if (b[i + 1] < min || b[i + 1] > max) return i;
+    for (let k = 2; k <= n; k++) if (b[i + k] < 0x80 || b[i + k] > 0xbf) return i;
+    i += n + 1;
+  }
+  return -1;
+}
+
+/**
+ * Where the end of a (valid) prefix of a JSON text is: the dotted path of the value or key being read there, as
+ * the API's error details name paths (`data.s`, `events.3.data`), or `(body)` at the top.
+ */
+export function jsonPathAt(prefix: string): string {
+  type Frame = { array: boolean; index: number; key: string | null; readingKey: boolean };
+  const stack: Frame[] = [];
+  let inString = false;
+  let str = '';
+  for (let i = 0; i < prefix.length; i++) {
+    const ch = prefix[i];
+    const top = stack[stack.length - 1];
+    if (inString) {
+      if (ch === '\\') { str += prefix[i + 1] ?? ''; i++; }
+      else if (ch === '"') { inString = false; if (top && !top.array && top.readingKey) { top.key = str; top.readingKey = false; } }
+      else str += ch;
+      continue;
+    }
+    if (ch === '"') { inString = true; str = ''; }
+    else if (ch === '{') stack.push({ array: false, index: 0, key: null, readingKey: true });
+    else if (ch === '[') stack.push({ array: true, index: 0, key: null, readingKey: false });
+    else if (ch === '}' || ch === ']') stack.pop();
+    else if (ch === ',' && top) { if (top.array) top.index++; else { top.readingKey = true; top.key = null; } }
+  }
+  const parts: string[] = [];
+  for (const f of stack) {
+    if (f.array) parts.push(String(f.index));
+    else if (f.readingKey) { if (inString && f === stack[stack.length - 1]) parts.push(str); break; }
+    else if (f.key !== null) parts.push(f.key);
+  }
+  return parts.join('.') || '(body)';
+}
+
+const wellFormed = (s: string) => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+/** The path of the first string (value or key) that is not well-formed UTF-16, or null. */
+function illFormedString(value: unknown): string | null {
+  const stack: [unknown, string][] = [[value, '']];
+  const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
+  while (stack.length) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (!wellFormed(v)) return path || '(body)';
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (Array.isArray(v)) for (let i = 0; i < v.length; i++) stack.push([v[i], join(path, String(i))]);
+    else for (const k in v) {
+      if (!wellFormed(k)) return join(path, k);
+      stack.push([(v as Record<string, unknown>)[k], join(path, k)]);
+    }
+  }
+  return null;
 }
