@@ -1,0 +1,3 @@
+module github.com/hookrelay/hookrelay/sdks/go
+
+go 1.24
