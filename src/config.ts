@@ -13,6 +13,10 @@ const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
   MONGODB_URL: z.string().url().default('mongodb://127.0.0.1:27017/'),
   MONGODB_DB: z.string().min(1).default('hookrelay'),
+  /** A store call (one document, one page, a batched hot-path command) that gets no answer by then fails: 503, retried. */
+  STORE_DEADLINE_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+  /** Same for calls over many documents (updateMany, deleteMany, index builds). */
+  STORE_BULK_DEADLINE_MS: z.coerce.number().int().min(1000).max(3600_000).default(60_000),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('hookrelay-deliveries'),
@@ -98,7 +102,7 @@ function toConfig(env: z.infer<typeof schema>) {
     env: env.HOOKRELAY_ENV,
     port: env.PORT,
     host: env.HOST,
-    mongo: { url: env.MONGODB_URL, db: env.MONGODB_DB },
+    mongo: { url: env.MONGODB_URL, db: env.MONGODB_DB, deadlines: { opMs: env.STORE_DEADLINE_MS, bulkMs: env.STORE_BULK_DEADLINE_MS } },
     temporal: {
       address: env.TEMPORAL_ADDRESS,
       namespace: env.TEMPORAL_NAMESPACE,

@@ -14,7 +14,7 @@ const log = createLogger(config.logLevel, 'hookrelay-api');
 async function main() {
   const tracing = await initTracing('hookrelay-api');
   if (tracing.enabled) log.info({ endpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'exporting traces over OTLP');
-  const store = await openStore(config.mongo.url, config.mongo.db, createSealer(config.encryptionKeys), { log });
+  const store = await openStore(config.mongo.url, config.mongo.db, createSealer(config.encryptionKeys), { log, deadlines: config.mongo.deadlines });
   const temporal = openTemporal(config);
   const api = await startApiRole({ config, log, store, temporal });
   if (process.send) process.send({ type: 'listening', port: api.port });

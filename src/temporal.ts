@@ -218,10 +218,10 @@ export async function ensureRetentionSchedule(t: Temporal, intervalMs: number): 
   const spec = { intervals: [{ every: intervalMs }] };
   const action = { type: 'startWorkflow' as const, workflowType: 'retentionWorkflow', taskQueue: t.taskQueue, args: [{}] };
   try {
-    await t.client.schedule.create({ scheduleId: RETENTION_SCHEDULE_ID, spec, action, policies: { overlap: 'SKIP' } });
+    await temporalCall(t, () => t.client.schedule.create({ scheduleId: RETENTION_SCHEDULE_ID, spec, action, policies: { overlap: 'SKIP' } }));
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await t.client.schedule.getHandle(RETENTION_SCHEDULE_ID).update((prev) => ({ ...prev, spec, action }));
+    await temporalCall(t, () => t.client.schedule.getHandle(RETENTION_SCHEDULE_ID).update((prev) => ({ ...prev, spec, action })));
   }
 }
 
@@ -231,13 +231,15 @@ export async function ensureRetentionSchedule(t: Temporal, intervalMs: number): 
  */
 export async function ensureNamespaceRetention(t: Temporal, namespace: string, days: number): Promise<'set' | 'unchanged'> {
   const seconds = days * 24 * 3600;
-  const ns = await t.connection.workflowService.describeNamespace({ namespace });
+  const ns = await temporalCall(t, () => t.connection.workflowService.describeNamespace({ namespace }));
   const current = Number(ns.config?.workflowExecutionRetentionTtl?.seconds ?? 0);
   if (current === seconds) return 'unchanged';
-  await t.connection.workflowService.updateNamespace({
-    namespace,
-    config: { workflowExecutionRetentionTtl: { seconds } },
-    updateMask: { paths: ['config.workflow_execution_retention_ttl'] },
-  } as never);
+  await temporalCall(t, () =>
+    t.connection.workflowService.updateNamespace({
+      namespace,
+      config: { workflowExecutionRetentionTtl: { seconds } },
+      updateMask: { paths: ['config.workflow_execution_retention_ttl'] },
+    } as never),
+  );
   return 'set';
 }

@@ -8,8 +8,8 @@ import type {
 
 export type Collections = ReturnType<typeof collections>;
 
-function collections(raw: ReturnType<typeof rawCollections>) {
-  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, retrying(v)])) as typeof raw;
+function collections(raw: ReturnType<typeof rawCollections>, deadlines: StoreDeadlines) {
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, bounded(retrying(v), deadlines)])) as typeof raw;
 }
 
 function rawCollections(db: Db) {
@@ -71,6 +71,105 @@ export async function retryBusy<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Every store call has a deadline on the client (issue 23): a database that accepts the connection and then never
+ * answers (FerretDB with its PostgreSQL pool exhausted: every request waits in `pgxpool.Acquire` for ever) must not
+ * hold an API request, a worker's attempt or a shutdown for ever. The driver's own client-side operation timeout
+ * (`timeoutMS`) is not used: mongodb 6.22 does not apply it to every path this code takes (cursors built step by
+ * step, raw commands). Instead each call is raced against a timer; when the timer wins, the caller gets
+ * `StoreDeadlineError` (a MongoError, counted as "database unavailable": the API answers 503, an attempt is
+ * retried without being recorded) and an open cursor is closed. The operation itself may still reach the database
+ * later; the pool's wait queue has the same deadline (`waitQueueTimeoutMS`), so a call that never got a connection
+ * never runs late. Every write on these paths is safe to repeat (by `_id`, idempotency keys), so a retry after a
+ * 503 is safe even when the first one did land.
+ */
+export type StoreDeadlines = {
+  /** One read or write of a document or a page (findOne, insertOne, updateOne, a find's toArray…), and the hot path's batched commands. */
+  opMs: number;
+  /** Calls over many documents (updateMany, deleteMany, createIndex): a webhook's deletion, retention sweeps. */
+  bulkMs: number;
+};
+
+export const DEFAULT_STORE_DEADLINES: StoreDeadlines = { opMs: 5000, bulkMs: 60_000 };
+
+export class StoreDeadlineError extends MongoError {
+  constructor(what: string, ms: number) {
+    super(`the database did not answer ${what} within ${ms} ms`);
+  }
+  override get name(): string {
+    return 'StoreDeadlineError';
+  }
+}
+
+/** The promise, or StoreDeadlineError after `ms` (then `onLate` runs, e.g. to close a cursor). */
+export function withDeadline<T>(p: Promise<T>, ms: number, what: string, onLate?: () => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new StoreDeadlineError(what, ms));
+      onLate?.();
+    }, ms);
+    p.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}
+
+const BULK = new Set(['updateMany', 'deleteMany', 'createIndex', 'createIndexes', 'dropIndex', 'bulkWrite']);
+const CURSORS = new Set(['find', 'aggregate', 'listIndexes']);
+/** A cursor's calls that reach the database; the others (sort, limit, project…) only shape it. */
+const CURSOR_READS = new Set(['toArray', 'next', 'hasNext', 'tryNext', 'forEach']);
+const CURSOR_SHAPES = new Set(['sort', 'limit', 'skip', 'project', 'batchSize', 'map', 'filter', 'hint', 'collation', 'comment', 'maxTimeMS', 'addCursorFlag']);
+
+/** A collection whose every call that reaches the database has its deadline (see StoreDeadlines). */
+function bounded<T extends object>(collection: T, deadlines: StoreDeadlines): T {
+  const name = (collection as { collectionName?: string }).collectionName ?? '?';
+  return new Proxy(collection, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (typeof prop !== 'string' || typeof value !== 'function') return value;
+      if (CURSORS.has(prop)) return (...args: unknown[]) => boundedCursor(value.apply(target, args) as object, deadlines.opMs, `${name}.${prop}`);
+      if (prop.startsWith('watch') || prop === 'initializeOrderedBulkOp' || prop === 'initializeUnorderedBulkOp') return value.bind(target);
+      const ms = BULK.has(prop) ? deadlines.bulkMs : deadlines.opMs;
+      return (...args: unknown[]) => {
+        const out = value.apply(target, args) as unknown;
+        return out instanceof Promise ? withDeadline(out, ms, `${name}.${prop}`) : out;
+      };
+    },
+  });
+}
+
+function boundedCursor<C extends object>(cursor: C, ms: number, what: string): C {
+  const proxy: C = new Proxy(cursor, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (prop === Symbol.asyncIterator) {
+        // Each step of a `for await` has the deadline of one call.
+        return () => {
+          const it = (value as () => AsyncIterator<unknown>).call(target);
+          return {
+            next: () => withDeadline(it.next(), ms, what, () => void (target as { close?: () => Promise<void> }).close?.().catch(() => {})),
+            return: (v?: unknown) => it.return?.(v) ?? Promise.resolve({ done: true, value: v }),
+            [Symbol.asyncIterator]() {
+              return this;
+            },
+          };
+        };
+      }
+      if (typeof prop !== 'string' || typeof value !== 'function') return value;
+      if (CURSOR_READS.has(prop)) {
+        return (...args: unknown[]) =>
+          withDeadline(value.apply(target, args) as Promise<unknown>, ms, what, () => void (target as { close?: () => Promise<void> }).close?.().catch(() => {}));
+      }
+      if (CURSOR_SHAPES.has(prop)) {
+        return (...args: unknown[]) => {
+          const out = value.apply(target, args);
+          return out === target ? proxy : out;
+        };
+      }
+      return value.bind(target);
+    },
+  });
+  return proxy;
+}
+
 type Doc<K extends keyof Collections> = Collections[K] extends Collection<infer T> ? T : never;
 export type Batched = {
   findById<K extends keyof Collections>(name: K, id: Doc<K>['_id']): Promise<WithId<Doc<K>> | null>;
@@ -79,14 +178,16 @@ export type Batched = {
   deleteById<K extends keyof Collections>(name: K, id: Doc<K>['_id']): Promise<void>;
 };
 
-function batched(rawByName: ReturnType<typeof rawCollections>): Batched {
+function batched(rawByName: ReturnType<typeof rawCollections>, deadlines: StoreDeadlines): Batched {
   const raw = rawByName as unknown as Record<string, Collection<Document>>;
   const b = createBatcher({ isTransient: isTransientBusy, isDuplicate: isDuplicateKey, retry: retryBusy });
+  // Each caller waits at most opMs, whether its command is in flight or still queued behind one.
+  const limit = <T>(p: Promise<T>, what: string) => withDeadline(p, deadlines.opMs, what);
   return {
-    findById: (name, id) => b.findById(raw[name], id as never) as never,
-    insert: (name, docs) => b.insert(raw[name], docs as Document[]),
-    updateById: (name, id, update) => b.updateById(raw[name], id as never, update as UpdateFilter<Document>),
-    deleteById: (name, id) => b.deleteById(raw[name], id as never),
+    findById: (name, id) => limit(b.findById(raw[name], id as never), `${name}.findById`) as never,
+    insert: (name, docs) => limit(b.insert(raw[name], docs as Document[]), `${name}.insert`),
+    updateById: (name, id, update) => limit(b.updateById(raw[name], id as never, update as UpdateFilter<Document>), `${name}.updateById`),
+    deleteById: (name, id) => limit(b.deleteById(raw[name], id as never), `${name}.deleteById`),
   };
 }
 
@@ -144,6 +245,8 @@ export type StoreOptions = {
   /** Tests: a shorter watchdog, other driver options. */
   heartbeatStuckMs?: number;
   driver?: MongoClientOptions;
+  /** Deadlines of store calls (DEFAULT_STORE_DEADLINES; config: STORE_DEADLINE_MS, STORE_BULK_DEADLINE_MS). */
+  deadlines?: Partial<StoreDeadlines>;
 };
 
 /**
@@ -202,7 +305,10 @@ function watchHeartbeats(client: MongoClient, stuckMs: number, log: StoreOptions
  * Short server selection keeps a request from hanging when the database is gone (it answers 503 instead).
  */
 export async function openStore(url: string, dbName: string, sealer: Sealer = createSealer([]), opts: StoreOptions = {}): Promise<Store> {
+  const deadlines = { ...DEFAULT_STORE_DEADLINES, ...opts.deadlines };
   const client = new MongoClient(url, {
+    // A call that waits for a pooled connection gives up with its deadline, and so never runs late.
+    waitQueueTimeoutMS: deadlines.opMs,
     serverSelectionTimeoutMS: 2500,
     connectTimeoutMS: 2500,
     heartbeatFrequencyMS: HEARTBEAT_MS,
@@ -223,20 +329,18 @@ export async function openStore(url: string, dbName: string, sealer: Sealer = cr
   return {
     client,
     db,
-    c: collections(raw),
-    b: batched(raw),
+    c: collections(raw, deadlines),
+    b: batched(raw, deadlines),
     sealer,
     close: async () => {
       await unwatch();
       await client.close();
     },
     ping: async () => {
-      await db.command({ ping: 1 });
+      await withDeadline(db.command({ ping: 1 }), deadlines.opMs, 'ping');
     },
     isFerret: () =>
-      (ferret ??= db
-        .admin()
-        .command({ buildInfo: 1 })
+      (ferret ??= withDeadline(db.admin().command({ buildInfo: 1 }), deadlines.opMs, 'buildInfo')
         .then((info) => typeof info.ferretdbVersion === 'string')
         .catch((err: unknown) => {
           ferret = null; // asked again next time
@@ -289,7 +393,7 @@ export async function ensureIndexes(store: Store): Promise<void> {
 
 const UNAVAILABLE = new Set([
   'MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError',
-  'MongoTopologyClosedError', 'MongoPoolClearedError',
+  'MongoTopologyClosedError', 'MongoPoolClearedError', 'MongoWaitQueueTimeoutError', 'StoreDeadlineError',
 ]);
 
 export function isMongoUnavailable(err: unknown): boolean {
