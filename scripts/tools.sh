@@ -146,6 +146,25 @@ RUN
   echo "tools: temporal-test-server $JAVA_TEST_SERVER_VERSION ready"
 }
 
+# ---- python ------------------------------------------------------------------------------------------------
+# The Python SDK's suite (test/integration/sdk-python.test.ts) needs Python 3.9+ with venv and pip; the test makes
+# its own virtualenv (.tools/python-sdk-venv) and installs the SDK's dependencies and pytest there with pip.
+# Debian's packages, installed when missing and we are root with apt-get.
+python_ok() {
+  command -v python3 >/dev/null && python3 -c 'import sys, ensurepip, venv; sys.exit(sys.version_info < (3, 9))' 2>/dev/null
+}
+install_python() {
+  if python_ok; then echo "tools: python $(python3 -c 'import platform; print(platform.python_version())') with venv already installed"; return; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "tools: installing python3, venv and pip (Debian packages) for the Python SDK's tests…"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-pip >/dev/null
+    python_ok || { echo "tools: python3 with venv is still missing" >&2; return 1; }
+  else
+    echo "tools: Python 3.9+ with venv is needed for the Python SDK's tests (cannot install it here: needs root and apt-get)" >&2; return 1
+  fi
+}
+# ---- end python --------------------------------------------------------------------------------------------
+
 # Built side by side: each spends most of its time fetching modules and linking.
 install_temporal & t=$!
 install_ferretdb & f=$!
@@ -161,4 +180,6 @@ wait $u || status=1
 wait $p || status=1
 # After PostgreSQL: both may need apt-get, which runs one at a time.
 install_java_test_server || status=1
+# python (block above): after the JDK, since apt-get runs one at a time
+install_python || status=1
 exit $status
