@@ -12,8 +12,8 @@ const root = resolve(import.meta.dirname, '../..');
 const pkgDir = join(root, 'sdks/python');
 const venv = join(process.env.HOOKRELAY_TOOLS_DIR ?? join(root, '.tools'), 'python-sdk-venv');
 const python = join(venv, 'bin/python');
-// What the virtualenv must hold besides the SDK itself (pyproject.toml's dependencies, pytest, the build backend).
-const requirements = ['httpx>=0.25,<1', 'typing_extensions>=4.7', 'pytest>=7', 'setuptools>=61', 'wheel'];
+// What the virtualenv must hold besides the SDK itself (pyproject.toml's dependencies, pytest, mypy, the build backend).
+const requirements = ['httpx>=0.25,<1', 'typing_extensions>=4.7', 'pytest>=7', 'mypy>=1.8', 'setuptools>=61', 'wheel'];
 let work: string;
 
 function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}) {
@@ -62,5 +62,46 @@ describe('the Python SDK (sdks/python)', () => {
     expect(passed, out).toBeGreaterThanOrEqual(15);
     expect(out).not.toMatch(/\d+ (failed|error|skipped)/);
     console.log(`sdk-python: ${passed} pytest tests passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }, 300_000);
+
+  it('is typed: mypy --strict passes on the package and on a user\'s file, and catches a wrong call', () => {
+    const mypy = (...args: string[]) => run(python, ['-m', 'mypy', '--strict', '--cache-dir', join(venv, '.mypy_cache'), ...args], { cwd: work });
+    const own = mypy(join(pkgDir, 'src/hookrelay'));
+    expect(own.status, own.stdout + own.stderr).toBe(0);
+    // The installed package (py.typed) as a user's code sees it.
+    writeFileSync(
+      join(work, 'check.py'),
+      `from typing import List
+from hookrelay import AsyncHookrelay, Hookrelay, HookrelayError, Page, verify_webhook
+from hookrelay.types import Published, Webhook
+
+
+def publish(h: Hookrelay) -> Published:
+    return h.events.publish("invoice.paid", {"invoice": "A-1"}, application="acme", idempotency_key="k")
+
+
+def active(h: Hookrelay) -> List[str]:
+    page: Page[Webhook] = h.webhooks.list(status="active", per_page=10)
+    return [w["url"] for w in page.data] + [w["id"] for w in h.webhooks.list_all(event="invoice.paid")]
+
+
+async def deliveries(h: AsyncHookrelay, webhook_id: str) -> int:
+    return len([d async for d in h.webhooks.list_all_deliveries(webhook_id, status="failed")])
+
+
+def code(e: HookrelayError) -> str:
+    return f"{e.code} {e.status} {e.request_id}"
+
+
+payload = verify_webhook(b"{}", {"webhook-id": "x"}, ["whsec_a", "whsec_b"])
+`,
+    );
+    const user = mypy('check.py');
+    expect(user.status, user.stdout + user.stderr).toBe(0);
+    writeFileSync(join(work, 'bad.py'), `from hookrelay import Hookrelay\nHookrelay().webhooks.list(status="paused")\nHookrelay().events.publish(type=1, data={})\n`);
+    const bad = mypy('bad.py');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stdout).toMatch(/bad\.py:2: error: .*status/);
+    expect(bad.stdout).toMatch(/bad\.py:3: error: .*type/);
   }, 300_000);
 });

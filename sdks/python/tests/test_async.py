@@ -10,6 +10,7 @@ from typing import List
 import pytest
 
 from hookrelay import AsyncHookrelay, NotFoundError, verify_webhook
+from hookrelay.types import Recovery
 
 from .conftest import Receiver
 
@@ -24,10 +25,14 @@ def test_async_publish_list_verify_and_errors(api_url: str, api_key: str, receiv
             # concurrent publishes, each with its own idempotency key
             published = await asyncio.gather(*(client.events.publish(name, {"i": i}, application=app["id"]) for i in range(3)))
             assert len({p["id"] for p in published}) == 3
-            got = await asyncio.to_thread(receiver.wait_for, 3)
-            assert sorted(verify_webhook(r.body, r.headers, wh["secret"])["data"]["i"] for r in got) == [0, 1, 2]
+            batch = await client.events.publish_batch([{"type": name, "data": {"i": 9}, "application": app["id"]}])
+            assert batch[0]["deliveries"] == 1
+            got = await asyncio.to_thread(receiver.wait_for, 4)
+            secret = wh["secret"]
+            assert secret is not None
+            assert sorted(verify_webhook(r.body, r.headers, secret)["data"]["i"] for r in got) == [0, 1, 2, 9]
             listed = [e["id"] async for e in client.events.list_all(type=name)]
-            assert sorted(listed) == sorted(p["id"] for p in published)
+            assert sorted(listed) == sorted([p["id"] for p in published] + [batch[0]["id"]])
             page = await client.events.list(type=name, per_page=2)
             assert len(page) == 2 and page.has_more
             session = await client.applications.create_portal_session(app["id"])
@@ -60,7 +65,7 @@ def test_async_recover_with_progress(api_url: str, api_key: str, receiver: Recei
             rec = await client.webhooks.recover(wh["id"], since=since)
             seen: List[str] = []
 
-            async def progress(r: dict) -> None:
+            async def progress(r: Recovery) -> None:
                 seen.append(r["status"])
 
             done = await client.wait_for_recovery(wh["id"], rec["id"], on_progress=progress, interval=0.2)

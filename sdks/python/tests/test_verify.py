@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from typing import Dict
 
 import pytest
 
@@ -14,7 +15,7 @@ SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 BODY = json.dumps({"id": "evt_1", "type": "case.complete", "data": {"case_id": "prn_1"}})
 
 
-def headers(ts: int, *secrets: str) -> dict:
+def headers(ts: int, *secrets: str) -> Dict[str, str]:
     return {"webhook-id": "evt_1", "webhook-timestamp": str(ts), "webhook-signature": " ".join(sign(s, "evt_1", ts, BODY) for s in secrets)}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, cast
 
 import httpx
 from typing_extensions import Unpack
@@ -11,9 +11,9 @@ from typing_extensions import Unpack
 from . import _core
 from ._core import drop_unset, operation, req, seg
 from .types import (
-    ApiKey, Application, ApplicationListParams, ApplicationParams, ApplicationStats, ApplicationUpdateParams, AppDeliveryListParams,
+    ApiKey, Application, ApplicationFields, ApplicationListParams, ApplicationParams, ApplicationStats, ApplicationUpdateParams, AppDeliveryListParams,
     Delivery, DeliveryListParams, Event, EventIn, EventListParams, EventType, EventTypeParams, KeyParams, Me, Page, PageParams,
-    PortalSession, Published, Recovery, Role, Webhook, WebhookListParams, WebhookParams, WebhookStats, WebhookUpdateParams,
+    PortalSession, Published, Recovery, Role, Webhook, WebhookFields, WebhookListParams, WebhookParams, WebhookStats, WebhookUpdateParams,
 )
 
 
@@ -101,7 +101,7 @@ class Hookrelay:
     @operation("GET /v1/me")
     def me(self) -> Me:
         """The key's organization and role."""
-        return self.request(req("GET", "/v1/me"))
+        return cast("Me", self.request(req("GET", "/v1/me")))
 
     def wait_for_recovery(
         self,
@@ -135,27 +135,27 @@ class Applications(_Resource):
 
     @operation("POST /v1/applications")
     def create(self, name: str, **params: Unpack[ApplicationParams]) -> Application:
-        return self._c.request(req("POST", "/v1/applications", body={"name": name, **params}))
+        return cast("Application", self._c.request(req("POST", "/v1/applications", body={"name": name, **params})))
 
     @operation("PUT /v1/applications/uid/{uid}")
-    def upsert(self, uid: str, name: str, **params: Unpack[ApplicationParams]) -> Application:
+    def upsert(self, uid: str, name: str, **params: Unpack[ApplicationFields]) -> Application:
         """Creates or updates the application with your own customer id."""
-        return self._c.request(req("PUT", f"/v1/applications/uid/{seg(uid)}", body={"name": name, **params}))
+        return cast("Application", self._c.request(req("PUT", f"/v1/applications/uid/{seg(uid)}", body={"name": name, **params})))
 
     @operation("GET /v1/applications")
     def list(self, **params: Unpack[ApplicationListParams]) -> Page[Application]:
-        return self._c._page("/v1/applications", dict(params))
+        return cast("Page[Application]", self._c._page("/v1/applications", dict(params)))
 
     def list_all(self, *, uid: Optional[str] = None, q: Optional[str] = None) -> Iterator[Application]:
         return self._c.paginate("/v1/applications", **drop_unset({"uid": uid, "q": q}))
 
     @operation("GET /v1/applications/{app}")
     def get(self, app: str) -> Application:
-        return self._c.request(req("GET", f"/v1/applications/{seg(app)}"))
+        return cast("Application", self._c.request(req("GET", f"/v1/applications/{seg(app)}")))
 
     @operation("PATCH /v1/applications/{app}")
     def update(self, app: str, **params: Unpack[ApplicationUpdateParams]) -> Application:
-        return self._c.request(req("PATCH", f"/v1/applications/{seg(app)}", body=dict(params)))
+        return cast("Application", self._c.request(req("PATCH", f"/v1/applications/{seg(app)}", body=dict(params))))
 
     @operation("DELETE /v1/applications/{app}")
     def delete(self, app: str) -> None:
@@ -164,24 +164,24 @@ class Applications(_Resource):
 
     @operation("GET /v1/applications/{app}/stats")
     def stats(self, app: str) -> ApplicationStats:
-        return self._c.request(req("GET", f"/v1/applications/{seg(app)}/stats"))
+        return cast("ApplicationStats", self._c.request(req("GET", f"/v1/applications/{seg(app)}/stats")))
 
     @operation("GET /v1/applications/{app}/webhooks")
     def list_webhooks(self, app: str, **params: Unpack[WebhookListParams]) -> Page[Webhook]:
-        return self._c._page(f"/v1/applications/{seg(app)}/webhooks", dict(params))
+        return cast("Page[Webhook]", self._c._page(f"/v1/applications/{seg(app)}/webhooks", dict(params)))
 
     @operation("POST /v1/applications/{app}/webhooks")
     def create_webhook(self, app: str, url: str, **params: Unpack[WebhookParams]) -> Webhook:
-        return self._c.request(req("POST", f"/v1/applications/{seg(app)}/webhooks", body={"url": url, **params}))
+        return cast("Webhook", self._c.request(req("POST", f"/v1/applications/{seg(app)}/webhooks", body={"url": url, **params})))
 
     @operation("GET /v1/applications/{app}/deliveries")
     def list_deliveries(self, app: str, **params: Unpack[AppDeliveryListParams]) -> Page[Delivery]:
-        return self._c._page(f"/v1/applications/{seg(app)}/deliveries", dict(params))
+        return cast("Page[Delivery]", self._c._page(f"/v1/applications/{seg(app)}/deliveries", dict(params)))
 
     @operation("POST /v1/applications/{app}/portal-sessions")
     def create_portal_session(self, app: str, *, expires_in: Optional[int] = None) -> PortalSession:
         """A link that opens the consumer portal signed in as this application (the token is in the URL fragment)."""
-        return self._c.request(req("POST", f"/v1/applications/{seg(app)}/portal-sessions", body=drop_unset({"expires_in": expires_in})))
+        return cast("PortalSession", self._c.request(req("POST", f"/v1/applications/{seg(app)}/portal-sessions", body=drop_unset({"expires_in": expires_in}))))
 
     @operation("DELETE /v1/applications/{app}/portal-sessions/{id}")
     def end_portal_session(self, app: str, session_id: str) -> None:
@@ -193,18 +193,18 @@ class Keys(_Resource):
 
     @operation("POST /v1/keys")
     def create(self, role: Role, **params: Unpack[KeyParams]) -> ApiKey:
-        return self._c.request(req("POST", "/v1/keys", body={"role": role, **params}))
+        return cast("ApiKey", self._c.request(req("POST", "/v1/keys", body={"role": role, **params})))
 
     @operation("GET /v1/keys")
     def list(self, **params: Unpack[PageParams]) -> Page[ApiKey]:
-        return self._c._page("/v1/keys", dict(params))
+        return cast("Page[ApiKey]", self._c._page("/v1/keys", dict(params)))
 
     def list_all(self) -> Iterator[ApiKey]:
         return self._c.paginate("/v1/keys")
 
     @operation("GET /v1/keys/{id}")
     def get(self, key_id: str) -> ApiKey:
-        return self._c.request(req("GET", f"/v1/keys/{seg(key_id)}"))
+        return cast("ApiKey", self._c.request(req("GET", f"/v1/keys/{seg(key_id)}")))
 
     @operation("DELETE /v1/keys/{id}")
     def revoke(self, key_id: str) -> None:
@@ -216,22 +216,22 @@ class EventTypes(_Resource):
 
     @operation("POST /v1/event-types")
     def create(self, name: str, **params: Unpack[EventTypeParams]) -> EventType:
-        return self._c.request(req("POST", "/v1/event-types", body={"name": name, **params}))
+        return cast("EventType", self._c.request(req("POST", "/v1/event-types", body={"name": name, **params})))
 
     @operation("GET /v1/event-types")
     def list(self, *, include_archived: Optional[bool] = None, **params: Unpack[PageParams]) -> Page[EventType]:
-        return self._c._page("/v1/event-types", {"include_archived": include_archived, **params})
+        return cast("Page[EventType]", self._c._page("/v1/event-types", {"include_archived": include_archived, **params}))
 
     def list_all(self, *, include_archived: Optional[bool] = None) -> Iterator[EventType]:
         return self._c.paginate("/v1/event-types", **drop_unset({"include_archived": include_archived}))
 
     @operation("GET /v1/event-types/{name}")
     def get(self, name: str) -> EventType:
-        return self._c.request(req("GET", f"/v1/event-types/{seg(name)}"))
+        return cast("EventType", self._c.request(req("GET", f"/v1/event-types/{seg(name)}")))
 
     @operation("PATCH /v1/event-types/{name}")
     def update(self, name: str, **params: Unpack[EventTypeParams]) -> EventType:
-        return self._c.request(req("PATCH", f"/v1/event-types/{seg(name)}", body=dict(params)))
+        return cast("EventType", self._c.request(req("PATCH", f"/v1/event-types/{seg(name)}", body=dict(params))))
 
     @operation("DELETE /v1/event-types/{name}")
     def archive(self, name: str) -> None:
@@ -243,27 +243,27 @@ class Webhooks(_Resource):
 
     @operation("POST /v1/webhooks")
     def create(self, url: str, **params: Unpack[WebhookParams]) -> Webhook:
-        return self._c.request(req("POST", "/v1/webhooks", body={"url": url, **params}))
+        return cast("Webhook", self._c.request(req("POST", "/v1/webhooks", body={"url": url, **params})))
 
     @operation("PUT /v1/webhooks/uid/{uid}")
-    def register(self, uid: str, url: str, **params: Unpack[WebhookParams]) -> Webhook:
+    def register(self, uid: str, url: str, **params: Unpack[WebhookFields]) -> Webhook:
         """Creates or replaces the webhook of a customer source: the same uid is always one webhook."""
-        return self._c.request(req("PUT", f"/v1/webhooks/uid/{seg(uid)}", body={"url": url, **params}))
+        return cast("Webhook", self._c.request(req("PUT", f"/v1/webhooks/uid/{seg(uid)}", body={"url": url, **params})))
 
     @operation("GET /v1/webhooks")
     def list(self, **params: Unpack[WebhookListParams]) -> Page[Webhook]:
-        return self._c._page("/v1/webhooks", dict(params))
+        return cast("Page[Webhook]", self._c._page("/v1/webhooks", dict(params)))
 
     def list_all(self, **params: Unpack[WebhookListParams]) -> Iterator[Webhook]:
         return self._c.paginate("/v1/webhooks", **params)
 
     @operation("GET /v1/webhooks/{id}")
     def get(self, webhook_id: str, *, include_secret: bool = False) -> Webhook:
-        return self._c.request(req("GET", f"/v1/webhooks/{seg(webhook_id)}", params={"include_secret": True if include_secret else None}))
+        return cast("Webhook", self._c.request(req("GET", f"/v1/webhooks/{seg(webhook_id)}", params={"include_secret": True if include_secret else None})))
 
     @operation("PATCH /v1/webhooks/{id}")
     def update(self, webhook_id: str, **params: Unpack[WebhookUpdateParams]) -> Webhook:
-        return self._c.request(req("PATCH", f"/v1/webhooks/{seg(webhook_id)}", body=dict(params)))
+        return cast("Webhook", self._c.request(req("PATCH", f"/v1/webhooks/{seg(webhook_id)}", body=dict(params))))
 
     def disable(self, webhook_id: str) -> Webhook:
         """In-flight deliveries hold and events published meanwhile are kept, paused: nothing is dropped."""
@@ -282,31 +282,31 @@ class Webhooks(_Resource):
     @operation("POST /v1/webhooks/{id}/recover")
     def recover(self, webhook_id: str, *, since: str, until: Optional[str] = None) -> Recovery:
         """Re-delivers what failed between ``since`` and ``until``; follow it with ``Hookrelay.wait_for_recovery``."""
-        return self._c.request(req("POST", f"/v1/webhooks/{seg(webhook_id)}/recover", body=drop_unset({"since": since, "until": until})))
+        return cast("Recovery", self._c.request(req("POST", f"/v1/webhooks/{seg(webhook_id)}/recover", body=drop_unset({"since": since, "until": until}))))
 
     @operation("GET /v1/webhooks/{id}/recoveries/{rcv_id}")
     def get_recovery(self, webhook_id: str, recovery_id: str) -> Recovery:
-        return self._c.request(req("GET", f"/v1/webhooks/{seg(webhook_id)}/recoveries/{seg(recovery_id)}"))
+        return cast("Recovery", self._c.request(req("GET", f"/v1/webhooks/{seg(webhook_id)}/recoveries/{seg(recovery_id)}")))
 
     @operation("POST /v1/webhooks/{id}/rotate-secret")
     def rotate_secret(self, webhook_id: str, *, secret: Optional[str] = None) -> Dict[str, str]:
         """A new secret (generated unless given); for 24 h deliveries are signed by it and by the previous one.
         Never retried after an ambiguous failure: rotating twice would drop the secret receivers still hold."""
-        return self._c.request(req("POST", f"/v1/webhooks/{seg(webhook_id)}/rotate-secret", body=drop_unset({"secret": secret})))
+        return cast("Dict[str, str]", self._c.request(req("POST", f"/v1/webhooks/{seg(webhook_id)}/rotate-secret", body=drop_unset({"secret": secret}))))
 
     @operation("POST /v1/webhooks/{id}/test")
     def test(self, webhook_id: str, *, event_type: Optional[str] = None, data: Any = None) -> Delivery:
         """Sends a test event and waits for its first attempt (server-side, up to the webhook's timeout + 5 s)."""
         timeout = max(self._c._cfg.timeout, _core.TEST_TIMEOUT_S)
-        return self._c.request(req("POST", f"/v1/webhooks/{seg(webhook_id)}/test", body=drop_unset({"event_type": event_type, "data": data}), timeout=timeout))
+        return cast("Delivery", self._c.request(req("POST", f"/v1/webhooks/{seg(webhook_id)}/test", body=drop_unset({"event_type": event_type, "data": data}), timeout=timeout)))
 
     @operation("GET /v1/webhooks/{id}/stats")
     def stats(self, webhook_id: str, *, window: Optional[str] = None) -> WebhookStats:
-        return self._c.request(req("GET", f"/v1/webhooks/{seg(webhook_id)}/stats", params={"window": window}))
+        return cast("WebhookStats", self._c.request(req("GET", f"/v1/webhooks/{seg(webhook_id)}/stats", params={"window": window})))
 
     @operation("GET /v1/webhooks/{id}/deliveries")
     def list_deliveries(self, webhook_id: str, **params: Unpack[DeliveryListParams]) -> Page[Delivery]:
-        return self._c._page(f"/v1/webhooks/{seg(webhook_id)}/deliveries", dict(params))
+        return cast("Page[Delivery]", self._c._page(f"/v1/webhooks/{seg(webhook_id)}/deliveries", dict(params)))
 
     def list_all_deliveries(self, webhook_id: str, **params: Unpack[DeliveryListParams]) -> Iterator[Delivery]:
         return self._c.paginate(f"/v1/webhooks/{seg(webhook_id)}/deliveries", **params)
@@ -335,18 +335,19 @@ class Events(_Resource):
                            "channels": list(channels) if channels is not None else None})
         body["data"] = data  # data may be null on purpose
         key = idempotency_key or _core.new_idempotency_key()
-        return self._c.request(req("POST", "/v1/events", body=body, headers={"idempotency-key": key}))
+        return cast("Published", self._c.request(req("POST", "/v1/events", body=body, headers={"idempotency-key": key})))
 
     @operation("POST /v1/events/batch")
     def publish_batch(self, events: Sequence[EventIn], *, idempotency_key: Optional[str] = None) -> List[Published]:
         """Publishes up to 500 events, all or nothing. The batch carries an idempotency key too (each event is
         recognised by its ``id``, or by the key and its index), so retrying it never stores an event twice."""
         key = idempotency_key or _core.new_idempotency_key()
-        return self._c.request(req("POST", "/v1/events/batch", body={"events": list(events)}, headers={"idempotency-key": key}))["data"]
+        answer = self._c.request(req("POST", "/v1/events/batch", body={"events": list(events)}, headers={"idempotency-key": key}))
+        return cast(List[Published], answer["data"])
 
     @operation("GET /v1/events")
     def list(self, **params: Unpack[EventListParams]) -> Page[Event]:
-        return self._c._page("/v1/events", dict(params))
+        return cast("Page[Event]", self._c._page("/v1/events", dict(params)))
 
     def list_all(self, **params: Unpack[EventListParams]) -> Iterator[Event]:
         return self._c.paginate("/v1/events", **params)
@@ -354,20 +355,20 @@ class Events(_Resource):
     @operation("GET /v1/events/{id}")
     def get(self, event_id: str) -> Event:
         """The event with its deliveries."""
-        return self._c.request(req("GET", f"/v1/events/{seg(event_id)}"))
+        return cast("Event", self._c.request(req("GET", f"/v1/events/{seg(event_id)}")))
 
     @operation("DELETE /v1/events/{id}/payload")
     def erase_payload(self, event_id: str) -> Event:
         """Erases the payload (privacy requests): ``data`` becomes null, the delivery records stay, never sent again."""
-        return self._c.request(req("DELETE", f"/v1/events/{seg(event_id)}/payload"))
+        return cast("Event", self._c.request(req("DELETE", f"/v1/events/{seg(event_id)}/payload")))
 
 
 class Deliveries(_Resource):
     @operation("GET /v1/deliveries/{id}")
     def get(self, delivery_id: str) -> Delivery:
         """One delivery with every attempt (status, duration, response)."""
-        return self._c.request(req("GET", f"/v1/deliveries/{seg(delivery_id)}"))
+        return cast("Delivery", self._c.request(req("GET", f"/v1/deliveries/{seg(delivery_id)}")))
 
     @operation("POST /v1/deliveries/{id}/retry")
     def retry(self, delivery_id: str) -> Delivery:
-        return self._c.request(req("POST", f"/v1/deliveries/{seg(delivery_id)}/retry", body={}))
+        return cast("Delivery", self._c.request(req("POST", f"/v1/deliveries/{seg(delivery_id)}/retry", body={})))

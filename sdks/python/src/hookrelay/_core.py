@@ -116,7 +116,7 @@ class Config:
 
 def backoff(attempt: int) -> float:
     """Exponential backoff with jitter: 0.25 s, 0.5 s, 1 s, … up to 10 s, each 50–100 % of that."""
-    return min(10.0, 0.25 * 2**attempt) * (0.5 + random.random() / 2)
+    return min(10.0, 0.25 * 2.0**attempt) * (0.5 + random.random() / 2)
 
 
 def retry_after(response: httpx.Response) -> Optional[float]:
@@ -161,9 +161,12 @@ def result(r: Request, response: httpx.Response, ambiguous: bool) -> Any:
         body = ...  # e.g. an HTML error page from a proxy in front of the API
     request_id = response.headers.get("x-request-id")
     if response.status_code >= 400:
-        err = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
-        if isinstance(body, dict) and body.get("request_id"):
-            request_id = body["request_id"]
+        err: Dict[str, Any] = {}
+        if isinstance(body, dict):
+            if isinstance(body.get("error"), dict):
+                err = body["error"]
+            if body.get("request_id"):
+                request_id = body["request_id"]
         message = err.get("message") or f"HTTP {response.status_code}" + (f": {text[:200]}" if body is ... else "")
         cls = error_for(response.status_code)
         raise cls(message, code=err.get("code") or "http_error", status=response.status_code, request_id=request_id, details=err.get("details") or [])

@@ -226,10 +226,14 @@ class PageParams(TypedDict, total=False):
     per_page: int
 
 
-class ApplicationParams(TypedDict, total=False):
-    uid: Optional[str]
+class ApplicationFields(TypedDict, total=False):
     metadata: Dict[str, str]
     rate_limit_per_s: Optional[int]
+
+
+class ApplicationParams(ApplicationFields, total=False):
+    uid: Optional[str]
+    """your own id for this customer; usable wherever the application id is"""
 
 
 class ApplicationUpdateParams(ApplicationParams, total=False):
@@ -254,7 +258,7 @@ class EventTypeParams(TypedDict, total=False):
     replaced_by: Optional[str]
 
 
-class WebhookParams(TypedDict, total=False):
+class WebhookFields(TypedDict, total=False):
     application: Optional[str]
     """the application (id or uid) it belongs to; absent: organization-level"""
     events: Optional[List[str]]
@@ -266,8 +270,12 @@ class WebhookParams(TypedDict, total=False):
     timeout_ms: int
     rate_limit_per_s: Optional[int]
     max_in_flight: Optional[int]
-    uid: Optional[str]
     description: str
+
+
+class WebhookParams(WebhookFields, total=False):
+    uid: Optional[str]
+    """a customer source's id: ``register(uid, …)`` again replaces this webhook"""
 
 
 class WebhookUpdateParams(WebhookParams, total=False):
