@@ -4,7 +4,7 @@ import { asId } from '../domain/ids.js';
 import { checkRange, registry, rfc3339, z } from './openapi.js';
 import { pageQuery, paginate, route } from './route.js';
 import { applicationOut, deliveryOut, webhookOut } from './presenters.js';
-import { AppRef, DeliveryOut, HealthStatusOut, WebhookIn, WebhookOut } from './webhooks.schema.js';
+import { AppRef, DeliveryOut, HealthStatusOut, SUCCESS_RATE, WebhookIn, WebhookOut } from './webhooks.schema.js';
 import type { ApiDeps, AuthFn } from './deps.js';
 
 // Keys are stored as document fields: letters, digits, _ - : only (MongoDB-wire servers refuse "." and "$" in keys).
@@ -35,8 +35,8 @@ const ApplicationStatsOut = registry.register(
   'ApplicationStats',
   z.object({
     window: z.string(),
-    attempts: z.object({ succeeded: z.number().int(), failed: z.number().int() }),
-    success_rate: z.number().nullable(),
+    attempts: z.object({ succeeded: z.number().int(), failed: z.number().int() }).openapi({ description: 'finished attempts of its webhooks in the window' }),
+    success_rate: z.number().nullable().openapi({ description: SUCCESS_RATE }),
     latency_ms: z.object({ p50: z.number().nullable(), p95: z.number().nullable(), p99: z.number().nullable() }).openapi({ description: 'upper bounds of the latency histogram buckets the percentiles fall in' }),
     webhooks: z.array(z.object({ id: z.string(), uid: z.string().nullable(), url: z.string(), status: z.enum(['active', 'disabled']), health_status: HealthStatusOut })),
     request_id: z.string().optional(),

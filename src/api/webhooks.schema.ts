@@ -175,13 +175,17 @@ export const TestIn = registry.register(
   z.object({ event_type: z.string().optional(), data: z.unknown().optional() }).strict(),
 );
 
+/** The one definition of a success rate, in webhook and application statistics alike (docs/api.md, "Statistics"). */
+export const SUCCESS_RATE = 'succeeded / (succeeded + failed) finished attempts in the window; null without any. A delivery that succeeded on its third attempt counts one success and two failures';
+
 export const StatsOut = registry.register(
   'WebhookStats',
   z.object({
     window: z.string(),
-    deliveries: z.object({ delivered: z.number().int(), failed: z.number().int(), pending: z.number().int() }),
-    success_rate: z.number().nullable(),
-    latency_ms: z.object({ p50: z.number().nullable(), p95: z.number().nullable(), p99: z.number().nullable() }),
+    attempts: z.object({ succeeded: z.number().int(), failed: z.number().int() }).openapi({ description: 'finished attempts in the window (a request still in flight is not counted)' }),
+    success_rate: z.number().nullable().openapi({ description: SUCCESS_RATE }),
+    deliveries: z.object({ delivered: z.number().int(), failed: z.number().int(), pending: z.number().int() }).openapi({ description: 'deliveries created in the window, by their state now (pending includes paused)' }),
+    latency_ms: z.object({ p50: z.number().nullable(), p95: z.number().nullable(), p99: z.number().nullable() }).openapi({ description: 'durations of the finished attempts in the window' }),
     health_status: HealthStatusOut,
     last_success_at: z.string().nullable(),
     last_failure_at: z.string().nullable(),

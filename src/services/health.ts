@@ -193,6 +193,10 @@ export async function webhookStats(store: Store, orgId: OrgId, webhookId: Webhoo
   const count = (s: string[]) => deliveries.filter((d) => s.includes(d.status)).length;
   const delivered = count(['delivered']);
   const failed = count(['failed']);
+  // One definition of success, here and in applicationStats: the share of the finished attempts in the window that
+  // succeeded (a delivery that succeeded on its third attempt counts one success and two failures). Deliveries are
+  // counted apart, by their state.
+  const succeeded = attempts.filter((a) => a.error === null).length;
   const latencies = attempts.map((a) => a.duration_ms).sort((a, b) => a - b);
   // A series for charts: hourly up to 2 days, daily beyond; at most 90 points.
   const step = windowMs <= 2 * 24 * 3600_000 ? 3600_000 : 24 * 3600_000;
@@ -210,8 +214,9 @@ export async function webhookStats(store: Store, orgId: OrgId, webhookId: Webhoo
   const last = (ok: boolean) =>
     attempts.filter((a) => (a.error === null) === ok).reduce<Date | null>((m, a) => (!m || a.created_at > m ? a.created_at : m), null);
   return {
+    attempts: { succeeded, failed: attempts.length - succeeded },
+    success_rate: attempts.length === 0 ? null : succeeded / attempts.length,
     deliveries: { delivered, failed, pending: count(['pending', 'paused']) },
-    success_rate: delivered + failed === 0 ? null : delivered / (delivered + failed),
     latency_ms: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
     health_status: health,
     last_success_at: last(true)?.toISOString() ?? null,
@@ -222,8 +227,8 @@ export async function webhookStats(store: Store, orgId: OrgId, webhookId: Webhoo
 
 /**
  * An application's delivery statistics over the last 24 h, from its webhooks' hourly summaries (one read by `_id`
- * per webhook, never a scan of deliveries): attempts, success rate, latency percentiles (the upper bound of the
- * histogram bucket each falls in), and each webhook's status and health.
+ * per webhook, never a scan of deliveries): attempts, success rate (succeeded / finished attempts, as webhookStats),
+ * latency percentiles (the upper bound of the histogram bucket each falls in), and each webhook's status and health.
  */
 export async function applicationStats(store: Store, orgId: OrgId, appId: AppId) {
   const repo = webhookRepo(store, orgId);

@@ -16,6 +16,7 @@ export type Application = { id: string; uid: string | null; name: string; metada
 export type ApplicationStats = {
   window: string;
   attempts: { succeeded: number; failed: number };
+  /** succeeded / (succeeded + failed) attempts, as in WebhookStats; null without any. */
   success_rate: number | null;
   latency_ms: { p50: number | null; p95: number | null; p99: number | null };
   webhooks: { id: string; uid: string | null; url: string; status: 'active' | 'disabled'; health_status: HealthStatus }[];
@@ -114,8 +115,12 @@ export type Webhook = {
 
 export type WebhookStats = {
   window: string;
-  deliveries: { delivered: number; failed: number; pending: number };
+  /** Finished attempts in the window. */
+  attempts: { succeeded: number; failed: number };
+  /** succeeded / (succeeded + failed) attempts, as in ApplicationStats; null without any. */
   success_rate: number | null;
+  /** Deliveries created in the window, by their state now. */
+  deliveries: { delivered: number; failed: number; pending: number };
   latency_ms: { p50: number | null; p95: number | null; p99: number | null };
   health_status: HealthStatus;
   last_success_at: string | null;
