@@ -34,10 +34,19 @@ export function adminCommands(program: Command) {
   const org = program.command('org').description('organizations (talks to MongoDB directly)');
   org
     .command('create <name>')
-    .description('create an organization (then: key create --org <id>)')
-    .action(async (name: string) => {
-      const created = await withStore((s) => createOrg(s, name));
-      print(program, { id: created._id, name: created.name }, `organization ${created._id} (${created.name})`);
+    .description('create an organization and its first admin key (printed once)')
+    .option('--key-name <name>', 'a label for the first key', 'first admin key')
+    .action(async (name: string, o: { keyName: string }) => {
+      const { created, key } = await withStore(async (s) => {
+        const created = await createOrg(s, name);
+        const { doc: _stored, ...key } = await createKey(s, created._id, 'admin', o.keyName);
+        return { created, key };
+      });
+      print(
+        program,
+        { id: created._id, name: created.name, key: { id: key.id, role: key.role, key: key.key } },
+        `organization ${created._id} (${created.name})\nadmin key ${key.id}: ${key.key}\nThe key is shown only now (more: key create --org ${created._id}).`,
+      );
     });
 
   org

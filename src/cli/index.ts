@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Command } from 'commander';
-import { Hookrelay, HookrelayError, verifyWebhook, type Delivery } from '../../sdks/typescript/src/index.js';
+import { Hookrelay, HookrelayError, verifyWebhook, type Delivery, type EventType, type EventTypePatch } from '../../sdks/typescript/src/index.js';
+import { parseDuration } from '../domain/durations.js';
 import { adminCommands } from './admin.js';
 import { fail, print, reportError, table } from './output.js';
 
@@ -21,85 +22,226 @@ function client(): Hookrelay {
 
 adminCommands(program);
 
-const webhooks = program.command('webhooks').description('manage webhooks');
-webhooks.command('list').option('--status <status>', 'active or disabled').action(async (o: { status?: 'active' | 'disabled' }) => {
-  const rows = [];
-  for await (const wh of client().webhooks.listAll({ status: o.status })) rows.push(wh);
-  print(program, rows, table(rows, ['id', 'url', 'events', 'status', 'health_status', 'max_in_flight']));
-});
-
-/** `--max-in-flight <n>`: a number for the API to check (1–1000); anything else stops here. */
-function maxInFlight(value: string | undefined): number | undefined {
+/** A JSON option's value, or `@file` to read it from a file; anything else stops here, naming the option. */
+function jsonOption(name: string, value: string | undefined): unknown {
   if (value === undefined) return undefined;
-  if (!/^\s*-?\d+(\.\d+)?\s*$/.test(value)) fail(`--max-in-flight: "${value}" is not a number (an integer from 1 to 1000)`);
+  let text = value;
+  if (value.startsWith('@')) {
+    try {
+      text = readFileSync(value.slice(1), 'utf8');
+    } catch (err) {
+      fail(`${name}: cannot read ${value.slice(1)}: ${(err as Error).message}`);
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    fail(`${name} must be JSON (or @file with JSON in it): ${value}`);
+  }
+}
+
+/** `--timeout 10s` / `1500ms` / `10000` (milliseconds) → milliseconds for the API to check (1s–60s). */
+function timeoutOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) : parseDuration(value.trim());
+  if (ms === null) fail(`--timeout: "${value}" is not a duration (e.g. 10s, 1500ms, or milliseconds)`);
+  return ms;
+}
+
+/** `--header 'Name: value'` (repeatable) → headers; a header without a colon stops here. */
+function headersOption(values: string[] | undefined): Record<string, string> | undefined {
+  if (!values) return undefined;
+  return Object.fromEntries(
+    values.map((h) => {
+      const at = h.indexOf(':');
+      if (at <= 0) fail(`--header: "${h}" is not "Name: value"`);
+      return [h.slice(0, at).trim(), h.slice(at + 1).trim()];
+    }),
+  );
+}
+
+const list = (value: string | undefined) => (value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter(Boolean));
+
+const webhooks = program.command('webhooks').description('webhooks: the endpoints events are delivered to');
+webhooks
+  .command('list')
+  .description('list webhooks (secrets are never listed)')
+  .option('--status <status>', 'active or disabled')
+  .option('--app <app>', 'only this application\'s (id or uid)')
+  .action(async (o: { status?: 'active' | 'disabled'; app?: string }) => {
+    const rows = [];
+    for await (const wh of client().webhooks.listAll({ status: o.status, application: o.app })) rows.push(wh);
+    print(program, rows, table(rows, ['id', 'url', 'events', 'status', 'health_status', 'max_in_flight']));
+  });
+
+/** A number option for the API to check the range of; anything that is not a number stops here, naming it. */
+function numberOption(name: string, value: string | undefined, what = 'a number'): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\s*-?\d+(\.\d+)?\s*$/.test(value)) fail(`${name}: "${value}" is not ${what}`);
   return Number(value);
 }
+const maxInFlight = (value: string | undefined) => numberOption('--max-in-flight', value, 'a number (an integer from 1 to 1000)');
 const inFlightText = (n: number | null) => (n === null ? 'deployment default' : String(n));
 webhooks
   .command('create')
+  .description('create a webhook; its signing secret is printed once')
   .requiredOption('--url <url>', 'endpoint URL')
   .option('--events <names>', 'comma-separated event types ("*" and "prefix.*" allowed); default all')
-  .option('--uid <uid>', 'customer source id')
   .option('--app <app>', 'the application (id or uid) it belongs to; default: organization-level')
-  .option('--header <name:value...>', 'custom header sent on every delivery')
+  .option('--uid <uid>', 'your id for this customer source (unique within its application)')
+  .option('--description <text>', 'a note for people')
+  .option('--secret <secret>', 'the signing secret (whsec_… or any 24+ characters); default: generated')
+  .option('--channels <names>', 'comma-separated channels; default every channel')
+  .option('--filter <json>', 'MongoDB-style query on the envelope, e.g. \'{"data.amount":{"$gte":100}}\' (or @file)')
+  .option('--header <name:value...>', 'custom header sent on every delivery (repeatable)')
+  .option('--timeout <duration>', 'request timeout, 1s–60s (e.g. 10s, or milliseconds); default 15s')
   .option('--retry-schedule <delays>', 'comma-separated delays, e.g. 1m,5m; "" for a single attempt')
+  .option('--rate-limit <perS>', 'deliveries per second to it, at most')
   .option('--max-in-flight <n>', 'attempts in flight to it at once, per worker process (1-1000); default: the deployment\'s')
-  .action(async (o: { url: string; events?: string; uid?: string; app?: string; header?: string[]; retrySchedule?: string; maxInFlight?: string }) => {
-    const headers = Object.fromEntries((o.header ?? []).map((h) => [h.slice(0, h.indexOf(':')).trim(), h.slice(h.indexOf(':') + 1).trim()]));
+  .action(async (o: {
+    url: string; events?: string; uid?: string; app?: string; description?: string; secret?: string; channels?: string; filter?: string;
+    header?: string[]; timeout?: string; retrySchedule?: string; rateLimit?: string; maxInFlight?: string;
+  }) => {
     const wh = await client().webhooks.create({
       url: o.url,
       application: o.app,
-      events: o.events ? o.events.split(',').map((s) => s.trim()) : undefined,
+      events: list(o.events),
       uid: o.uid,
-      headers: o.header ? headers : undefined,
-      retry_schedule: o.retrySchedule === undefined ? undefined : o.retrySchedule.split(',').filter(Boolean),
+      description: o.description,
+      secret: o.secret,
+      channels: list(o.channels),
+      filter: jsonOption('--filter', o.filter) as Record<string, unknown> | undefined,
+      headers: headersOption(o.header),
+      timeout_ms: timeoutOption(o.timeout),
+      retry_schedule: o.retrySchedule === undefined ? undefined : list(o.retrySchedule),
+      rate_limit_per_s: numberOption('--rate-limit', o.rateLimit),
       max_in_flight: maxInFlight(o.maxInFlight),
     });
     print(program, wh, `${wh.id} → ${wh.url}\nmax in flight: ${inFlightText(wh.max_in_flight)}\nsecret (shown once): ${wh.secret}`);
   });
-webhooks.command('disable <id>').action(async (id: string) => {
-  const wh = await client().webhooks.disable(id);
-  print(program, wh, `${wh.id} disabled: deliveries hold until enable`);
-});
+webhooks
+  .command('get <id>')
+  .description('one webhook with its latest deliveries')
+  .option('--show-secret', 'include the signing secret')
+  .action(async (id: string, o: { showSecret?: boolean }) => {
+    const wh = await client().webhooks.get(id, { includeSecret: o.showSecret });
+    const lines = [
+      `${wh.id} → ${wh.url}  ${wh.status}, ${wh.health_status}`,
+      `events: ${wh.events ? wh.events.join(', ') : 'all'}${wh.application_id ? `  application: ${wh.application_id}` : ''}`,
+      `timeout: ${wh.timeout_ms} ms  retry schedule: ${wh.retry_schedule.length ? wh.retry_schedule.join(', ') : 'a single attempt'}`,
+      ...(wh.filter ? [`filter: ${JSON.stringify(wh.filter)}`] : []),
+      ...(wh.secret ? [`secret: ${wh.secret}`] : []),
+    ];
+    print(program, wh, lines.join('\n'));
+  });
+webhooks
+  .command('disable <id>')
+  .description('pause deliveries: in-flight ones hold, new events are kept')
+  .action(async (id: string) => {
+    const wh = await client().webhooks.disable(id);
+    print(program, wh, `${wh.id} disabled: deliveries hold until enable`);
+  });
 webhooks
   .command('enable <id>')
+  .description('resume: held deliveries are released in publication order')
   .option('--recover-since <iso>', 'also re-deliver what failed since then')
   .action(async (id: string, o: { recoverSince?: string }) => {
     const wh = await client().webhooks.enable(id, { recoverSince: o.recoverSince });
     print(program, wh, `${wh.id} enabled${wh.recovery ? `; recovery ${wh.recovery.id} started` : ''}`);
   });
-webhooks.command('delete <id>').action(async (id: string) => {
-  await client().webhooks.delete(id);
-  print(program, { id, deleted: true }, `${id} deleted`);
-});
+webhooks
+  .command('delete <id>')
+  .description('delete a webhook; its running deliveries end cancelled')
+  .action(async (id: string) => {
+    await client().webhooks.delete(id);
+    print(program, { id, deleted: true }, `${id} deleted`);
+  });
 
-const apps = program.command('apps').description('applications: your customers');
-apps.command('list').option('--q <text>', 'name contains').action(async (o: { q?: string }) => {
+const eventTypes = program.command('event-types').description('the event type catalog: publishing and subscribing need a type in it');
+const typeLine = (t: EventType) =>
+  `${t.name}${t.archived ? ' (archived)' : ''}${t.deprecated ? ` (deprecated${t.replaced_by ? `: use ${t.replaced_by}` : ''})` : ''}${t.description ? ` — ${t.description}` : ''}`;
+eventTypes
+  .command('create <name>')
+  .description('add an event type to the catalog')
+  .option('--description <text>', 'what the event means')
+  .option('--schema <json>', 'a JSON Schema events of this type are validated against (or @file)')
+  .option('--deprecated', 'mark it deprecated (still accepted, with a deprecation header)')
+  .option('--replaced-by <name>', 'the type that replaces it')
+  .action(async (name: string, o: { description?: string; schema?: string; deprecated?: boolean; replacedBy?: string }) => {
+    const t = await client().eventTypes.create({ name, description: o.description, schema: jsonOption('--schema', o.schema) as object | undefined, deprecated: o.deprecated, replaced_by: o.replacedBy });
+    print(program, t, `created ${typeLine(t)}`);
+  });
+eventTypes
+  .command('list')
+  .description('list the catalog')
+  .option('--include-archived', 'archived types too')
+  .action(async (o: { includeArchived?: boolean }) => {
+    const rows = [];
+    for await (const t of client().eventTypes.listAll({ include_archived: o.includeArchived })) rows.push(t);
+    const view = rows.map((t) => ({ ...t, state: t.archived ? 'archived' : t.deprecated ? `deprecated${t.replaced_by ? ` → ${t.replaced_by}` : ''}` : 'live', schema: t.schema ? 'yes' : 'no' }));
+    print(program, rows, table(view, ['name', 'state', 'schema', 'description']));
+  });
+eventTypes
+  .command('get <name>')
+  .description('one event type with its schema')
+  .action(async (name: string) => {
+    const t = await client().eventTypes.get(name);
+    print(program, t, `${typeLine(t)}${t.schema ? `\nschema: ${JSON.stringify(t.schema, null, 2)}` : ''}`);
+  });
+eventTypes
+  .command('update <name>')
+  .description('change the description, schema or deprecation of an event type')
+  .option('--description <text>', 'what the event means')
+  .option('--schema <json>', 'a JSON Schema (or @file); "null" removes it')
+  .option('--deprecated', 'mark it deprecated')
+  .option('--no-deprecated', 'no longer deprecated')
+  .option('--replaced-by <name>', 'the type that replaces it; "" for none')
+  .action(async (name: string, o: { description?: string; schema?: string; deprecated?: boolean; replacedBy?: string }) => {
+    const body: EventTypePatch = {};
+    if (o.description !== undefined) body.description = o.description;
+    if (o.schema !== undefined) body.schema = jsonOption('--schema', o.schema) as object | null;
+    if (o.deprecated !== undefined) body.deprecated = o.deprecated;
+    if (o.replacedBy !== undefined) body.replaced_by = o.replacedBy === '' ? null : o.replacedBy;
+    if (Object.keys(body).length === 0) fail('nothing to change: give --description, --schema, --deprecated/--no-deprecated or --replaced-by');
+    const t = await client().eventTypes.update(name, body);
+    print(program, t, `updated ${typeLine(t)}`);
+  });
+eventTypes
+  .command('archive <name>')
+  .description('archive an event type: new publishes and subscriptions are refused, history stays')
+  .action(async (name: string) => {
+    await client().eventTypes.archive(name);
+    print(program, { name, archived: true }, `${name} archived`);
+  });
+
+const apps = program.command('apps').description('applications: your customers, each with its own webhooks and delivery log');
+apps.command('list').description('list applications').option('--q <text>', 'name contains').action(async (o: { q?: string }) => {
   const rows = [];
   for await (const a of client().applications.listAll({ q: o.q })) rows.push(a);
   print(program, rows, table(rows, ['id', 'uid', 'name', 'rate_limit_per_s']));
 });
 apps
   .command('create <name>')
+  .description('create an application (with --uid: create or update it by your own customer id)')
   .option('--uid <uid>', 'your own customer id (then create = upsert by uid)')
   .option('--meta <key=value...>', 'metadata')
   .option('--rate-limit <perS>', 'a cap over all its webhooks (deliveries/s)')
   .action(async (name: string, o: { uid?: string; meta?: string[]; rateLimit?: string }) => {
     const metadata = o.meta ? Object.fromEntries(o.meta.map((m) => [m.slice(0, m.indexOf('=')), m.slice(m.indexOf('=') + 1)])) : undefined;
-    const body = { name, metadata, rate_limit_per_s: o.rateLimit ? Number(o.rateLimit) : undefined };
+    const body = { name, metadata, rate_limit_per_s: numberOption('--rate-limit', o.rateLimit) };
     const app = o.uid ? await client().applications.upsert(o.uid, body) : await client().applications.create(body);
     print(program, app, `${app.id}${app.uid ? ` (${app.uid})` : ''}: ${app.name}`);
   });
-apps.command('get <app>').action(async (app: string) => {
+apps.command('get <app>').description('one application (id or uid)').action(async (app: string) => {
   const a = await client().applications.get(app);
   print(program, a, `${a.id}${a.uid ? ` (${a.uid})` : ''}: ${a.name} ${JSON.stringify(a.metadata)}`);
 });
-apps.command('stats <app>').action(async (app: string) => {
+apps.command('stats <app>').description("an application's attempts, success rate and latency over 24 h, and each webhook's health").action(async (app: string) => {
   const s = await client().applications.stats(app);
   const rate = s.success_rate === null ? '–' : `${(s.success_rate * 100).toFixed(1)} %`;
-  print(program, s, `${s.window}: ${s.attempts.succeeded} ok, ${s.attempts.failed} failed (${rate}), p50 ${s.latency_ms.p50 ?? '–'} ms\n${table(s.webhooks, ['id', 'url', 'status', 'health_status'])}`);
+  print(program, s, `${s.window}: attempts ${s.attempts.succeeded} succeeded, ${s.attempts.failed} failed (${rate} of attempts), p50 ${s.latency_ms.p50 ?? '–'} ms\n${table(s.webhooks, ['id', 'url', 'status', 'health_status'])}`);
 });
-apps.command('delete <app>').action(async (app: string) => {
+apps.command('delete <app>').description('delete an application with its webhooks and keys').action(async (app: string) => {
   await client().applications.delete(app);
   print(program, { app, deleted: true }, `${app} deleted (its webhooks and keys too)`);
 });
@@ -123,8 +265,9 @@ apps
 
 program
   .command('events')
-  .description('events')
+  .description('events: what your services publish')
   .command('publish')
+  .description('publish an event to the webhooks that match it (its type must be in the catalog: event-types create)')
   .requiredOption('--type <type>', 'event type')
   .option('--data <json>', 'event data as JSON', '{}')
   .option('--channel <name...>', 'channels')
@@ -144,6 +287,7 @@ program
   .command('deliveries')
   .description('the delivery log')
   .command('tail')
+  .description("follow a webhook's delivery log live (new deliveries and each change of state)")
   .requiredOption('--webhook <id>', 'webhook id')
   .option('--once', 'print the latest deliveries and exit')
   .option('--interval <ms>', 'poll interval', '1000')
@@ -209,28 +353,49 @@ program
 
 program
   .command('listen <port>')
-  .description('a local receiver that verifies and prints incoming webhooks')
-  .requiredOption('--secret <secret>', 'the webhook secret (whsec_…)')
-  .action((port: string, o: { secret: string }) => {
+  .description('a local receiver that prints each request with its path; with --secret it verifies signatures too')
+  .option('--secret <secret...>', 'a webhook secret (whsec_…) to verify with; repeatable: a request verified by any one is accepted')
+  .addHelpText('after', `
+Without --secret every request is printed as unverified and answered 200 (a receiver for trying things out).
+With secrets, a request that none of them verifies is printed as rejected and answered 400, so its delivery
+fails and is retried. Several webhooks can share one listener: give each one a path (…/acme, …/globex) and
+every secret.`)
+  .action((port: string, o: { secret?: string[] }) => {
+    const secrets = o.secret ?? [];
+    const json = program.opts().json;
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        try {
-          const payload = verifyWebhook(body, req.headers as Record<string, string>, o.secret);
-          console.log(program.opts().json ? JSON.stringify({ verified: true, id: req.headers['webhook-id'], payload }) : `✔ ${req.headers['webhook-id']} ${body}`);
+        const path = req.url ?? '/';
+        const id = (req.headers['webhook-id'] as string | undefined) ?? null;
+        if (secrets.length === 0) {
+          console.log(json ? JSON.stringify({ verified: null, method: req.method, path, id, body }) : `? unverified ${req.method} ${path} ${id ?? '-'} ${body}`);
           res.writeHead(200).end('ok');
-        } catch (err) {
-          console.log(program.opts().json ? JSON.stringify({ verified: false, error: (err as Error).message }) : `✘ rejected: ${(err as Error).message}`);
-          res.writeHead(400).end('invalid signature');
+          return;
         }
+        let reason = '';
+        for (const [i, secret] of secrets.entries()) {
+          try {
+            const payload = verifyWebhook(body, req.headers as Record<string, string>, secret);
+            const which = secrets.length > 1 ? ` (secret ${i + 1})` : '';
+            console.log(json ? JSON.stringify({ verified: true, secret: i + 1, method: req.method, path, id, payload }) : `✔ ${path} ${id}${which} ${body}`);
+            res.writeHead(200).end('ok');
+            return;
+          } catch (err) {
+            reason ||= (err as Error).message;
+          }
+        }
+        console.log(json ? JSON.stringify({ verified: false, method: req.method, path, id, error: reason }) : `✘ ${path} ${id ?? '-'} rejected: ${reason}`);
+        res.writeHead(400).end('invalid signature');
       });
     });
     server.on('error', (err) => fail(`cannot listen on port ${port}: ${err.message}`));
     server.listen(Number(port), '127.0.0.1', () => {
       const url = `http://127.0.0.1:${port}/`;
-      console.log(program.opts().json ? JSON.stringify({ listening: url }) : `listening on ${url} (Ctrl-C stops)`);
+      const mode = secrets.length ? `verifying with ${secrets.length} secret${secrets.length > 1 ? 's' : ''}` : 'not verifying: no --secret';
+      console.log(json ? JSON.stringify({ listening: url, secrets: secrets.length }) : `listening on ${url} (${mode}; Ctrl-C stops)`);
     });
   });
 

@@ -21,11 +21,20 @@ beforeAll(async () => {
 afterAll(() => rcv.close());
 
 describe('hookrelay CLI', () => {
-  it('org create, key create, key revoke', () => {
+  it('org create (with its first key), key create, key revoke', async () => {
     const org = cli(['--json', 'org', 'create', 'cli-org']);
     expect(org.code, org.err).toBe(0);
     const orgId = JSON.parse(org.out).id;
     expect(orgId).toMatch(/^org_/);
+    // The first key comes with the organization (README: "the first key of a new org"), and it works.
+    const first = JSON.parse(org.out).key;
+    expect(first).toMatchObject({ id: expect.stringMatching(/^key_/), role: 'admin', key: expect.stringMatching(/^hrk_/) });
+    const me = await fetch(`${stack().apiUrl}/v1/me`, { headers: { authorization: `Bearer ${first.key}` } });
+    expect(me.status).toBe(200);
+    expect((await me.json()).organization.id).toBe(orgId);
+    const text = cli(['org', 'create', 'cli-org-2']);
+    expect(text.code, text.err).toBe(0);
+    expect(text.out).toMatch(/^organization org_\S+ \(cli-org-2\)\nadmin key key_\S+: hrk_\S+\n/);
     const created = cli(['--json', 'key', 'create', '--org', orgId, '--role', 'admin']);
     expect(created.code, created.err).toBe(0);
     key = JSON.parse(created.out).key;
@@ -104,23 +113,179 @@ describe('hookrelay CLI', () => {
     }
   });
 
-  it('listen verifies and prints incoming webhooks', async () => {
+  /** Starts `hookrelay listen` and collects its stdout; stop() kills it by its pid. */
+  async function listen(args: string[]) {
     const port = await freePort();
+    const child = spawn(process.execPath, ['bin/hookrelay.js', '--json', 'listen', String(port), ...args], { env: env() });
+    const lines: any[] = [];
+    let buf = '';
+    child.stdout.on('data', (c) => {
+      buf += c;
+      for (let at = buf.indexOf('\n'); at >= 0; at = buf.indexOf('\n')) {
+        lines.push(JSON.parse(buf.slice(0, at)));
+        buf = buf.slice(at + 1);
+      }
+    });
+    await eventually(async () => lines.some((l) => l.listening), 30_000);
+    return { port, url: `http://127.0.0.1:${port}`, lines, stop: () => child.kill('SIGTERM') };
+  }
+  const signed = (secret: string, body: string) => {
+    const now = new Date();
+    return { 'webhook-id': 'evt_cli', 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign('evt_cli', now, body) };
+  };
+
+  it('listen verifies and prints incoming webhooks', async () => {
     const secret = 'whsec_' + Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
-    const child = spawn(process.execPath, ['bin/hookrelay.js', '--json', 'listen', String(port), '--secret', secret], { env: env() });
-    let out = '';
-    child.stdout.on('data', (c) => (out += c));
+    const l = await listen(['--secret', secret]);
     try {
-      await eventually(async () => out.includes('listening'), 30_000);
       const body = JSON.stringify({ id: 'evt_cli', type: 'x', data: {} });
-      const now = new Date();
-      const headers = { 'webhook-id': 'evt_cli', 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign('evt_cli', now, body) };
-      expect((await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers, body })).status).toBe(200);
-      expect((await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers, body: body + ' ' })).status).toBe(400);
-      await eventually(async () => out.includes('"verified":false'));
-      expect(out).toContain('"verified":true');
+      const headers = signed(secret, body);
+      expect((await fetch(`${l.url}/`, { method: 'POST', headers, body })).status).toBe(200);
+      expect((await fetch(`${l.url}/`, { method: 'POST', headers, body: body + ' ' })).status).toBe(400);
+      await eventually(async () => l.lines.some((x) => x.verified === false));
+      expect(l.lines).toContainEqual(expect.objectContaining({ verified: true, path: '/' }));
     } finally {
-      child.kill('SIGTERM');
+      l.stop();
     }
+  });
+
+  it('listen without a secret prints every request, unverified, with its path (a receiver before any webhook exists)', async () => {
+    const k = { HOOKRELAY_API_KEY: key };
+    const l = await listen([]);
+    try {
+      // The README's order: the receiver first, then the webhooks, whose secrets it never learns.
+      const a = JSON.parse(cli(['--json', 'webhooks', 'create', '--url', `${l.url}/acme`, '--events', 'cli.done'], k).out);
+      const b = JSON.parse(cli(['--json', 'webhooks', 'create', '--url', `${l.url}/globex`, '--events', 'cli.done'], k).out);
+      expect(cli(['events', 'publish', '--type', 'cli.done', '--data', '{"n":1}'], k).code).toBe(0);
+      await eventually(async () => l.lines.filter((x) => x.path).length >= 2);
+      const got = l.lines.filter((x) => x.path);
+      expect(got.map((x) => x.path).sort()).toEqual(['/acme', '/globex']);
+      for (const x of got) expect(x).toMatchObject({ verified: null, method: 'POST', id: expect.stringMatching(/^evt_/) });
+      // Both deliveries succeeded: the listener answers 200, so nothing goes failing.
+      for (const wh of [a, b]) await eventually(async () => / delivered /.test(cli(['deliveries', 'tail', '--webhook', wh.id, '--once'], k).out));
+      expect((await fetch(`${l.url}/x`, { method: 'POST', body: 'hello' })).status).toBe(200);
+      await eventually(async () => l.lines.some((x) => x.path === '/x' && x.body === 'hello'));
+      for (const wh of [a, b]) expect(cli(['webhooks', 'delete', wh.id], k).code).toBe(0);
+    } finally {
+      l.stop();
+    }
+  });
+
+  it('listen with several secrets verifies each webhook by its own (repeatable --secret)', async () => {
+    const k = { HOOKRELAY_API_KEY: key };
+    const s1 = 'whsec_' + Buffer.from('acme-acme-acme-acme-acme-acme-32').toString('base64');
+    const s2 = 'whsec_' + Buffer.from('globex-globex-globex-globex-glob').toString('base64');
+    const l = await listen(['--secret', s1, '--secret', s2]);
+    try {
+      const a = JSON.parse(cli(['--json', 'webhooks', 'create', '--url', `${l.url}/acme`, '--events', 'cli.done', '--secret', s1], k).out);
+      const b = JSON.parse(cli(['--json', 'webhooks', 'create', '--url', `${l.url}/globex`, '--events', 'cli.done', '--secret', s2], k).out);
+      expect(cli(['events', 'publish', '--type', 'cli.done'], k).code).toBe(0);
+      await eventually(async () => l.lines.filter((x) => x.verified === true).length >= 2);
+      expect(l.lines.filter((x) => x.verified === true).map((x) => [x.path, x.secret]).sort()).toEqual([['/acme', 1], ['/globex', 2]]);
+      // A request neither secret signed is refused with 400, naming its path.
+      const body = '{"id":"evt_cli"}';
+      const other = 'whsec_' + Buffer.from('not-one-of-them-not-one-of-them!').toString('base64');
+      expect((await fetch(`${l.url}/intruder`, { method: 'POST', headers: signed(other, body), body })).status).toBe(400);
+      await eventually(async () => l.lines.some((x) => x.verified === false && x.path === '/intruder'));
+      for (const wh of [a, b]) expect(cli(['webhooks', 'delete', wh.id], k).code).toBe(0);
+    } finally {
+      l.stop();
+    }
+  });
+
+  it('event-types: create, list, get, update, archive from the CLI; publish works right after create', async () => {
+    const k = { HOOKRELAY_API_KEY: key };
+    const schema = JSON.stringify({ type: 'object', required: ['invoice'], properties: { invoice: { type: 'string' } } });
+    const created = cli(['--json', 'event-types', 'create', 'cli.invoice.paid', '--description', 'An invoice was paid', '--schema', schema], k);
+    expect(created.code, created.err).toBe(0);
+    expect(JSON.parse(created.out)).toMatchObject({ name: 'cli.invoice.paid', description: 'An invoice was paid', schema: { required: ['invoice'] } });
+    expect(cli(['event-types', 'create', 'cli.invoice.paid'], k).err).toMatch(/^conflict: /);
+    const listed = cli(['event-types', 'list'], k);
+    expect(listed.code, listed.err).toBe(0);
+    expect(listed.out.split('\n')[0]).toMatch(/^NAME\s+STATE\s+SCHEMA\s+DESCRIPTION/);
+    expect(listed.out).toMatch(/cli\.invoice\.paid\s+live\s+yes\s+An invoice was paid/);
+    expect(cli(['event-types', 'get', 'cli.invoice.paid'], k).out).toContain('"required"');
+    // A first publish needs no curl: the type now exists, and its schema applies.
+    const wh = JSON.parse(cli(['--json', 'webhooks', 'create', '--url', rcv.url, '--events', 'cli.invoice.paid'], k).out);
+    expect(cli(['events', 'publish', '--type', 'cli.invoice.paid', '--data', '{"invoice":"A-1"}'], k).out).toContain('1 deliveries');
+    expect(cli(['events', 'publish', '--type', 'cli.invoice.paid', '--data', '{}'], k).err).toMatch(/^validation_failed: /);
+    expect(cli(['event-types', 'create', 'cli.invoice.settled'], k).code).toBe(0);
+    const updated = cli(['--json', 'event-types', 'update', 'cli.invoice.paid', '--deprecated', '--replaced-by', 'cli.invoice.settled', '--description', 'Old name'], k);
+    expect(updated.code, updated.err).toBe(0);
+    expect(JSON.parse(updated.out)).toMatchObject({ deprecated: true, replaced_by: 'cli.invoice.settled', description: 'Old name' });
+    expect(cli(['event-types', 'list'], k).out).toMatch(/cli\.invoice\.paid\s+deprecated → cli\.invoice\.settled/);
+    expect(JSON.parse(cli(['--json', 'event-types', 'update', 'cli.invoice.paid', '--no-deprecated', '--schema', 'null'], k).out)).toMatchObject({ deprecated: false, schema: null });
+    expect(cli(['event-types', 'update', 'cli.invoice.paid'], k).err).toContain('nothing to change');
+    const badSchema = cli(['event-types', 'create', 'cli.bad', '--schema', '{nope'], k);
+    expect(badSchema.code).toBe(1);
+    expect(badSchema.err).toContain('--schema must be JSON');
+    expect(cli(['event-types', 'create', 'not a name'], k).err).toMatch(/^validation_failed: /);
+    expect(cli(['webhooks', 'delete', wh.id], k).code).toBe(0);
+    expect(cli(['event-types', 'archive', 'cli.invoice.paid'], k).code).toBe(0);
+    expect(cli(['events', 'publish', '--type', 'cli.invoice.paid'], k).err).toMatch(/^unknown_event_type: /);
+    expect(cli(['event-types', 'list'], k).out).not.toContain('cli.invoice.paid');
+    expect(cli(['event-types', 'list', '--include-archived'], k).out).toMatch(/cli\.invoice\.paid\s+archived/);
+    expect(cli(['event-types', 'get', 'nope.nope'], k).err).toMatch(/^not_found: /);
+  });
+
+  it('webhooks create takes --secret, --filter, --timeout, --channels, --description, --rate-limit; get --show-secret', async () => {
+    const k = { HOOKRELAY_API_KEY: key };
+    const own = await startReceiver();
+    try {
+      const secret = 'whsec_' + Buffer.from('cli-secret-cli-secret-cli-secret').toString('base64');
+      expect(cli(['event-types', 'create', 'cli.filtered'], k).code).toBe(0); // a type no other webhook of the org takes
+      const created = cli(['--json', 'webhooks', 'create', '--url', own.url, '--events', 'cli.filtered', '--secret', secret,
+        '--filter', '{"data.amount":{"$gte":100}}', '--timeout', '5s', '--description', 'billing', '--rate-limit', '20',
+        '--header', 'X-Tenant: 42', '--retry-schedule', '1s,2s'], k);
+      expect(created.code, created.err).toBe(0);
+      const wh = JSON.parse(created.out);
+      expect(wh).toMatchObject({ secret, filter: { 'data.amount': { $gte: 100 } }, timeout_ms: 5000, description: 'billing', rate_limit_per_s: 20, headers: { 'X-Tenant': '42' }, retry_schedule: ['1s', '2s'] });
+      const shown = cli(['webhooks', 'get', wh.id, '--show-secret'], k);
+      expect(shown.code, shown.err).toBe(0);
+      expect(shown.out).toContain(`secret: ${secret}`);
+      expect(shown.out).toContain('timeout: 5000 ms');
+      expect(cli(['webhooks', 'get', wh.id], k).out).not.toContain('secret:');
+      // The filter decides; the given secret signs.
+      expect(cli(['events', 'publish', '--type', 'cli.filtered', '--data', '{"amount":5}'], k).out).toContain('0 deliveries');
+      expect(cli(['events', 'publish', '--type', 'cli.filtered', '--data', '{"amount":500}'], k).out).toContain('1 deliveries');
+      await own.waitFor(1);
+      expect(new Webhook(secret).verify(own.received[0].body, own.received[0].headers as Record<string, string>)).toMatchObject({ data: { amount: 500 } });
+      expect(own.received[0].headers['x-tenant']).toBe('42');
+      const channels = JSON.parse(cli(['--json', 'webhooks', 'create', '--url', own.url, '--channels', 'eu, us', '--timeout', '2500'], k).out);
+      expect(channels).toMatchObject({ channels: ['eu', 'us'], timeout_ms: 2500 });
+      // Bad input stops with a clear message: locally when it is not even the right kind, else the API's 400.
+      const badFilter = cli(['webhooks', 'create', '--url', own.url, '--filter', '{'], k);
+      expect(badFilter.code).toBe(1);
+      expect(badFilter.err).toContain('--filter must be JSON');
+      expect(cli(['webhooks', 'create', '--url', own.url, '--timeout', 'soon'], k).err).toContain('--timeout');
+      expect(cli(['webhooks', 'create', '--url', own.url, '--timeout', '100ms'], k).err).toMatch(/^validation_failed: [\s\S]*timeout_ms/);
+      expect(cli(['webhooks', 'create', '--url', own.url, '--secret', 'short'], k).err).toMatch(/^validation_failed: [\s\S]*secret/);
+      expect(cli(['webhooks', 'create', '--url', own.url, '--rate-limit', 'fast'], k).err).toContain('--rate-limit');
+      expect(cli(['webhooks', 'create', '--url', own.url, '--header', 'NoColon'], k).err).toContain('--header');
+      for (const id of [wh.id, channels.id]) expect(cli(['webhooks', 'delete', id], k).code).toBe(0);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('every command and subcommand says what it does in --help', () => {
+    /** The "Commands:" section of a help text: [name, description] per line. */
+    const commands = (help: string) => {
+      const section = help.split(/\nCommands:\n/)[1] ?? '';
+      return section.split('\n').filter((l) => /^ {2}\S/.test(l)).map((l) => {
+        const m = /^ {2}(\S+)(?:.*?)(?: {2,}(.*))?$/.exec(l)!;
+        return [m[1], (m[2] ?? '').trim()] as const;
+      });
+    };
+    const top = commands(cli(['--help']).out).filter(([n]) => n !== 'help');
+    expect(top.map(([n]) => n)).toEqual(expect.arrayContaining(['webhooks', 'event-types', 'apps', 'events', 'deliveries', 'listen', 'org', 'key']));
+    const missing: string[] = [];
+    for (const [name, description] of top) {
+      if (!description) missing.push(name);
+      for (const [sub, subDescription] of commands(cli([name, '--help']).out)) {
+        if (sub !== 'help' && !subDescription) missing.push(`${name} ${sub}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 });
