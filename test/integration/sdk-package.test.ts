@@ -104,9 +104,14 @@ hookrelay.events.publish({ data: {} });
           // @types/node of this repository (the throwaway project installs nothing else).
           types: ['node'], typeRoots: [join(root, 'node_modules/@types')],
         },
-        files: ['check.ts'],
+        files: ['check.ts', 'first-publish.ts'],
       }),
     );
+    // and the first publish of docs/sdk.md as written
+    const doc = readFileSync(join(root, 'docs/sdk.md'), 'utf8');
+    const snippet = /```typescript\n([\s\S]*?)```/.exec(doc.slice(doc.indexOf('### TypeScript')))?.[1];
+    expect(snippet).toContain('events.publish(');
+    writeFileSync(join(app, 'first-publish.ts'), snippet!);
     const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', app], { cwd: app, encoding: 'utf8', timeout: 60_000 });
     expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
     // and a wrong use fails: the check above is not vacuous

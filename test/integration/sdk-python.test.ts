@@ -104,4 +104,18 @@ payload = verify_webhook(b"{}", {"webhook-id": "x"}, ["whsec_a", "whsec_b"])
     expect(bad.stdout).toMatch(/bad\.py:2: error: .*status/);
     expect(bad.stdout).toMatch(/bad\.py:3: error: .*type/);
   }, 300_000);
+
+  it('runs the first publish of docs/sdk.md as written', async () => {
+    const doc = readFileSync(join(root, 'docs/sdk.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('### Python'));
+    const snippet = /```python\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(snippet).toContain('events.publish(');
+    const { admin } = await newOrg('sdk-python-doc');
+    expect((await admin.post('/v1/event-types', { name: 'invoice.paid' })).status).toBe(201);
+    expect((await admin.put('/v1/applications/uid/acme', { name: 'Acme Corp' })).status).toBe(201);
+    writeFileSync(join(work, 'first_publish.py'), snippet!);
+    const res = run(python, ['first_publish.py'], { cwd: work, env: { ...process.env, HOOKRELAY_API_URL: stack().apiUrl, HOOKRELAY_API_KEY: admin.key } });
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/^evt_\S+ 0\n$/);
+  }, 60_000);
 });
