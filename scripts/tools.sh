@@ -165,6 +165,59 @@ install_python() {
 }
 # ---- end python --------------------------------------------------------------------------------------------
 
+# ---- go/java sdk toolchains -------------------------------------------------------------------------------
+# The Go and Java SDKs' suites (test/integration/sdk-go.test.ts, sdk-java.test.ts) run `go test` in sdks/go and
+# `mvn -o test` in sdks/java. Go, and a JDK with Maven, come from Debian's packages when missing and we are root
+# with apt-get (the Java test server above installs Maven and a JRE-or-JDK the same way; the SDK needs javac too).
+# Then everything the suites would otherwise fetch or build inside a test with a timeout happens here, once:
+# the Java SDK's dependencies and Maven plugins into .tools/sdk-java/m2 (the test runs Maven offline on it;
+# fetched again when pom.xml changes), and the Go SDK's build cache in .tools/sdk-go (no dependencies to fetch).
+SDK_GO_CACHE="$tools/sdk-go"
+SDK_JAVA_REPO="$tools/sdk-java/m2"
+apt_install() { # what for, packages…
+  local why=$1; shift
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "tools: installing $* (Debian packages) for $why…"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  else
+    echo "tools: $* missing for $why, and cannot be installed here (needs root and apt-get)" >&2; return 1
+  fi
+}
+install_sdk_go_toolchain() {
+  if ! command -v go >/dev/null; then apt_install "the Go-built servers and the Go SDK" golang-go || return 1; fi
+  # sdks/go needs Go 1.24; a go command from 1.21 on fetches a newer toolchain itself, as a module, when needed.
+  local minor; minor=$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+  if [ -n "$minor" ] && [ "$minor" -lt 21 ]; then
+    echo "tools: $(go env GOVERSION) cannot build the Go SDK, which needs Go 1.24 (a Go from 1.21 on fetches that toolchain itself)" >&2; return 1
+  fi
+  echo "tools: $(go env GOVERSION) for the Go SDK"
+}
+prepare_sdk_go() {
+  mkdir -p "$SDK_GO_CACHE"
+  (cd "$root/sdks/go" && env -u HOOKRELAY_API_URL -u HOOKRELAY_API_KEY GOFLAGS=-mod=mod GOPATH="$SDK_GO_CACHE/gopath" GOCACHE="$SDK_GO_CACHE/build" \
+    go test -count=1 -run '^$' ./... >/dev/null) || { echo "tools: the Go SDK does not build" >&2; return 1; }
+  echo "tools: go sdk build cache ready in $SDK_GO_CACHE"
+}
+prepare_sdk_java() {
+  if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then apt_install "the Java SDK" maven default-jdk-headless || return 1; fi
+  local want; want=$(sha256sum "$root/sdks/java/pom.xml" | cut -d' ' -f1)
+  if [ -d "$SDK_JAVA_REPO" ] && [ "$(cat "$SDK_JAVA_REPO.pom-sha256" 2>/dev/null)" = "$want" ]; then
+    echo "tools: java sdk dependencies already in $SDK_JAVA_REPO"; return
+  fi
+  echo "tools: fetching the Java SDK's dependencies and Maven plugins with mvn (once, into $SDK_JAVA_REPO)…"
+  # The build and the unit tests, without the stack's variables: what `mvn -o test` needs later is all here then.
+  local log; log=$(mktemp)
+  (cd "$root/sdks/java" && env -u HOOKRELAY_API_URL -u HOOKRELAY_API_KEY mvn -q -B -Dmaven.repo.local="$SDK_JAVA_REPO" test >"$log" 2>&1) \
+    || { cat "$log" >&2; rm -f "$log"; echo "tools: mvn could not build the Java SDK" >&2; return 1; }
+  rm -f "$log"
+  echo "$want" > "$SDK_JAVA_REPO.pom-sha256"
+  echo "tools: java sdk dependencies ready in $SDK_JAVA_REPO"
+}
+# ---- end go/java sdk toolchains ----------------------------------------------------------------------------
+
+# go/java sdk toolchains (block above): Go before anything is built with it
+sdk_go=0
+install_sdk_go_toolchain || sdk_go=1
 # Built side by side: each spends most of its time fetching modules and linking.
 install_temporal & t=$!
 install_ferretdb & f=$!
@@ -182,4 +235,7 @@ wait $p || status=1
 install_java_test_server || status=1
 # python (block above): after the JDK, since apt-get runs one at a time
 install_python || status=1
+# go/java sdk toolchains (block above): after the JDK and Maven of the Java test server, apt-get one at a time
+prepare_sdk_java || status=1
+if [ "$sdk_go" = 0 ]; then prepare_sdk_go || status=1; else status=1; fi
 exit $status
