@@ -42,6 +42,8 @@ function newestCode() {
 
 /** The SDK package: sdks/typescript/src → sdks/typescript/dist (its own tsconfig; npm pack runs the same). */
 export function buildSdk() {
+  // The production image copies only the SDK's source (the CLI's client), not the package: nothing to build there.
+  if (!existsSync(join(sdkDir, 'tsconfig.json'))) return;
   rmSync(join(sdkDir, 'dist'), { recursive: true, force: true });
   execFileSync(process.execPath, [tsc, '-p', join(sdkDir, 'tsconfig.json')], { cwd: sdkDir, stdio: 'inherit' });
 }
