@@ -181,17 +181,42 @@ function showErrors(form, err) {
 const OPERATIONAL = new Set(['webhook.disabled', 'webhook.failing', 'webhook.recovered', 'delivery.exhausted']);
 let app = null;
 let catalog = null;
+/** Every item of a list, page after page (a select or a form needs them all: the catalog, the endpoints). */
+async function all(path) {
+  const items = [];
+  for (let page = 1; page <= 1000; page++) {
+    const r = await api('GET', `${path}${path.includes('?') ? '&' : '?'}per_page=100&page=${page}`);
+    items.push(...r.data);
+    if (!r.pagination.has_more) break;
+  }
+  return items;
+}
 async function loadCatalog() {
-  if (!catalog) catalog = (await api('GET', '/v1/event-types?per_page=100')).data.filter((t) => !t.archived && !OPERATIONAL.has(t.name));
+  if (!catalog) catalog = (await all('/v1/event-types')).filter((t) => !t.archived && !OPERATIONAL.has(t.name));
   return catalog;
 }
 
+/** "Previous" / "Next" links under a paged list, and where the page is in it (nothing when all fits on one). */
+function pager(pagination, hrefFor) {
+  const { page, per_page: size, total, has_more: more } = pagination;
+  if (page === 1 && !more) return null;
+  const first = (page - 1) * size + 1;
+  return h('nav', { class: 'row pager', 'aria-label': 'Pages' },
+    page > 1 ? h('a', { class: 'button secondary', href: hrefFor(page - 1), rel: 'prev' }, 'Previous') : null,
+    h('span', { class: 'muted' }, total > 0 ? `${first}–${Math.min(total, first + size - 1)} of ${total}` : `page ${page}`),
+    more ? h('a', { class: 'button secondary', href: hrefFor(page + 1), rel: 'next' }, 'Next') : null,
+  );
+}
+const pageOf = (q) => Math.max(1, Math.min(10_000, Number.parseInt(q.get('page') ?? '1', 10) || 1));
+const PAGE_SIZE = 50;
+
 // ---- views ------------------------------------------------------------------------------------------------
 
-async function endpointsView() {
-  const { data } = await api('GET', `/v1/webhooks?per_page=100`);
+async function endpointsView(query) {
+  const page = pageOf(new URLSearchParams(query));
+  const { data, pagination } = await api('GET', `/v1/webhooks?per_page=${PAGE_SIZE}&page=${page}`);
   const add = h('a', { class: 'button', href: '#/endpoints/new' }, 'Add endpoint');
-  if (data.length === 0) {
+  if (data.length === 0 && page === 1) {
     return show(h('h1', null, 'Endpoints'), h('div', { class: 'card notice' }, h('p', null, 'No endpoints yet. Add the URL where you want to receive webhooks.'), add));
   }
   show(
@@ -206,6 +231,7 @@ async function endpointsView() {
         ),
       ),
     ),
+    pager(pagination, (n) => `#/endpoints?page=${n}`),
   );
 }
 
@@ -222,6 +248,7 @@ async function endpointForm(id) {
   const typeBoxes = types.map((t) =>
     h('div', { class: 'type' },
       h('label', { class: 'inline' }, h('input', { type: 'checkbox', name: 'events', value: t.name, checked: chosen.has(t.name) }), h('code', null, t.name)),
+      t.deprecated ? h('span', { class: 'badge b-degraded long' }, `deprecated${t.replaced_by ? `: use ${t.replaced_by}` : ''}`) : null,
       t.description ? h('p', { class: 'hint' }, t.description) : null,
       t.schema?.examples?.[0] !== undefined ? h('details', null, h('summary', null, 'Example payload'), h('pre', null, JSON.stringify(t.schema.examples[0], null, 2))) : null,
     ),
@@ -283,13 +310,14 @@ async function endpointForm(id) {
   show(h('h1', null, existing ? 'Edit endpoint' : 'Add endpoint'), form);
 }
 
+/** Deliveries over time as stacked bars; the labels are HTML under the drawing, so they keep their size on a phone. */
 function chart(series) {
   const W = 600;
   const H = 140;
   const max = Math.max(1, ...series.map((b) => b.delivered + b.failed + b.other));
   const bw = W / Math.max(1, series.length);
-  const g = svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H + 16}`, role: 'img', 'aria-label': 'Deliveries over time: delivered, failed and other' });
-  g.append(svg('line', { class: 'axis', x1: 0, y1: H, x2: W, y2: H }));
+  const g = svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': 'Deliveries over time: delivered, failed and other' });
+  g.append(svg('line', { class: 'axis', x1: 0, y1: H - 0.5, x2: W, y2: H - 0.5 }));
   series.forEach((b, i) => {
     let y = H;
     for (const [n, cls] of [[b.delivered, 'ok'], [b.failed, 'bad'], [b.other, 'other']]) {
@@ -299,23 +327,45 @@ function chart(series) {
       g.append(svg('rect', { class: cls, x: i * bw + 1, y, width: Math.max(1, bw - 2), height: hgt }, svg('title', null, `${new Date(b.at).toLocaleString()}: ${n} ${cls === 'ok' ? 'delivered' : cls === 'bad' ? 'failed' : 'other'}`)));
     }
   });
-  g.append(svg('text', { x: 0, y: H + 12 }, new Date(series[0]?.at ?? Date.now()).toLocaleString()), svg('text', { x: W, y: H + 12, 'text-anchor': 'end' }, 'now'));
-  return g;
+  const start = new Date(series[0]?.at ?? Date.now()).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  const key = (cls, label) => h('span', null, h('i', { class: `swatch ${cls}`, 'aria-hidden': 'true' }), label);
+  return h('figure', { class: 'chart' },
+    h('div', { class: 'chart-scale muted' }, series.some((b) => b.delivered + b.failed + b.other > 0)
+      ? `${max} per ${series.length > 1 && Date.parse(series[1].at) - Date.parse(series[0].at) > 3600_000 ? 'day' : 'hour'} at most`
+      : 'No deliveries in this window.'),
+    g,
+    h('div', { class: 'chart-axis muted' }, h('span', null, start), h('span', null, 'now')),
+    h('figcaption', { class: 'chart-key muted' }, key('ok', 'delivered'), key('bad', 'failed'), key('other', 'pending or other')),
+  );
 }
 
 async function statsBlock(id, windowName) {
   const s = await api('GET', `/v1/webhooks/${enc(id)}/stats?window=${windowName}`);
   const pct = s.success_rate === null ? '–' : `${(s.success_rate * 100).toFixed(1)} %`;
   const ms = (v) => (v === null ? '–' : `${v} ms`);
+  // The API's one definition (docs/api.md, "Statistics"): the share of finished attempts that succeeded; the
+  // deliveries are counted apart, by what became of them.
   return h('div', null,
     h('div', { class: 'stats' },
-      h('div', { class: 'stat' }, h('b', null, pct), 'success rate'),
-      h('div', { class: 'stat' }, h('b', null, String(s.deliveries.delivered)), 'delivered'),
-      h('div', { class: 'stat' }, h('b', null, String(s.deliveries.failed)), 'failed'),
+      h('div', { class: 'stat', title: 'Finished attempts that got a 2xx answer. A delivery that succeeded on its third attempt counts one success and two failures.' }, h('b', null, pct), 'of attempts succeeded'),
+      h('div', { class: 'stat' }, h('b', null, `${s.attempts.succeeded} / ${s.attempts.failed}`), 'attempts succeeded / failed'),
+      h('div', { class: 'stat' }, h('b', null, String(s.deliveries.delivered)), 'deliveries delivered'),
+      h('div', { class: 'stat', title: 'Deliveries that used up their retries' }, h('b', null, String(s.deliveries.failed)), 'deliveries failed'),
       h('div', { class: 'stat' }, h('b', null, `${ms(s.latency_ms.p50)} / ${ms(s.latency_ms.p95)} / ${ms(s.latency_ms.p99)}`), 'latency p50 / p95 / p99'),
     ),
     chart(s.series),
   );
+}
+
+/** Puts an element's text on the clipboard; where the browser refuses, selects it for the user to copy. */
+async function copyText(el) {
+  try {
+    await navigator.clipboard.writeText(el.textContent);
+    return true;
+  } catch {
+    getSelection().selectAllChildren(el);
+    return false;
+  }
 }
 
 async function endpointView(id) {
@@ -330,13 +380,26 @@ async function endpointView(id) {
   const statsOut = h('div', null, h('p', { class: 'muted' }, 'Loading statistics…'));
   const loadStats = async (win) => statsOut.replaceChildren(await statsBlock(id, win));
 
+  // Revealed, the secret can be hidden again and copied; hidden, neither the text nor the copy button is there.
+  const HIDDEN = '••••••••••••••••';
+  const showSecret = (secret) => {
+    secretOut.textContent = secret ?? HIDDEN;
+    reveal.textContent = secret ? 'Hide secret' : 'Reveal secret';
+    copy.hidden = !secret;
+    copy.textContent = 'Copy secret';
+  };
   const reveal = act('Reveal secret', async () => {
+    if (secretOut.textContent !== HIDDEN) return showSecret(null);
     const full = await api('GET', `/v1/webhooks/${enc(id)}?include_secret=true`);
-    secretOut.textContent = full.secret;
+    showSecret(full.secret);
   }, 'secondary');
+  const copy = act('Copy secret', async () => {
+    copy.textContent = (await copyText(secretOut)) ? 'Copied' : 'Selected: press Ctrl+C';
+  }, 'secondary');
+  copy.hidden = true;
   const rotate = act('Rotate secret', async () => {
     const r = await api('POST', `/v1/webhooks/${enc(id)}/rotate-secret`, {});
-    secretOut.textContent = r.secret;
+    showSecret(r.secret);
     notifyHost('endpoint.secret_rotated', { endpoint_id: id });
     setBanner('New secret in use. The previous one keeps signing too (a second signature) for 24 hours, so you can switch without missing a webhook.');
   }, 'secondary');
@@ -438,7 +501,7 @@ async function endpointView(id) {
     ),
     h('h2', null, 'Signing secret'),
     justCreated ? h('p', null, 'Endpoint created. Verify each webhook with this secret (Standard Webhooks signatures).') : null,
-    h('div', { class: 'row' }, secretOut, reveal, rotate),
+    h('div', { class: 'row' }, secretOut, reveal, copy, rotate),
     h('p', { class: 'hint' }, 'Rotating keeps the previous secret valid for 24 hours: each webhook carries both signatures meanwhile.'),
     h('h2', null, 'Test'), h('div', { class: 'row' }, sendTest), testOut,
     h('h2', null, 'Deliveries'), windows, statsOut,
@@ -450,9 +513,9 @@ async function endpointView(id) {
 }
 
 async function deliveriesView(query) {
-  const endpoints = (await api('GET', '/v1/webhooks?per_page=100')).data;
-  const types = await loadCatalog();
+  const [endpoints, types] = await Promise.all([all('/v1/webhooks'), loadCatalog()]);
   const q = new URLSearchParams(query);
+  const page = pageOf(q);
   const sel = (name, options, value) => h('select', { name, id: `f-${name}` }, options.map(([v, label]) => h('option', { value: v, selected: v === value ? true : null }, label)));
   const form = h('form', { class: 'filters' },
     h('div', null, h('label', { for: 'f-endpoint' }, 'Endpoint'), sel('endpoint', [['', 'All endpoints'], ...endpoints.map((w) => [w.id, w.url])], q.get('endpoint') ?? '')),
@@ -467,7 +530,7 @@ async function deliveriesView(query) {
     for (const [k, v] of new FormData(form)) if (v) f.set(k, String(v));
     location.hash = `#/deliveries?${f}`;
   });
-  const api_q = new URLSearchParams({ per_page: '50' });
+  const api_q = new URLSearchParams({ per_page: String(PAGE_SIZE), page: String(page) });
   if (q.get('status')) api_q.set('status', q.get('status'));
   if (q.get('since')) api_q.set('since', new Date(q.get('since')).toISOString());
   let path;
@@ -478,8 +541,13 @@ async function deliveriesView(query) {
     if (q.get('event_type')) api_q.set('event_type', q.get('event_type'));
     path = `/v1/applications/${enc(app.id)}/deliveries?${api_q}`;
   }
-  const { data } = await api('GET', path);
+  const { data, pagination } = await api('GET', path);
   const byId = new Map(endpoints.map((w) => [w.id, w.url]));
+  const pageHref = (n) => {
+    const next = new URLSearchParams(q);
+    next.set('page', String(n));
+    return `#/deliveries?${next}`;
+  };
   show(
     h('h1', null, 'Delivery log'), form,
     data.length === 0
@@ -492,18 +560,35 @@ async function deliveriesView(query) {
           d.waiting ? h('span', { class: 'waiting', title: `since ${when(d.waiting.since)}` }, waitingText(d.waiting)) : null,
           h('time', { datetime: d.created_at, class: 'muted' }, when(d.created_at)),
         ))),
+    pager(pagination, pageHref),
   );
 }
 
 async function deliveryView(id) {
   const d = await api('GET', `/v1/deliveries/${enc(id)}`);
-  const retry = h('button', { type: 'button', onclick: async () => {
+  const retryNow = async () => {
     clearActionError();
     await api('POST', `/v1/deliveries/${enc(id)}/retry`, {});
     notifyHost('delivery.retried', { delivery_id: id });
-    setBanner('Retrying now.');
+    setBanner(d.status === 'delivered' ? 'Sending again now.' : 'Retrying now.');
     setTimeout(route, 1500);
-  } }, 'Retry now');
+  };
+  // A failed delivery (or one waiting for its next attempt) is what "Retry now" is for. A delivered one is done:
+  // sending it again is possible (the endpoint gets the same webhook-id), a secondary action that asks first.
+  const retry = h('span', { class: 'row' });
+  if (d.status === 'delivered') {
+    const ask = h('button', { type: 'button', class: 'secondary', onclick: () => {
+      retry.replaceChildren(
+        h('span', { role: 'alert' }, 'It was delivered. Send it again? Your endpoint receives it a second time, with the same webhook-id.'),
+        h('button', { type: 'button', onclick: retryNow }, 'Yes, send it again'),
+        h('button', { type: 'button', class: 'secondary', onclick: () => { retry.replaceChildren(ask); ask.focus(); } }, 'Cancel'),
+      );
+      retry.querySelector('button')?.focus();
+    } }, 'Send again');
+    retry.append(ask);
+  } else {
+    retry.append(h('button', { type: 'button', class: d.status === 'failed' || d.status === 'pending' ? null : 'secondary', onclick: retryNow }, 'Retry now'));
+  }
   show(
     h('p', null, h('a', { href: `#/deliveries?endpoint=${enc(d.webhook_id)}` }, '← Delivery log')),
     h('h1', null, d.event),
@@ -534,7 +619,7 @@ async function catalogView() {
     h('h1', null, 'Event catalog'),
     types.length === 0 ? h('div', { class: 'card notice' }, h('p', null, 'No event types yet.'))
       : h('div', null, types.map((t) => h('section', { class: 'card' },
-        h('h2', null, h('code', null, t.name), t.deprecated ? h('span', { class: 'badge b-degraded' }, `deprecated${t.replaced_by ? `: use ${t.replaced_by}` : ''}`) : null),
+        h('h2', { class: 'row' }, h('code', null, t.name), t.deprecated ? h('span', { class: 'badge b-degraded long' }, `deprecated${t.replaced_by ? `: use ${t.replaced_by}` : ''}`) : null),
         h('p', null, t.description || h('span', { class: 'muted' }, 'No description.')),
         t.schema ? h('details', null, h('summary', null, 'Schema'), h('pre', null, JSON.stringify(t.schema, null, 2))) : h('p', { class: 'muted' }, 'No schema.'),
       ))),
@@ -572,7 +657,7 @@ async function route() {
     if (parts[0] === 'deliveries' && parts[1]) return await deliveryView(decodeURIComponent(parts[1]));
     if (parts[0] === 'deliveries') return await deliveriesView(query);
     if (parts[0] === 'catalog') return await catalogView();
-    return await endpointsView();
+    return await endpointsView(query);
   } catch (err) {
     if (err instanceof ApiError && (err.status === 401 || err.status === 503 || err.status === 429 || err.status === 0)) return;
     if (err instanceof ApiError && err.status === 404) return show(h('div', { class: 'card notice' }, h('h1', null, 'Not found'), h('p', null, 'It may have been deleted.'), h('a', { href: '#/endpoints' }, 'Back to endpoints')));

@@ -84,7 +84,8 @@ describe.skipIf(!haveChromium)('consumer portal', () => {
     const s = await session();
     expect(s.url).toMatch(/\/portal#token=hrk_/);
     expect(new URL(s.url).search).toBe('');
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
+    const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     // Answers the test provokes (the 400 of a bad URL) are logged by Chromium as failed loads: not page errors.
@@ -118,9 +119,20 @@ describe.skipIf(!haveChromium)('consumer portal', () => {
 
     // The secret, hidden until revealed; a test event the receiver gets and verifies.
     expect(await page.locator('code.secret').textContent()).not.toContain('whsec_');
+    expect(await page.getByRole('button', { name: 'Copy secret' }).count()).toBe(0);
     await page.getByRole('button', { name: 'Reveal secret' }).click();
     await expect.poll(() => page.locator('code.secret').textContent()).toMatch(/^whsec_/);
     const secret = (await page.locator('code.secret').textContent())!;
+    // Revealed: the button hides it again, and a copy button puts it on the clipboard.
+    expect(await page.getByRole('button', { name: 'Reveal secret' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Copy secret' }).click();
+    await page.getByRole('button', { name: 'Copied' }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    await page.getByRole('button', { name: 'Hide secret' }).click();
+    expect(await page.locator('code.secret').textContent()).not.toContain('whsec_');
+    expect(await page.getByRole('button', { name: 'Copy secret' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Reveal secret' }).click();
+    await expect.poll(() => page.locator('code.secret').textContent()).toBe(secret);
     await page.getByRole('button', { name: 'Send test event' }).click();
     await page.getByRole('link', { name: 'View delivery' }).waitFor();
     await rcv.waitFor(1);
@@ -132,6 +144,13 @@ describe.skipIf(!haveChromium)('consumer portal', () => {
     await page.getByRole('link', { name: 'View delivery' }).click();
     await page.getByRole('list', { name: 'Attempts' }).waitFor();
     expect(await page.getByRole('list', { name: 'Attempts' }).textContent()).toContain('HTTP 200');
+    // A delivered delivery is done: sending it again is possible, but not the primary action, and asks first.
+    expect(await page.getByRole('button', { name: 'Retry now' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Send again' }).getAttribute('class')).toContain('secondary');
+    await page.getByRole('button', { name: 'Send again' }).click();
+    await page.getByRole('button', { name: 'Yes, send it again' }).waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Send again' }).waitFor();
     await page.screenshot({ path: join(SHOTS, 'portal-delivery-1280.png'), fullPage: true });
     await page.goto(`${api.url}/portal#/deliveries?status=delivered`);
     await page.getByRole('list', { name: 'Deliveries' }).waitFor();
@@ -183,8 +202,143 @@ describe.skipIf(!haveChromium)('consumer portal', () => {
     await page.getByRole('list', { name: 'Endpoints' }).waitFor();
     await page.screenshot({ path: join(SHOTS, 'portal-endpoints-360.png') });
     expect(errors).toEqual([]);
-    await page.close();
+    await context.close();
   }, 120_000);
+
+  describe('at its edges (an organization of its own: 100+ event types and endpoints would crowd the other pages)', () => {
+    const long = `inventory.${'warehouse_reservation_'.repeat(4)}confirmed`;
+    let sessionUrl: string;
+    let many: string[];
+    let held: { id: string };
+    let failing: { id: string };
+    let failed: { id: string; status: string };
+    beforeAll(async () => {
+      const org = await newOrg('portal-edges');
+      const adm = client(org.admin.key, api.url);
+      const pub = client(org.publisher.key, api.url);
+      expect((await adm.post('/v1/event-types', { name: long, description: 'A reservation was confirmed.' })).status).toBe(201);
+      expect((await adm.post('/v1/event-types', { name: `${long}_v2`, deprecated: true, replaced_by: long })).status).toBe(201);
+      const names = Array.from({ length: 101 }, (_, i) => `xedge.t${String(i).padStart(3, '0')}`);
+      for (let i = 0; i < names.length; i += 10) {
+        await Promise.all(names.slice(i, i + 10).map(async (name) => expect((await adm.post('/v1/event-types', { name })).status).toBe(201)));
+      }
+      expect((await adm.put('/v1/applications/uid/edges', { name: 'Edges' })).status).toBe(201);
+      // 105 endpoints, and one disabled endpoint holding 55 deliveries (paused: recorded, no workflow runs).
+      many = [];
+      for (let i = 0; i < 105; i += 15) {
+        const made = await Promise.all(Array.from({ length: Math.min(15, 105 - i) }, (_, j) =>
+          adm.post('/v1/applications/edges/webhooks', { url: `${rcv.url}?n=${i + j}`, events: ['xedge.t001'] })));
+        for (const r of made) expect(r.status, JSON.stringify(r.body)).toBe(201);
+        many.push(...made.map((r) => r.body.id as string));
+      }
+      held = (await adm.post('/v1/applications/edges/webhooks', { url: `${rcv.url}?held`, events: ['xedge.t000'] })).body;
+      expect((await adm.patch(`/v1/webhooks/${held.id}`, { disabled: true })).status).toBe(200);
+      const batch = await pub.post('/v1/events/batch', { events: Array.from({ length: 55 }, (_, n) => ({ application: 'edges', type: 'xedge.t000', data: { n } })) });
+      expect(batch.status, JSON.stringify(batch.body)).toBe(202);
+      // A delivery that failed (a single attempt, answered 500).
+      const broken = await startReceiver(() => ({ status: 500 }));
+      failing = (await adm.post('/v1/applications/edges/webhooks', { url: broken.url, events: ['xedge.t002'], retry_schedule: [] })).body;
+      failed = (await adm.post(`/v1/webhooks/${failing.id}/test`, {})).body;
+      expect(failed.status).toBe('failed');
+      await broken.close();
+      sessionUrl = (await pub.post('/v1/applications/edges/portal-sessions', {})).body.url;
+    }, 120_000);
+
+    /** A 360 px page signed in to the edges application, and a check that nothing scrolls sideways. */
+    async function narrow() {
+      const context = await browser.newContext({ viewport: { width: 360, height: 780 } });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(sessionUrl);
+      await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+      const noSideways = async (where: string) => expect(await page.evaluate(() => document.documentElement.scrollWidth), where).toBeLessThanOrEqual(360);
+      return { page, errors, noSideways, close: () => context.close() };
+    }
+    /** Follows the "Next" links of a paged list, collecting its links' targets. */
+    async function walk(page: Page, list: string, check: (p: number) => Promise<void>) {
+      const hrefs = new Set<string>();
+      for (let p = 1; p <= 10; p++) {
+        await page.getByRole('list', { name: list }).waitFor();
+        for (const href of await page.getByRole('list', { name: list }).locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href')!))) hrefs.add(href);
+        await check(p);
+        const next = page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Next' });
+        if ((await next.count()) === 0) break;
+        const where = page.getByRole('navigation', { name: 'Pages' }).locator('span');
+        const before = await where.textContent();
+        await next.click();
+        await expect.poll(() => where.textContent(), { timeout: 30_000 }).not.toBe(before); // the next page is drawn
+      }
+      return hrefs;
+    }
+
+    it('every endpoint is reachable, page by page', async () => {
+      const { page, errors, noSideways, close } = await narrow();
+      const hrefs = await walk(page, 'Endpoints', (p) => noSideways(`endpoints page ${p}`));
+      const seen = new Set([...hrefs].map((h) => decodeURIComponent(h.split('#/endpoints/')[1])));
+      expect(seen.size).toBe(107);
+      for (const id of [...many, held.id, failing.id]) expect(seen.has(id), id).toBe(true);
+      expect(await page.getByRole('navigation', { name: 'Pages' }).textContent()).toContain('of 107');
+      expect(errors).toEqual([]);
+      await close();
+    }, 60_000);
+
+    it('the catalog and the add-endpoint form list every event type, and long names and badges wrap at 360 px', async () => {
+      const { page, errors, noSideways, close } = await narrow();
+      await page.goto(`${api.url}/portal#/catalog`);
+      await page.getByText(`deprecated: use ${long}`).waitFor();
+      await noSideways('catalog');
+      await page.screenshot({ path: join(SHOTS, 'portal-catalog-360.png') });
+      expect(await page.getByText('xedge.t100', { exact: true }).count()).toBe(1);
+      await page.goto(`${api.url}/portal#/endpoints/new`);
+      await page.getByLabel('Endpoint URL').waitFor();
+      await noSideways('add-endpoint form');
+      expect(await page.locator(`input[name="events"][value="${long}_v2"]`).count()).toBe(1);
+      expect(await page.locator('input[name="events"][value="xedge.t100"]').count()).toBe(1);
+      expect(errors).toEqual([]);
+      await close();
+    }, 60_000);
+
+    it('every delivery is reachable, page by page, with the filters kept', async () => {
+      const { page, errors, noSideways, close } = await narrow();
+      await page.goto(`${api.url}/portal#/deliveries`);
+      await page.getByRole('list', { name: 'Deliveries' }).waitFor();
+      expect(await page.locator('#f-endpoint option').count()).toBe(108); // every endpoint, and "All endpoints"
+      const hrefs = await walk(page, 'Deliveries', (p) => noSideways(`deliveries page ${p}`));
+      expect(hrefs.size).toBe(56); // 55 held, the failed one
+      expect(hrefs.has(`#/deliveries/${failed.id}`)).toBe(true);
+      await page.goto(`${api.url}/portal#/deliveries?status=paused`);
+      await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Next' }).click();
+      await expect.poll(() => page.url()).toContain('page=2');
+      expect(page.url()).toContain('status=paused');
+      await expect.poll(() => page.getByRole('list', { name: 'Deliveries' }).locator('li').count()).toBe(5);
+      expect(errors).toEqual([]);
+      await close();
+    }, 60_000);
+
+    it("the delivery chart's labels stay readable at 360 px", async () => {
+      const { page, errors, noSideways, close } = await narrow();
+      await page.goto(`${api.url}/portal#/endpoints/${held.id}`);
+      await page.locator('.stats').waitFor();
+      // At least 11 px tall as drawn (an SVG scaled to the width shrank its 10-unit text to about 5 px).
+      const labels = await page.locator('svg.chart text, .chart-axis span').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height));
+      expect(labels.length).toBeGreaterThanOrEqual(2);
+      expect(Math.min(...labels)).toBeGreaterThanOrEqual(11);
+      await noSideways('endpoint page');
+      await page.screenshot({ path: join(SHOTS, 'portal-chart-360.png'), fullPage: true });
+      expect(errors).toEqual([]);
+      await close();
+    }, 60_000);
+
+    it('a failed delivery offers "Retry now" as its primary action', async () => {
+      const { page, errors, close } = await narrow();
+      await page.goto(`${api.url}/portal#/deliveries/${failed.id}`);
+      await page.getByRole('button', { name: 'Retry now' }).waitFor();
+      expect((await page.getByRole('button', { name: 'Retry now' }).getAttribute('class')) ?? '').not.toContain('secondary');
+      expect(errors).toEqual([]);
+      await close();
+    }, 60_000);
+  });
 
   it("keyboard only reaches every action of an endpoint's page", async () => {
     const s = await session();
