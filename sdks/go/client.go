@@ -28,6 +28,7 @@ type Client struct {
 	apiKey     string
 	baseURL    string
 	httpClient *http.Client
+	timeout    time.Duration
 	maxRetries int
 	maxWait    time.Duration
 
@@ -48,8 +49,12 @@ type Option func(*Client)
 // WithBaseURL sets the API's address, e.g. "https://hookrelay.example.com" (default DefaultBaseURL).
 func WithBaseURL(u string) Option { return func(c *Client) { c.baseURL = strings.TrimRight(u, "/") } }
 
-// WithHTTPClient sets the *http.Client requests go through (default: one with a 30 s timeout).
+// WithHTTPClient sets the *http.Client requests go through (default: http.DefaultClient).
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.httpClient = hc } }
+
+// WithTimeout sets how long one try of a request may take (default 30 s). Webhooks.Test, which waits for the
+// attempt it sends, may take up to 70 s. The context given to each call bounds the whole call, retries included.
+func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
 
 // WithMaxRetries sets how many times a request is retried (default 3; 0 disables retries).
 func WithMaxRetries(n int) Option { return func(c *Client) { c.maxRetries = n } }
@@ -62,7 +67,8 @@ func New(apiKey string, opts ...Option) *Client {
 	c := &Client{
 		apiKey:     apiKey,
 		baseURL:    DefaultBaseURL,
-		httpClient: &http.Client{Timeout: 30 * time.Second},
+		httpClient: http.DefaultClient,
+		timeout:    30 * time.Second,
 		maxRetries: 3,
 		maxWait:    time.Minute,
 	}
@@ -92,6 +98,8 @@ type call struct {
 	header http.Header
 	// repeatable marks a POST that is harmless to send twice (it carries an idempotency key, or ids).
 	repeatable bool
+	// timeout, when longer than the client's, is how long one try may take.
+	timeout time.Duration
 }
 
 // do sends one API call, with retries.
@@ -117,25 +125,10 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 	}
 	repeatable := r.method != http.MethodPost || r.repeatable
 	ambiguous := false // an earlier try may have been applied
+	timeout := max(c.timeout, r.timeout)
 	for attempt := 0; ; attempt++ {
 		canRetry := attempt < c.maxRetries
-		req, err := http.NewRequestWithContext(ctx, r.method, target, bytes.NewReader(payload))
-		if err != nil {
-			return fmt.Errorf("hookrelay: %w", err)
-		}
-		if payload == nil {
-			req.Body, req.ContentLength = nil, 0
-		} else {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		for k, v := range r.header {
-			req.Header[k] = v
-		}
-		req.Header.Set("Authorization", "Bearer "+c.apiKey)
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("User-Agent", "hookrelay-go/"+Version)
-
-		res, err := c.httpClient.Do(req)
+		res, body, err := c.try(ctx, r, target, payload, timeout)
 		if err != nil {
 			if ctx.Err() == nil && canRetry && repeatable {
 				ambiguous = true
@@ -153,17 +146,10 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 			if !ok {
 				wait = backoff(attempt)
 			}
-			_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
-			res.Body.Close()
 			if err := c.sleep(ctx, min(wait, c.maxWait)); err != nil {
 				return err
 			}
 			continue
-		}
-		body, err := io.ReadAll(res.Body)
-		res.Body.Close()
-		if err != nil {
-			return fmt.Errorf("hookrelay: %s %s: reading the answer: %w", r.method, r.path, err)
 		}
 		// A DELETE whose first try went through but whose answer was lost sees 404 on the retry: it is done.
 		if r.method == http.MethodDelete && res.StatusCode == http.StatusNotFound && ambiguous {
@@ -180,6 +166,44 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 		}
 		return nil
 	}
+}
+
+// try sends the request once and reads the whole answer, within timeout.
+func (c *Client) try(ctx context.Context, r call, target string, payload []byte, timeout time.Duration) (*http.Response, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	for k, v := range r.header {
+		req.Header[k] = v
+	}
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "hookrelay-go/"+Version)
+	res, err := c.httpClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer res.Body.Close()
+	// An error answer worth retrying is not read past 64 KiB; any other answer is read whole.
+	limit := int64(64 << 20)
+	if res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500 {
+		limit = 64 << 10
+	}
+	data, err := io.ReadAll(io.LimitReader(res.Body, limit))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the answer: %w", err)
+	}
+	return res, data, nil
 }
 
 func apiError(res *http.Response, body []byte) *Error {

@@ -496,6 +496,21 @@ func TestRetriesHonourRetryAfter(t *testing.T) {
 		t.Fatalf("%d calls in %v", calls.Load(), time.Since(started))
 	}
 
+	// A try that takes longer than the client's timeout is abandoned, and a read is tried again.
+	slow, slowCalls := flakyProxy(t, base, func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n == 0 {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+			return true
+		}
+		return false
+	})
+	if _, err := hookrelay.New(key, hookrelay.WithBaseURL(slow.URL), hookrelay.WithTimeout(300*time.Millisecond)).Me(ctxFor(t)); err != nil || slowCalls.Load() != 2 {
+		t.Fatalf("after a slow try: %v, %d calls", err, slowCalls.Load())
+	}
+
 	// Retries spent: the last answer is the error.
 	limited, _ := flakyProxy(t, base, func(n int, w http.ResponseWriter, r *http.Request) bool {
 		w.Header().Set("Content-Type", "application/json")

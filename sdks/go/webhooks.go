@@ -132,7 +132,7 @@ func (s *WebhooksService) WaitForRecovery(ctx context.Context, id, recoveryID st
 // attempt, which the API waits for (up to the webhook's timeout).
 func (s *WebhooksService) Test(ctx context.Context, id string, in WebhookTestIn) (*Delivery, error) {
 	var out Delivery
-	return orNil(&out, s.c.do(ctx, call{method: http.MethodPost, path: "/v1/webhooks/" + esc(id) + "/test", body: in}, &out))
+	return orNil(&out, s.c.do(ctx, call{method: http.MethodPost, path: "/v1/webhooks/" + esc(id) + "/test", body: in, timeout: 70 * time.Second}, &out))
 }
 
 // Stats returns the webhook's delivery statistics over window ("24h" when empty; e.g. "1h", "7d").
