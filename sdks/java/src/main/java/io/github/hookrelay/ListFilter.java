@@ -1,6 +1,5 @@
 package io.github.hookrelay;
 
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -15,7 +14,7 @@ public abstract class ListFilter<F extends ListFilter<F>> {
 
     F set(String name, Object value) {
         if (value == null) params.remove(name);
-        else params.put(name, value instanceof Instant || value instanceof String ? value.toString() : String.valueOf(value));
+        else params.put(name, String.valueOf(value)); // an Instant as ISO-8601 in UTC, e.g. 2026-01-01T10:00:00Z
         return self();
     }
 

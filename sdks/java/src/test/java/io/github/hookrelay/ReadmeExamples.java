@@ -13,7 +13,7 @@ final class ReadmeExamples {
     static void firstPublish() {
         Hookrelay hookrelay = Hookrelay.builder()
                 .apiKey(System.getenv("HOOKRELAY_API_KEY"))
-                .baseUrl(System.getenv("HOOKRELAY_API_URL"))      // default http://127.0.0.1:3000
+                .baseUrl("https://hookrelay.example.com")        // your hookrelay API
                 .build();
 
         // The catalog: an event type is created once (a second create is a conflict).
