@@ -1,5 +1,3 @@
-import Ajv, { type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
 import { AppError, conflict, notFound, unknownEventType, validationFailed } from '../errors.js';
 import { compileRegex } from '../domain/filters.js';
 import type { OrgId } from '../domain/ids.js';
@@ -7,6 +5,7 @@ import type { Store } from '../storage/mongo.js';
 import type { PageQuery } from '../storage/page.js';
 import { DuplicateEventTypeError, eventTypeRepo } from '../storage/repos/event-types.js';
 import type { EventTypeDoc } from '../storage/types.js';
+import { compileInPool, validateInPool, VALIDATION_BUDGET_MS, type SchemaOutcome } from './schema-pool.js';
 
 /** Built into every organization; they cannot be archived. */
 export const BUILTIN_EVENT_TYPES = [
@@ -20,39 +19,16 @@ export const BUILTIN_EVENT_TYPES = [
 /** Operational events: only organization-level webhooks that list them by name receive them. */
 export const OPERATIONAL_EVENT_TYPES = new Set(['webhook.disabled', 'webhook.failing', 'webhook.recovered', 'delivery.exhausted']);
 
-/**
- * `pattern` and `patternProperties` of customers' schemas run on RE2 (linear time), like filter regexes: a schema
- * with `^(a+)+$` cannot stall the API. A pattern RE2 cannot compile makes the schema invalid (400 when saved).
- */
-const re2Engine = Object.assign(
-  (pattern: string, flags: string) => {
-    const re = compileRegex(pattern, flags.replace('u', ''));
-    // ajv keys compiled patterns by toString(): each pattern must name itself, or all would share the first.
-    return { test: (s: string) => re.matcher(s).find(), toString: () => `/${pattern}/${flags}` };
-  },
-  { code: 'hookrelay re2' },
-);
-
 /** Limits on a customer's JSON Schema: validating an event must stay cheap whatever the schema. */
 const MAX_SCHEMA_BYTES = 64 * 1024;
 const MAX_SCHEMA_DEPTH = 32;
 
-const ajv = new (Ajv as unknown as typeof Ajv.default)({ allErrors: true, strict: false, code: { regExp: re2Engine as never } });
-(addFormats as unknown as typeof addFormats.default)(ajv);
-const validators = new Map<string, ValidateFunction>();
-
-export function compileSchema(schema: object): ValidateFunction {
-  const key = JSON.stringify(schema);
-  let v = validators.get(key);
-  if (!v) {
-    v = ajv.compile(schema);
-    validators.set(key, v);
-  }
-  return v;
-}
-
-/** Throws unless the JSON Schema itself is valid, within the size and depth limits, and its patterns run on RE2. */
-export function checkSchema(schema: object): void {
+/**
+ * Throws unless the JSON Schema itself is valid, within the size and depth limits, and its patterns run on RE2
+ * (`pattern` and `patternProperties` run on RE2, linear time, like filter regexes: `^(a+)+$` cannot stall anything).
+ * ajv compiles it in the schema pool's thread, within a budget (services/schema-pool.ts).
+ */
+export async function checkSchema(schema: object): Promise<void> {
   const text = JSON.stringify(schema);
   if (text.length > MAX_SCHEMA_BYTES) throw validationFailed(`schema is larger than ${MAX_SCHEMA_BYTES / 1024} KiB`, [{ path: 'schema', message: 'too large' }]);
   if (depthOf(schema) > MAX_SCHEMA_DEPTH) throw validationFailed(`schema nests deeper than ${MAX_SCHEMA_DEPTH} levels`, [{ path: 'schema', message: 'too deep' }]);
@@ -64,11 +40,10 @@ export function checkSchema(schema: object): void {
       throw validationFailed('schema has a pattern that is not supported', [{ path: `schema${path}`, message: (err as Error).message }]);
     }
   }
-  try {
-    compileSchema(schema);
-  } catch (err) {
-    throw validationFailed('schema is not a valid JSON Schema', [{ path: 'schema', message: (err as Error).message }]);
-  }
+  const outcome = await compileInPool(text);
+  if (outcome.kind === 'invalid_schema') throw validationFailed('schema is not a valid JSON Schema', [{ path: 'schema', message: outcome.message }]);
+  if (outcome.kind === 'over_budget') throw validationFailed('schema is too costly to compile', [{ path: 'schema', message: `compiling it took longer than the limit (${outcome.ms} ms)` }]);
+  if (outcome.kind === 'broken') throw new Error(outcome.message);
 }
 
 /** Every `pattern` value and `patternProperties` key of a schema, with where it is. */
@@ -152,15 +127,38 @@ export async function requireLiveType(store: Store, orgId: OrgId, name: string, 
 /** The `deprecation` response header's text for a deprecated type. */
 export const deprecationNote = (doc: EventTypeDoc) => `event type ${doc.name} is deprecated${doc.replaced_by ? `; use ${doc.replaced_by}` : ''}`;
 
-/** Validates `data` against the type's schema; 400 naming each failing path. */
-export function validateData(doc: EventTypeDoc, data: unknown, path = 'data'): void {
+/**
+ * What validating one request's events may cost together (thread time): a batch of 500 events each just under the
+ * budget of one would otherwise hold a thread for minutes.
+ */
+export type ValidationBudget = { leftMs: number };
+export const validationBudget = (): ValidationBudget => ({ leftMs: VALIDATION_BUDGET_MS });
+
+/**
+ * Validates `data` against the type's schema, off the event loop and within the request's budget: 400 naming each
+ * failing path (the first 20), or 400 when validating it costs more than the budget (nothing is stored either way).
+ */
+export async function validateData(doc: EventTypeDoc, data: unknown, path = 'data', budget: ValidationBudget = validationBudget()): Promise<void> {
   if (!doc.schema) return;
-  const validate = compileSchema(JSON.parse(doc.schema));
-  if (!validate(data)) {
-    throw validationFailed(`data does not match the schema of ${doc.name}`, (validate.errors ?? []).map((e) => ({
-      path: `${path}${e.instancePath.replace(/\//g, '.')}`,
-      message: e.message ?? 'invalid',
-    })));
+  const tooCostly = (ms: number) =>
+    validationFailed(`${path} is too costly to validate against the schema of ${doc.name}: the limit is ${VALIDATION_BUDGET_MS} ms for one request's events`, [
+      { path, message: `validation stopped after ${ms} ms; simplify the schema (uniqueItems, enum, nested $ref/anyOf/oneOf) or send less data` },
+    ]);
+  if (budget.leftMs <= 0) throw tooCostly(0);
+  const outcome: SchemaOutcome = await validateInPool(doc.schema, data, budget.leftMs);
+  budget.leftMs -= outcome.ms;
+  switch (outcome.kind) {
+    case 'ok':
+      return;
+    case 'failures':
+      throw validationFailed(`data does not match the schema of ${doc.name}`, outcome.failures.map((f) => ({ path: `${path}${f.path}`, message: f.message })));
+    case 'over_budget':
+      throw tooCostly(outcome.ms);
+    case 'invalid_schema':
+      // Saved schemas compiled when saved; one that no longer does (an ajv upgrade) refuses its events clearly.
+      throw validationFailed(`the schema of ${doc.name} does not compile: ${outcome.message}`, [{ path, message: 'the event type\'s schema is invalid' }]);
+    case 'broken':
+      throw new Error(outcome.message);
   }
 }
 
@@ -178,7 +176,7 @@ export function eventTypeService(store: Store) {
     get: load,
     list: (orgId: OrgId, q: PageQuery & { includeArchived: boolean }) => eventTypeRepo(store, orgId).page(q, q.includeArchived),
     async create(orgId: OrgId, input: EventTypeInput): Promise<EventTypeDoc> {
-      if (input.schema) checkSchema(input.schema);
+      if (input.schema) await checkSchema(input.schema);
       const now = new Date();
       try {
         return await eventTypeRepo(store, orgId).insert({
@@ -192,7 +190,7 @@ export function eventTypeService(store: Store) {
     },
     async update(orgId: OrgId, name: string, patch: EventTypePatchInput): Promise<EventTypeDoc> {
       const t = await load(orgId, name);
-      if (patch.schema) checkSchema(patch.schema);
+      if (patch.schema) await checkSchema(patch.schema);
       const set: Partial<EventTypeDoc> = {};
       if (patch.description !== undefined) set.description = patch.description;
       if (patch.schema !== undefined) set.schema = patch.schema ? JSON.stringify(patch.schema) : null;

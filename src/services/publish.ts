@@ -10,7 +10,7 @@ import { eachLimit, type Temporal } from '../temporal.js';
 import type { Logger } from '../log.js';
 import { createFanout, type FanoutQueueLimits } from './fanout.js';
 import { createWebhookIndex } from './webhook-index.js';
-import { createTypeCache, deprecationNote, OPERATIONAL_EVENT_TYPES, requireLiveType, validateData } from './event-types.js';
+import { createTypeCache, deprecationNote, OPERATIONAL_EVENT_TYPES, requireLiveType, validateData, validationBudget, type ValidationBudget } from './event-types.js';
 import { revisions } from '../storage/repos/webhooks.js';
 
 export type PublishInput = {
@@ -68,10 +68,13 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
     return app._id;
   }
 
-  /** Validates one input; returns its application and the deprecation note if its type is deprecated. */
-  async function check(orgId: OrgId, input: PublishInput, path: string, revs: Revs): Promise<{ appId: AppId | null; deprecation: string | null }> {
+  /**
+   * Validates one input; returns its application and the deprecation note if its type is deprecated. `budget`: what
+   * validating the request's events against their schemas may still cost (services/schema-pool.ts).
+   */
+  async function check(orgId: OrgId, input: PublishInput, path: string, revs: Revs, budget: ValidationBudget): Promise<{ appId: AppId | null; deprecation: string | null }> {
     const { doc, deprecated } = await types.require(orgId, input.type, `${path}type`, revs.types);
-    validateData(doc, input.data, `${path}data`);
+    await validateData(doc, input.data, `${path}data`, budget);
     const appId = await applicationOf(orgId, input, path);
     return { appId, deprecation: deprecated ? deprecationNote(doc) : null };
   }
@@ -119,7 +122,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
       const t = tenant(store, orgId);
       // One read by _id gives both revisions the caches of types and webhooks are checked against.
       const revs = await revisions(store, orgId);
-      const { appId, deprecation } = await check(orgId, input, '', revs);
+      const { appId, deprecation } = await check(orgId, input, '', revs, validationBudget());
       await temporal.requireUp();
       const key = idempotencyKey ? `key:${idempotencyKey}` : input.id ? `id:${input.id}` : null;
       let eventId = newId('evt');
@@ -170,8 +173,9 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
       }
       const apps: (AppId | null)[] = [];
       const revs = await revisions(store, orgId);
+      const budget = validationBudget();
       for (const [i, input] of inputs.entries()) {
-        const { appId, deprecation } = await check(orgId, input, `events.${i}.`, revs);
+        const { appId, deprecation } = await check(orgId, input, `events.${i}.`, revs, budget);
         apps.push(appId);
         if (deprecation) deprecations.push(deprecation);
       }
@@ -247,7 +251,7 @@ export function createPublisher(deps: { store: Store; temporal: Temporal; log: L
   async function publishTo(orgId: OrgId, wh: WebhookDoc, input: PublishInput) {
     return guard(async () => {
       const { doc } = await requireLiveType(store, orgId, input.type, 'event_type');
-      validateData(doc, input.data, 'data');
+      await validateData(doc, input.data, 'data');
       // As for a publish: a Temporal known to be down is a 503 before anything is stored.
       await temporal.requireUp();
       const { event, webhooks } = await persist(orgId, newId('evt'), input, wh.application_id ?? null, wh);

@@ -95,3 +95,57 @@ describe('contract mismatches (item 9)', () => {
     expect((await raw('POST', '/v1/events', '{"type":"utf.check","data":{}}', 'application/json; charset=utf-8')).status).toBe(202);
   });
 });
+
+describe('validating an event against its schema has a bounded cost, off the event loop (item 3)', () => {
+  // 3 branches per level, 24 levels of $ref: 3^24 subschemas for one number that matches none of them.
+  const defs: Record<string, unknown> = { d24: { type: 'integer' } };
+  for (let i = 0; i < 24; i++) defs[`d${i}`] = { anyOf: [{ $ref: `#/$defs/d${i + 1}` }, { $ref: `#/$defs/d${i + 1}` }, { type: 'string' }] };
+  const costly = { $defs: defs, type: 'object', properties: { v: { $ref: '#/$defs/d0' } } };
+
+  beforeAll(async () => {
+    expect((await admin.post('/v1/event-types', { name: 'cost.unique', schema: { type: 'object', properties: { a: { type: 'array', uniqueItems: true } } } })).status).toBe(201);
+    expect((await admin.post('/v1/event-types', { name: 'cost.enum', schema: { type: 'array', items: { enum: Array.from({ length: 5000 }, (_, i) => `v${i}`) } } })).status).toBe(201);
+    const res = await admin.post('/v1/event-types', { name: 'cost.exponential', schema: costly });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+  });
+
+  it('uniqueItems over 40,000 integers (229 KB) is validated: 202 when unique, 400 naming the duplicate when not', async () => {
+    const a = Array.from({ length: 40_000 }, (_, i) => i);
+    expect((await admin.post('/v1/events', { type: 'cost.unique', data: { a } })).status).toBe(202);
+    const before = await total('/v1/events');
+    const res = await admin.post('/v1/events', { type: 'cost.unique', data: { a: [...a, 39_999] } });
+    expect400(res, 'data.a');
+    expect(res.body.error.details[0].message).toMatch(/duplicate items/);
+    expect(await total('/v1/events')).toBe(before);
+  });
+
+  it('30,000 values against a 5,000-member enum are validated', async () => {
+    expect((await admin.post('/v1/events', { type: 'cost.enum', data: Array.from({ length: 30_000 }, (_, i) => `v${i % 5000}`) })).status).toBe(202);
+    expect400(await admin.post('/v1/events', { type: 'cost.enum', data: ['v1', 'nope'] }), 'data.1');
+  });
+
+  it('data too costly to validate → 400 naming it, nothing stored; /healthz answers meanwhile', async () => {
+    const before = await total('/v1/events');
+    const publishing = admin.post('/v1/events', { type: 'cost.exponential', data: { v: 1.5 } });
+    let published = false;
+    void publishing.then(() => (published = true));
+    await new Promise((r) => setTimeout(r, 300));
+    const health = await fetch(`${stack().apiUrl}/healthz`);
+    // The event loop is free while the schema runs: /healthz is answered before the publish is.
+    expect(health.status).toBe(200);
+    expect(published).toBe(false);
+    const res = await publishing;
+    expect400(res, 'data');
+    expect(res.body.error.message).toMatch(/too costly to validate/);
+    expect(await total('/v1/events')).toBe(before);
+    // The same schema still validates what is cheap to validate.
+    expect((await admin.post('/v1/events', { type: 'cost.exponential', data: { v: 'text' } })).status).toBe(202);
+  });
+
+  it('the budget is per request: a batch of costly events is refused at the first, naming events.<i>.data', async () => {
+    const before = await total('/v1/events');
+    const events = [{ type: 'utf.check', data: {} }, ...Array.from({ length: 5 }, () => ({ type: 'cost.exponential', data: { v: 1.5 } }))];
+    expect400(await admin.post('/v1/events/batch', { events }), 'events.1.data');
+    expect(await total('/v1/events')).toBe(before);
+  });
+});
