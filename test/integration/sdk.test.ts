@@ -153,6 +153,11 @@ describe('SDK', () => {
     const batch = await sdk.events.publishBatch([{ type: 'sdk.hello', data: { i: 1 }, id: 'b-1' }, { type: 'sdk.hello', data: { i: 2 }, id: 'b-2' }]);
     const again = await sdk.events.publishBatch([{ type: 'sdk.hello', data: { i: 1 }, id: 'b-1' }]);
     expect(again.data[0].id).toBe(batch.data[0].id);
+    // without ids: the batch's idempotency key and each event's index
+    const keyed = [{ type: 'sdk.hello', data: { i: 3 } }, { type: 'sdk.hello', data: { i: 4 } }];
+    const first = await sdk.events.publishBatch(keyed, { idempotencyKey: 'sdk-batch-once' });
+    const repeat = await sdk.events.publishBatch(keyed, { idempotencyKey: 'sdk-batch-once' });
+    expect(repeat.data.map((e) => e.id)).toEqual(first.data.map((e) => e.id));
   });
 
   it('throws typed errors with code, status and request id', async () => {

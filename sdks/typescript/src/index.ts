@@ -189,9 +189,12 @@ export class Hookrelay {
     /** Publishes once: the idempotency key (generated unless given) makes retries safe. */
     publish: (body: EventIn, opts: { idempotencyKey?: string } = {}) =>
       this.request<Published>('POST', '/v1/events', { body, headers: { 'idempotency-key': opts.idempotencyKey ?? globalThis.crypto.randomUUID() } }),
-    /** All-or-nothing. The batch has no idempotency key: it is retried after a network error only when every event has an `id`. */
-    publishBatch: (events: EventIn[]) =>
-      this.request<{ data: Published[] }>('POST', '/v1/events/batch', { body: { events }, repeatable: events.every((e) => e.id !== undefined) }),
+    /**
+     * All-or-nothing, up to 500 events. Sends an idempotency key too (generated unless given): each event is
+     * recognised by its `id`, or by the key and its index, so a batch retried after a lost answer is stored once.
+     */
+    publishBatch: (events: EventIn[], opts: { idempotencyKey?: string } = {}) =>
+      this.request<{ data: Published[] }>('POST', '/v1/events/batch', { body: { events }, headers: { 'idempotency-key': opts.idempotencyKey ?? globalThis.crypto.randomUUID() } }),
     list: (q: PageQuery & { type?: string; application?: string; since?: string; until?: string } = {}) => this.request<Page<Event>>('GET', '/v1/events', { query: q }),
     listAll: (q: { type?: string; application?: string; since?: string; until?: string } = {}) => this.paginate<Event>('/v1/events', q),
     get: (id: string) => this.request<Event>('GET', `/v1/events/${enc(id)}`),
