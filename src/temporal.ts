@@ -83,8 +83,9 @@ export const deliveryWorkflowId = (webhookId: string, eventId: string) => `deliv
 
 function isTemporalUnavailable(err: unknown): boolean {
   const e = err as { code?: number; name?: string; message?: string };
-  // gRPC UNAVAILABLE (14) / DEADLINE_EXCEEDED (4), or the transport failing to connect at all.
-  return e?.code === 14 || e?.code === 4 || /UNAVAILABLE|DEADLINE_EXCEEDED|connect|transport/i.test(`${e?.name} ${e?.message}`);
+  // gRPC UNAVAILABLE (14) / DEADLINE_EXCEEDED (4) / RESOURCE_EXHAUSTED (8: the server sheds load, e.g. a namespace's
+  // rate limit or "system busy" — retry later, the call had no effect), or the transport failing to connect at all.
+  return e?.code === 14 || e?.code === 4 || e?.code === 8 || /UNAVAILABLE|DEADLINE_EXCEEDED|RESOURCE_EXHAUSTED|connect|transport/i.test(`${e?.name} ${e?.message}`);
 }
 
 /** Runs a Temporal call with a deadline, turning "Temporal is gone" into the API's 503. */

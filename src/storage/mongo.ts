@@ -1,4 +1,4 @@
-import { MongoClient, MongoError, type MongoClientOptions, type Collection, type Db, type Document, type OptionalUnlessRequiredId, type UpdateFilter, type WithId } from 'mongodb';
+import { MongoClient, MongoError, MongoNetworkError, type MongoClientOptions, type Collection, type Db, type Document, type OptionalUnlessRequiredId, type UpdateFilter, type WithId } from 'mongodb';
 import { createBatcher } from './batch.js';
 import { UnavailableError } from '../errors.js';
 import { createSealer, type Sealer } from '../domain/seal.js';
@@ -101,6 +101,16 @@ export class StoreDeadlineError extends MongoError {
   }
 }
 
+/** Socket errors the driver (6.22) lets through unwrapped, e.g. EPIPE writing to a connection the store just closed. */
+const SOCKET_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ENOTCONN', 'ECONNABORTED']);
+
+/** A store call's error as "database unavailable" when it is a bare socket error (seen: a kill -9 of FerretDB → EPIPE → 500). */
+function asStoreError(err: unknown): unknown {
+  if (err instanceof MongoError || !(err instanceof Error)) return err;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && SOCKET_CODES.has(code) ? new MongoNetworkError(err.message, { cause: err }) : err;
+}
+
 /** The promise, or StoreDeadlineError after `ms` (then `onLate` runs, e.g. to close a cursor). */
 export function withDeadline<T>(p: Promise<T>, ms: number, what: string, onLate?: () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -108,7 +118,7 @@ export function withDeadline<T>(p: Promise<T>, ms: number, what: string, onLate?
       reject(new StoreDeadlineError(what, ms));
       onLate?.();
     }, ms);
-    p.then(resolve, reject).finally(() => clearTimeout(timer));
+    p.then(resolve, (err: unknown) => reject(asStoreError(err))).finally(() => clearTimeout(timer));
   });
 }
 
@@ -227,16 +237,16 @@ export const commandCounts = new Map<string, number>();
  * destroying the monitor's socket and then a busy pool socket in one tick (test/integration/mongo-monitor.test.ts).
  * Two defences:
  * - a minimum interval between checks above the regular one: a check asked for between two regular ones waits for
- *   a timer (at least 0.5 s), and by then the dead socket's 'close' has been delivered (the reproduction hangs with
- *   the driver's defaults and recovers with these). A requested check runs at most 1.5 s after the last one, well
- *   inside the 2.5 s server selection, so a pool error costs no 503 it did not cost before. Not a guarantee: a
+ *   a timer (at least 0.2 s), and by then the dead socket's 'close' has been delivered (the reproduction hangs with
+ *   the driver's defaults and recovers with these). A requested check runs at most 1.2 s after the last one, inside
+ *   the 1.6 s server selection, so a pool error costs no 503 it did not cost before. Not a guarantee: a
  *   regular check half a second late (a blocked event loop) lets a requested one run at once;
  * - a watchdog: a heartbeat that has neither succeeded nor failed after HEARTBEAT_STUCK_MS (a healthy one ends
  *   within connectTimeoutMS + heartbeatFrequencyMS) means a stuck monitor; the client is closed and connected again.
  *   Operations in between fail as "database unavailable" (the API answers 503, attempts are retried).
  */
 const HEARTBEAT_MS = 1000;
-const MIN_HEARTBEAT_MS = 1500;
+const MIN_HEARTBEAT_MS = 1200;
 const HEARTBEAT_STUCK_MS = 30_000;
 
 export type StoreOptions = {
@@ -309,7 +319,8 @@ export async function openStore(url: string, dbName: string, sealer: Sealer = cr
   const client = new MongoClient(url, {
     // A call that waits for a pooled connection gives up with its deadline, and so never runs late.
     waitQueueTimeoutMS: deadlines.opMs,
-    serverSelectionTimeoutMS: 2500,
+    // A store that is gone (refused, killed) is answered 503 within 2 s (issue 23), a blip is not (see above).
+    serverSelectionTimeoutMS: 1600,
     connectTimeoutMS: 2500,
     heartbeatFrequencyMS: HEARTBEAT_MS,
     minHeartbeatFrequencyMS: MIN_HEARTBEAT_MS,
