@@ -43,21 +43,41 @@ describe('the TypeScript SDK package (sdks/typescript)', () => {
     }
   });
 
-  it('runs in plain Node against the real stack: publish, list, a typed error', async () => {
+  it('runs in plain Node against the real stack: publish, a delivery verified, list, a typed error', async () => {
     const { admin } = await newOrg('sdk-pkg');
     writeFileSync(
       join(dir, 'app/main.js'),
-      `import { Hookrelay, HookrelayError, verifyWebhook } from '@hookrelay/sdk';
+      `import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { Hookrelay, HookrelayError, verifyWebhook } from '@hookrelay/sdk';
 const hookrelay = new Hookrelay({ apiKey: process.env.HOOKRELAY_API_KEY, baseUrl: process.env.HOOKRELAY_API_URL });
+// a receiver that verifies what the real worker sends
+let webhook;
+let onArrival;
+const arrived = new Promise((resolve) => (onArrival = resolve));
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    res.writeHead(200).end();
+    onArrival(verifyWebhook(Buffer.concat(chunks), req.headers, webhook.secret));
+  });
+});
+server.listen(0, '127.0.0.1');
+await once(server, 'listening');
 await hookrelay.eventTypes.create({ name: 'pkg.hello' });
+webhook = await hookrelay.webhooks.create({ url: 'http://127.0.0.1:' + server.address().port + '/hook', events: ['pkg.hello'] });
 const event = await hookrelay.events.publish({ type: 'pkg.hello', data: { n: 1 } });
+const verified = await arrived;
+server.closeAllConnections();
+server.close();
 const listed = await hookrelay.events.list({ type: 'pkg.hello' });
 const err = await hookrelay.webhooks.get('wh_missing').catch((e) => e);
 console.log(JSON.stringify({
   id: event.id,
   listed: listed.data.map((e) => e.id),
   error: err instanceof HookrelayError ? { code: err.code, status: err.status, requestId: err.requestId } : String(err),
-  verify: typeof verifyWebhook,
+  verified,
 }));
 `,
     );
@@ -72,7 +92,7 @@ console.log(JSON.stringify({
     expect(out.id).toMatch(/^evt_/);
     expect(out.listed).toEqual([out.id]);
     expect(out.error).toMatchObject({ code: 'not_found', status: 404, requestId: expect.stringMatching(/^req_/) });
-    expect(out.verify).toBe('function');
+    expect(out.verified).toMatchObject({ id: out.id, type: 'pkg.hello', data: { n: 1 } });
   });
 
   it('typechecks a TypeScript user\'s file with tsc --noEmit (its .d.ts are real types, not any)', () => {
