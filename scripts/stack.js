@@ -2,7 +2,7 @@
 // Shared by `npm start`, the test suite and the benchmark. Plain JS so it runs before TypeScript tooling.
 import { spawn } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
-import { chmodSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, mkdirSync, openSync, readdirSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,14 +38,52 @@ export async function waitForPort(port, timeoutMs = 60_000, host = '127.0.0.1') 
   }
 }
 
+// --- Data at rest is its owner's only (issue 24, item 6) -----------------------------------------------------
+/**
+ * The data directory 0700 and everything in it its owner's only (files 0600, directories 0700), also what an older
+ * version left readable; `skip`: entries of the directory itself left alone (another profile's).
+ */
+export function makePrivate(dir, { skip = [] } = {}) {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const walk = (d) => {
+    chmodSync(d, 0o700);
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (d === dir && skip.includes(e.name)) continue;
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (e.isFile()) chmodSync(join(d, e.name), 0o600);
+    }
+  };
+  walk(dir);
+}
+
+/**
+ * spawn() with umask 077: what the child creates (SQLite databases, WAL and shared-memory files, state) is 0600 and
+ * its directories 0700, whatever the caller's umask. Set around the spawn only (the child takes it at fork).
+ */
+function spawnPrivate(cmd, args, options) {
+  let previous = null;
+  try {
+    previous = process.umask(0o077);
+  } catch {
+    // a worker thread may not set it: the child keeps the process's umask
+  }
+  try {
+    return spawn(cmd, args, options);
+  } finally {
+    if (previous !== null) process.umask(previous);
+  }
+}
+// ---------------------------------------------------------------------------------------------------------------
+
 /** A child process whose output goes to a log file; stop() sends SIGTERM then SIGKILL. */
 export function launch(name, cmd, args, { env = {}, logDir, cwd = root, ipc = false } = {}) {
   mkdirSync(logDir, { recursive: true, mode: 0o700 });
+  chmodSync(logDir, 0o700);
   // Logs may hold request details: readable by their owner only.
   const file = join(logDir, `${name}.log`);
   const out = openSync(file, 'a', 0o600);
   chmodSync(file, 0o600);
-  const child = spawn(cmd, args, {
+  const child = spawnPrivate(cmd, args, {
     cwd,
     env: { ...process.env, ...env },
     stdio: ipc ? ['ignore', out, out, 'ipc'] : ['ignore', out, out],
@@ -74,7 +112,7 @@ export function launch(name, cmd, args, { env = {}, logDir, cwd = root, ipc = fa
 }
 
 export async function startTemporal({ port, uiPort, dbFile, logDir, headless = false }) {
-  mkdirSync(dirname(dbFile), { recursive: true });
+  mkdirSync(dirname(dbFile), { recursive: true, mode: 0o700 });
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', dbFile, '--log-level', 'warn',
     '--namespace', 'default',
     // Workflow tasks of a delivery are tiny; the dev server's defaults are tuned for demos, these for throughput.
@@ -105,7 +143,7 @@ export async function startTemporal({ port, uiPort, dbFile, logDir, headless = f
 }
 
 export async function startFerret({ port, dataDir, logDir }) {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const proc = launch('ferretdb', join(toolsDir, 'ferretdb'), [
     '--handler=sqlite', `--sqlite-url=file:${dataDir}/?_pragma=synchronous(normal)`, `--listen-addr=127.0.0.1:${port}`, '--debug-addr=127.0.0.1:0',
     '--telemetry=disable', `--state-dir=${dataDir}`, '--log-level=warn',

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { root, startAllInOne, startFerret, startTemporal } from './stack.js';
+import { makePrivate, root, startAllInOne, startFerret, startTemporal } from './stack.js';
 import { build, bundleFile, buildIsStale } from './build.js';
 
 const dataDir = process.env.HOOKRELAY_DATA_DIR ?? join(root, '.data');
@@ -64,6 +64,9 @@ try {
     console.log('hookrelay: building (npm run build)…');
     await build();
   }
+  // Before anything writes in it: .data 0700, its files 0600 (those of an older start too); .data/cluster is
+  // start:cluster's (scripts/cluster.js).
+  makePrivate(dataDir, { skip: ['cluster'] });
   console.log('hookrelay: starting Temporal dev server and FerretDB…');
   await Promise.all([
     supervise('temporal', () => startTemporal({ port: ports.temporal, uiPort: ports.ui, dbFile: join(dataDir, 'temporal.db'), logDir })),
