@@ -178,6 +178,10 @@ def test_recover_reports_progress_until_completed(client: Hookrelay, receiver: R
 
 
 def test_typed_errors_carry_code_status_request_id_and_details(client: Hookrelay, api_url: str, unique: str) -> None:
+    # the raw escape hatch has the same auth, retries and errors
+    assert client.request("GET", "/v1/me")["key"]["role"] == "admin"
+    with pytest.raises(NotFoundError):
+        client.request("GET", "/v1/webhooks/wh_missing")
     with pytest.raises(NotFoundError) as missing:
         client.webhooks.get("wh_missing")
     assert missing.value.code == "not_found" and missing.value.status == 404

@@ -64,7 +64,19 @@ class AsyncHookrelay:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def request(self, r: _core.Request) -> Any:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Optional[Dict[str, Any]] = None,
+        json: Any = None,
+        headers: Optional[Dict[str, str]] = None,
+    ) -> Any:
+        """Any API call (``path`` like ``/v1/me``) with the client's auth, retries and errors; returns the JSON answer."""
+        return await self._send(req(method.upper(), path, params=params, body=... if json is None else json, headers=headers))
+
+    async def _send(self, r: _core.Request) -> Any:
         """One API call with the retry rules; returns the answer's JSON (None for 204)."""
         ambiguous = False  # an earlier attempt may have been applied
         attempt = 0
@@ -91,7 +103,7 @@ class AsyncHookrelay:
         """Every item of a paginated list, fetching page after page (100 at a time unless ``per_page`` says)."""
         page = 1
         while True:
-            body = await self.request(req("GET", path, params={"per_page": 100, **params, "page": page}))
+            body = await self._send(req("GET", path, params={"per_page": 100, **params, "page": page}))
             for item in body["data"]:
                 yield item
             if not body["pagination"]["has_more"]:
@@ -99,12 +111,12 @@ class AsyncHookrelay:
             page += 1
 
     async def _page(self, path: str, params: Dict[str, Any]) -> Page[Any]:
-        return _core.page(await self.request(req("GET", path, params=params)))
+        return _core.page(await self._send(req("GET", path, params=params)))
 
     @operation("GET /v1/me")
     async def me(self) -> Me:
         """The key's organization and role."""
-        return cast("Me", await self.request(req("GET", "/v1/me")))
+        return cast("Me", await self._send(req("GET", "/v1/me")))
 
     async def wait_for_recovery(
         self,
@@ -140,12 +152,12 @@ class Applications(_Resource):
 
     @operation("POST /v1/applications")
     async def create(self, name: str, **params: Unpack[ApplicationParams]) -> Application:
-        return cast("Application", await self._c.request(req("POST", "/v1/applications", body={"name": name, **params})))
+        return cast("Application", await self._c._send(req("POST", "/v1/applications", body={"name": name, **params})))
 
     @operation("PUT /v1/applications/uid/{uid}")
     async def upsert(self, uid: str, name: str, **params: Unpack[ApplicationFields]) -> Application:
         """Creates or updates the application with your own customer id."""
-        return cast("Application", await self._c.request(req("PUT", f"/v1/applications/uid/{seg(uid)}", body={"name": name, **params})))
+        return cast("Application", await self._c._send(req("PUT", f"/v1/applications/uid/{seg(uid)}", body={"name": name, **params})))
 
     @operation("GET /v1/applications")
     async def list(self, **params: Unpack[ApplicationListParams]) -> Page[Application]:
@@ -156,20 +168,20 @@ class Applications(_Resource):
 
     @operation("GET /v1/applications/{app}")
     async def get(self, app: str) -> Application:
-        return cast("Application", await self._c.request(req("GET", f"/v1/applications/{seg(app)}")))
+        return cast("Application", await self._c._send(req("GET", f"/v1/applications/{seg(app)}")))
 
     @operation("PATCH /v1/applications/{app}")
     async def update(self, app: str, **params: Unpack[ApplicationUpdateParams]) -> Application:
-        return cast("Application", await self._c.request(req("PATCH", f"/v1/applications/{seg(app)}", body=dict(params))))
+        return cast("Application", await self._c._send(req("PATCH", f"/v1/applications/{seg(app)}", body=dict(params))))
 
     @operation("DELETE /v1/applications/{app}")
     async def delete(self, app: str) -> None:
         """Deletes its webhooks (their open deliveries end cancelled), revokes its keys, then the application."""
-        await self._c.request(req("DELETE", f"/v1/applications/{seg(app)}"))
+        await self._c._send(req("DELETE", f"/v1/applications/{seg(app)}"))
 
     @operation("GET /v1/applications/{app}/stats")
     async def stats(self, app: str) -> ApplicationStats:
-        return cast("ApplicationStats", await self._c.request(req("GET", f"/v1/applications/{seg(app)}/stats")))
+        return cast("ApplicationStats", await self._c._send(req("GET", f"/v1/applications/{seg(app)}/stats")))
 
     @operation("GET /v1/applications/{app}/webhooks")
     async def list_webhooks(self, app: str, **params: Unpack[WebhookListParams]) -> Page[Webhook]:
@@ -177,7 +189,7 @@ class Applications(_Resource):
 
     @operation("POST /v1/applications/{app}/webhooks")
     async def create_webhook(self, app: str, url: str, **params: Unpack[WebhookParams]) -> Webhook:
-        return cast("Webhook", await self._c.request(req("POST", f"/v1/applications/{seg(app)}/webhooks", body={"url": url, **params})))
+        return cast("Webhook", await self._c._send(req("POST", f"/v1/applications/{seg(app)}/webhooks", body={"url": url, **params})))
 
     @operation("GET /v1/applications/{app}/deliveries")
     async def list_deliveries(self, app: str, **params: Unpack[AppDeliveryListParams]) -> Page[Delivery]:
@@ -186,11 +198,11 @@ class Applications(_Resource):
     @operation("POST /v1/applications/{app}/portal-sessions")
     async def create_portal_session(self, app: str, *, expires_in: Optional[int] = None) -> PortalSession:
         """A link that opens the consumer portal signed in as this application (the token is in the URL fragment)."""
-        return cast("PortalSession", await self._c.request(req("POST", f"/v1/applications/{seg(app)}/portal-sessions", body=drop_unset({"expires_in": expires_in}))))
+        return cast("PortalSession", await self._c._send(req("POST", f"/v1/applications/{seg(app)}/portal-sessions", body=drop_unset({"expires_in": expires_in}))))
 
     @operation("DELETE /v1/applications/{app}/portal-sessions/{id}")
     async def end_portal_session(self, app: str, session_id: str) -> None:
-        await self._c.request(req("DELETE", f"/v1/applications/{seg(app)}/portal-sessions/{seg(session_id)}"))
+        await self._c._send(req("DELETE", f"/v1/applications/{seg(app)}/portal-sessions/{seg(session_id)}"))
 
 
 class Keys(_Resource):
@@ -198,7 +210,7 @@ class Keys(_Resource):
 
     @operation("POST /v1/keys")
     async def create(self, role: Role, **params: Unpack[KeyParams]) -> ApiKey:
-        return cast("ApiKey", await self._c.request(req("POST", "/v1/keys", body={"role": role, **params})))
+        return cast("ApiKey", await self._c._send(req("POST", "/v1/keys", body={"role": role, **params})))
 
     @operation("GET /v1/keys")
     async def list(self, **params: Unpack[PageParams]) -> Page[ApiKey]:
@@ -209,11 +221,11 @@ class Keys(_Resource):
 
     @operation("GET /v1/keys/{id}")
     async def get(self, key_id: str) -> ApiKey:
-        return cast("ApiKey", await self._c.request(req("GET", f"/v1/keys/{seg(key_id)}")))
+        return cast("ApiKey", await self._c._send(req("GET", f"/v1/keys/{seg(key_id)}")))
 
     @operation("DELETE /v1/keys/{id}")
     async def revoke(self, key_id: str) -> None:
-        await self._c.request(req("DELETE", f"/v1/keys/{seg(key_id)}"))
+        await self._c._send(req("DELETE", f"/v1/keys/{seg(key_id)}"))
 
 
 class EventTypes(_Resource):
@@ -221,7 +233,7 @@ class EventTypes(_Resource):
 
     @operation("POST /v1/event-types")
     async def create(self, name: str, **params: Unpack[EventTypeParams]) -> EventType:
-        return cast("EventType", await self._c.request(req("POST", "/v1/event-types", body={"name": name, **params})))
+        return cast("EventType", await self._c._send(req("POST", "/v1/event-types", body={"name": name, **params})))
 
     @operation("GET /v1/event-types")
     async def list(self, *, include_archived: Optional[bool] = None, **params: Unpack[PageParams]) -> Page[EventType]:
@@ -232,15 +244,15 @@ class EventTypes(_Resource):
 
     @operation("GET /v1/event-types/{name}")
     async def get(self, name: str) -> EventType:
-        return cast("EventType", await self._c.request(req("GET", f"/v1/event-types/{seg(name)}")))
+        return cast("EventType", await self._c._send(req("GET", f"/v1/event-types/{seg(name)}")))
 
     @operation("PATCH /v1/event-types/{name}")
     async def update(self, name: str, **params: Unpack[EventTypeParams]) -> EventType:
-        return cast("EventType", await self._c.request(req("PATCH", f"/v1/event-types/{seg(name)}", body=dict(params))))
+        return cast("EventType", await self._c._send(req("PATCH", f"/v1/event-types/{seg(name)}", body=dict(params))))
 
     @operation("DELETE /v1/event-types/{name}")
     async def archive(self, name: str) -> None:
-        await self._c.request(req("DELETE", f"/v1/event-types/{seg(name)}"))
+        await self._c._send(req("DELETE", f"/v1/event-types/{seg(name)}"))
 
 
 class Webhooks(_Resource):
@@ -248,12 +260,12 @@ class Webhooks(_Resource):
 
     @operation("POST /v1/webhooks")
     async def create(self, url: str, **params: Unpack[WebhookParams]) -> Webhook:
-        return cast("Webhook", await self._c.request(req("POST", "/v1/webhooks", body={"url": url, **params})))
+        return cast("Webhook", await self._c._send(req("POST", "/v1/webhooks", body={"url": url, **params})))
 
     @operation("PUT /v1/webhooks/uid/{uid}")
     async def register(self, uid: str, url: str, **params: Unpack[WebhookFields]) -> Webhook:
         """Creates or replaces the webhook of a customer source: the same uid is always one webhook."""
-        return cast("Webhook", await self._c.request(req("PUT", f"/v1/webhooks/uid/{seg(uid)}", body={"url": url, **params})))
+        return cast("Webhook", await self._c._send(req("PUT", f"/v1/webhooks/uid/{seg(uid)}", body={"url": url, **params})))
 
     @operation("GET /v1/webhooks")
     async def list(self, **params: Unpack[WebhookListParams]) -> Page[Webhook]:
@@ -264,11 +276,11 @@ class Webhooks(_Resource):
 
     @operation("GET /v1/webhooks/{id}")
     async def get(self, webhook_id: str, *, include_secret: bool = False) -> Webhook:
-        return cast("Webhook", await self._c.request(req("GET", f"/v1/webhooks/{seg(webhook_id)}", params={"include_secret": True if include_secret else None})))
+        return cast("Webhook", await self._c._send(req("GET", f"/v1/webhooks/{seg(webhook_id)}", params={"include_secret": True if include_secret else None})))
 
     @operation("PATCH /v1/webhooks/{id}")
     async def update(self, webhook_id: str, **params: Unpack[WebhookUpdateParams]) -> Webhook:
-        return cast("Webhook", await self._c.request(req("PATCH", f"/v1/webhooks/{seg(webhook_id)}", body=dict(params))))
+        return cast("Webhook", await self._c._send(req("PATCH", f"/v1/webhooks/{seg(webhook_id)}", body=dict(params))))
 
     async def disable(self, webhook_id: str) -> Webhook:
         """In-flight deliveries hold and events published meanwhile are kept, paused: nothing is dropped."""
@@ -282,32 +294,32 @@ class Webhooks(_Resource):
 
     @operation("DELETE /v1/webhooks/{id}")
     async def delete(self, webhook_id: str) -> None:
-        await self._c.request(req("DELETE", f"/v1/webhooks/{seg(webhook_id)}"))
+        await self._c._send(req("DELETE", f"/v1/webhooks/{seg(webhook_id)}"))
 
     @operation("POST /v1/webhooks/{id}/recover")
     async def recover(self, webhook_id: str, *, since: str, until: Optional[str] = None) -> Recovery:
         """Re-delivers what failed between ``since`` and ``until``; follow it with ``AsyncHookrelay.wait_for_recovery``."""
-        return cast("Recovery", await self._c.request(req("POST", f"/v1/webhooks/{seg(webhook_id)}/recover", body=drop_unset({"since": since, "until": until}))))
+        return cast("Recovery", await self._c._send(req("POST", f"/v1/webhooks/{seg(webhook_id)}/recover", body=drop_unset({"since": since, "until": until}))))
 
     @operation("GET /v1/webhooks/{id}/recoveries/{rcv_id}")
     async def get_recovery(self, webhook_id: str, recovery_id: str) -> Recovery:
-        return cast("Recovery", await self._c.request(req("GET", f"/v1/webhooks/{seg(webhook_id)}/recoveries/{seg(recovery_id)}")))
+        return cast("Recovery", await self._c._send(req("GET", f"/v1/webhooks/{seg(webhook_id)}/recoveries/{seg(recovery_id)}")))
 
     @operation("POST /v1/webhooks/{id}/rotate-secret")
     async def rotate_secret(self, webhook_id: str, *, secret: Optional[str] = None) -> Dict[str, str]:
         """A new secret (generated unless given); for 24 h deliveries are signed by it and by the previous one.
         Never retried after an ambiguous failure: rotating twice would drop the secret receivers still hold."""
-        return cast("Dict[str, str]", await self._c.request(req("POST", f"/v1/webhooks/{seg(webhook_id)}/rotate-secret", body=drop_unset({"secret": secret}))))
+        return cast("Dict[str, str]", await self._c._send(req("POST", f"/v1/webhooks/{seg(webhook_id)}/rotate-secret", body=drop_unset({"secret": secret}))))
 
     @operation("POST /v1/webhooks/{id}/test")
     async def test(self, webhook_id: str, *, event_type: Optional[str] = None, data: Any = None) -> Delivery:
         """Sends a test event and waits for its first attempt (server-side, up to the webhook's timeout + 5 s)."""
         timeout = max(self._c._cfg.timeout, _core.TEST_TIMEOUT_S)
-        return cast("Delivery", await self._c.request(req("POST", f"/v1/webhooks/{seg(webhook_id)}/test", body=drop_unset({"event_type": event_type, "data": data}), timeout=timeout)))
+        return cast("Delivery", await self._c._send(req("POST", f"/v1/webhooks/{seg(webhook_id)}/test", body=drop_unset({"event_type": event_type, "data": data}), timeout=timeout)))
 
     @operation("GET /v1/webhooks/{id}/stats")
     async def stats(self, webhook_id: str, *, window: Optional[str] = None) -> WebhookStats:
-        return cast("WebhookStats", await self._c.request(req("GET", f"/v1/webhooks/{seg(webhook_id)}/stats", params={"window": window})))
+        return cast("WebhookStats", await self._c._send(req("GET", f"/v1/webhooks/{seg(webhook_id)}/stats", params={"window": window})))
 
     @operation("GET /v1/webhooks/{id}/deliveries")
     async def list_deliveries(self, webhook_id: str, **params: Unpack[DeliveryListParams]) -> Page[Delivery]:
@@ -340,14 +352,14 @@ class Events(_Resource):
                            "channels": list(channels) if channels is not None else None})
         body["data"] = data  # data may be null on purpose
         key = idempotency_key or _core.new_idempotency_key()
-        return cast("Published", await self._c.request(req("POST", "/v1/events", body=body, headers={"idempotency-key": key})))
+        return cast("Published", await self._c._send(req("POST", "/v1/events", body=body, headers={"idempotency-key": key})))
 
     @operation("POST /v1/events/batch")
     async def publish_batch(self, events: Sequence[EventIn], *, idempotency_key: Optional[str] = None) -> List[Published]:
         """Publishes up to 500 events, all or nothing. The batch carries an idempotency key too (each event is
         recognised by its ``id``, or by the key and its index), so retrying it never stores an event twice."""
         key = idempotency_key or _core.new_idempotency_key()
-        answer = await self._c.request(req("POST", "/v1/events/batch", body={"events": list(events)}, headers={"idempotency-key": key}))
+        answer = await self._c._send(req("POST", "/v1/events/batch", body={"events": list(events)}, headers={"idempotency-key": key}))
         return cast(List[Published], answer["data"])
 
     @operation("GET /v1/events")
@@ -360,20 +372,20 @@ class Events(_Resource):
     @operation("GET /v1/events/{id}")
     async def get(self, event_id: str) -> Event:
         """The event with its deliveries."""
-        return cast("Event", await self._c.request(req("GET", f"/v1/events/{seg(event_id)}")))
+        return cast("Event", await self._c._send(req("GET", f"/v1/events/{seg(event_id)}")))
 
     @operation("DELETE /v1/events/{id}/payload")
     async def erase_payload(self, event_id: str) -> Event:
         """Erases the payload (privacy requests): ``data`` becomes null, the delivery records stay, never sent again."""
-        return cast("Event", await self._c.request(req("DELETE", f"/v1/events/{seg(event_id)}/payload")))
+        return cast("Event", await self._c._send(req("DELETE", f"/v1/events/{seg(event_id)}/payload")))
 
 
 class Deliveries(_Resource):
     @operation("GET /v1/deliveries/{id}")
     async def get(self, delivery_id: str) -> Delivery:
         """One delivery with every attempt (status, duration, response)."""
-        return cast("Delivery", await self._c.request(req("GET", f"/v1/deliveries/{seg(delivery_id)}")))
+        return cast("Delivery", await self._c._send(req("GET", f"/v1/deliveries/{seg(delivery_id)}")))
 
     @operation("POST /v1/deliveries/{id}/retry")
     async def retry(self, delivery_id: str) -> Delivery:
-        return cast("Delivery", await self._c.request(req("POST", f"/v1/deliveries/{seg(delivery_id)}/retry", body={})))
+        return cast("Delivery", await self._c._send(req("POST", f"/v1/deliveries/{seg(delivery_id)}/retry", body={})))

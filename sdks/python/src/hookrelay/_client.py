@@ -62,7 +62,19 @@ class Hookrelay:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def request(self, r: _core.Request) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Optional[Dict[str, Any]] = None,
+        json: Any = None,
+        headers: Optional[Dict[str, str]] = None,
+    ) -> Any:
+        """Any API call (``path`` like ``/v1/me``) with the client's auth, retries and errors; returns the JSON answer."""
+        return self._send(req(method.upper(), path, params=params, body=... if json is None else json, headers=headers))
+
+    def _send(self, r: _core.Request) -> Any:
         """One API call with the retry rules; returns the answer's JSON (None for 204)."""
         ambiguous = False  # an earlier attempt may have been applied
         attempt = 0
@@ -89,19 +101,19 @@ class Hookrelay:
         """Every item of a paginated list, fetching page after page (100 at a time unless ``per_page`` says)."""
         page = 1
         while True:
-            body = self.request(req("GET", path, params={"per_page": 100, **params, "page": page}))
+            body = self._send(req("GET", path, params={"per_page": 100, **params, "page": page}))
             yield from body["data"]
             if not body["pagination"]["has_more"]:
                 return
             page += 1
 
     def _page(self, path: str, params: Dict[str, Any]) -> Page[Any]:
-        return _core.page(self.request(req("GET", path, params=params)))
+        return _core.page(self._send(req("GET", path, params=params)))
 
     @operation("GET /v1/me")
     def me(self) -> Me:
         """The key's organization and role."""
-        return cast("Me", self.request(req("GET", "/v1/me")))
+        return cast("Me", self._send(req("GET", "/v1/me")))
 
     def wait_for_recovery(
         self,
@@ -135,12 +147,12 @@ class Applications(_Resource):
 
     @operation("POST /v1/applications")
     def create(self, name: str, **params: Unpack[ApplicationParams]) -> Application:
-        return cast("Application", self._c.request(req("POST", "/v1/applications", body={"name": name, **params})))
+        return cast("Application", self._c._send(req("POST", "/v1/applications", body={"name": name, **params})))
 
     @operation("PUT /v1/applications/uid/{uid}")
     def upsert(self, uid: str, name: str, **params: Unpack[ApplicationFields]) -> Application:
         """Creates or updates the application with your own customer id."""
-        return cast("Application", self._c.request(req("PUT", f"/v1/applications/uid/{seg(uid)}", body={"name": name, **params})))
+        return cast("Application", self._c._send(req("PUT", f"/v1/applications/uid/{seg(uid)}", body={"name": name, **params})))
 
     @operation("GET /v1/applications")
     def list(self, **params: Unpack[ApplicationListParams]) -> Page[Application]:
@@ -151,20 +163,20 @@ class Applications(_Resource):
 
     @operation("GET /v1/applications/{app}")
     def get(self, app: str) -> Application:
-        return cast("Application", self._c.request(req("GET", f"/v1/applications/{seg(app)}")))
+        return cast("Application", self._c._send(req("GET", f"/v1/applications/{seg(app)}")))
 
     @operation("PATCH /v1/applications/{app}")
     def update(self, app: str, **params: Unpack[ApplicationUpdateParams]) -> Application:
-        return cast("Application", self._c.request(req("PATCH", f"/v1/applications/{seg(app)}", body=dict(params))))
+        return cast("Application", self._c._send(req("PATCH", f"/v1/applications/{seg(app)}", body=dict(params))))
 
     @operation("DELETE /v1/applications/{app}")
     def delete(self, app: str) -> None:
         """Deletes its webhooks (their open deliveries end cancelled), revokes its keys, then the application."""
-        self._c.request(req("DELETE", f"/v1/applications/{seg(app)}"))
+        self._c._send(req("DELETE", f"/v1/applications/{seg(app)}"))
 
     @operation("GET /v1/applications/{app}/stats")
     def stats(self, app: str) -> ApplicationStats:
-        return cast("ApplicationStats", self._c.request(req("GET", f"/v1/applications/{seg(app)}/stats")))
+        return cast("ApplicationStats", self._c._send(req("GET", f"/v1/applications/{seg(app)}/stats")))
 
     @operation("GET /v1/applications/{app}/webhooks")
     def list_webhooks(self, app: str, **params: Unpack[WebhookListParams]) -> Page[Webhook]:
@@ -172,7 +184,7 @@ class Applications(_Resource):
 
     @operation("POST /v1/applications/{app}/webhooks")
     def create_webhook(self, app: str, url: str, **params: Unpack[WebhookParams]) -> Webhook:
-        return cast("Webhook", self._c.request(req("POST", f"/v1/applications/{seg(app)}/webhooks", body={"url": url, **params})))
+        return cast("Webhook", self._c._send(req("POST", f"/v1/applications/{seg(app)}/webhooks", body={"url": url, **params})))
 
     @operation("GET /v1/applications/{app}/deliveries")
     def list_deliveries(self, app: str, **params: Unpack[AppDeliveryListParams]) -> Page[Delivery]:
@@ -181,11 +193,11 @@ class Applications(_Resource):
     @operation("POST /v1/applications/{app}/portal-sessions")
     def create_portal_session(self, app: str, *, expires_in: Optional[int] = None) -> PortalSession:
         """A link that opens the consumer portal signed in as this application (the token is in the URL fragment)."""
-        return cast("PortalSession", self._c.request(req("POST", f"/v1/applications/{seg(app)}/portal-sessions", body=drop_unset({"expires_in": expires_in}))))
+        return cast("PortalSession", self._c._send(req("POST", f"/v1/applications/{seg(app)}/portal-sessions", body=drop_unset({"expires_in": expires_in}))))
 
     @operation("DELETE /v1/applications/{app}/portal-sessions/{id}")
     def end_portal_session(self, app: str, session_id: str) -> None:
-        self._c.request(req("DELETE", f"/v1/applications/{seg(app)}/portal-sessions/{seg(session_id)}"))
+        self._c._send(req("DELETE", f"/v1/applications/{seg(app)}/portal-sessions/{seg(session_id)}"))
 
 
 class Keys(_Resource):
@@ -193,7 +205,7 @@ class Keys(_Resource):
 
     @operation("POST /v1/keys")
     def create(self, role: Role, **params: Unpack[KeyParams]) -> ApiKey:
-        return cast("ApiKey", self._c.request(req("POST", "/v1/keys", body={"role": role, **params})))
+        return cast("ApiKey", self._c._send(req("POST", "/v1/keys", body={"role": role, **params})))
 
     @operation("GET /v1/keys")
     def list(self, **params: Unpack[PageParams]) -> Page[ApiKey]:
@@ -204,11 +216,11 @@ class Keys(_Resource):
 
     @operation("GET /v1/keys/{id}")
     def get(self, key_id: str) -> ApiKey:
-        return cast("ApiKey", self._c.request(req("GET", f"/v1/keys/{seg(key_id)}")))
+        return cast("ApiKey", self._c._send(req("GET", f"/v1/keys/{seg(key_id)}")))
 
     @operation("DELETE /v1/keys/{id}")
     def revoke(self, key_id: str) -> None:
-        self._c.request(req("DELETE", f"/v1/keys/{seg(key_id)}"))
+        self._c._send(req("DELETE", f"/v1/keys/{seg(key_id)}"))
 
 
 class EventTypes(_Resource):
@@ -216,7 +228,7 @@ class EventTypes(_Resource):
 
     @operation("POST /v1/event-types")
     def create(self, name: str, **params: Unpack[EventTypeParams]) -> EventType:
-        return cast("EventType", self._c.request(req("POST", "/v1/event-types", body={"name": name, **params})))
+        return cast("EventType", self._c._send(req("POST", "/v1/event-types", body={"name": name, **params})))
 
     @operation("GET /v1/event-types")
     def list(self, *, include_archived: Optional[bool] = None, **params: Unpack[PageParams]) -> Page[EventType]:
@@ -227,15 +239,15 @@ class EventTypes(_Resource):
 
     @operation("GET /v1/event-types/{name}")
     def get(self, name: str) -> EventType:
-        return cast("EventType", self._c.request(req("GET", f"/v1/event-types/{seg(name)}")))
+        return cast("EventType", self._c._send(req("GET", f"/v1/event-types/{seg(name)}")))
 
     @operation("PATCH /v1/event-types/{name}")
     def update(self, name: str, **params: Unpack[EventTypeParams]) -> EventType:
-        return cast("EventType", self._c.request(req("PATCH", f"/v1/event-types/{seg(name)}", body=dict(params))))
+        return cast("EventType", self._c._send(req("PATCH", f"/v1/event-types/{seg(name)}", body=dict(params))))
 
     @operation("DELETE /v1/event-types/{name}")
     def archive(self, name: str) -> None:
-        self._c.request(req("DELETE", f"/v1/event-types/{seg(name)}"))
+        self._c._send(req("DELETE", f"/v1/event-types/{seg(name)}"))
 
 
 class Webhooks(_Resource):
@@ -243,12 +255,12 @@ class Webhooks(_Resource):
 
     @operation("POST /v1/webhooks")
     def create(self, url: str, **params: Unpack[WebhookParams]) -> Webhook:
-        return cast("Webhook", self._c.request(req("POST", "/v1/webhooks", body={"url": url, **params})))
+        return cast("Webhook", self._c._send(req("POST", "/v1/webhooks", body={"url": url, **params})))
 
     @operation("PUT /v1/webhooks/uid/{uid}")
     def register(self, uid: str, url: str, **params: Unpack[WebhookFields]) -> Webhook:
         """Creates or replaces the webhook of a customer source: the same uid is always one webhook."""
-        return cast("Webhook", self._c.request(req("PUT", f"/v1/webhooks/uid/{seg(uid)}", body={"url": url, **params})))
+        return cast("Webhook", self._c._send(req("PUT", f"/v1/webhooks/uid/{seg(uid)}", body={"url": url, **params})))
 
     @operation("GET /v1/webhooks")
     def list(self, **params: Unpack[WebhookListParams]) -> Page[Webhook]:
@@ -259,11 +271,11 @@ class Webhooks(_Resource):
 
     @operation("GET /v1/webhooks/{id}")
     def get(self, webhook_id: str, *, include_secret: bool = False) -> Webhook:
-        return cast("Webhook", self._c.request(req("GET", f"/v1/webhooks/{seg(webhook_id)}", params={"include_secret": True if include_secret else None})))
+        return cast("Webhook", self._c._send(req("GET", f"/v1/webhooks/{seg(webhook_id)}", params={"include_secret": True if include_secret else None})))
 
     @operation("PATCH /v1/webhooks/{id}")
     def update(self, webhook_id: str, **params: Unpack[WebhookUpdateParams]) -> Webhook:
-        return cast("Webhook", self._c.request(req("PATCH", f"/v1/webhooks/{seg(webhook_id)}", body=dict(params))))
+        return cast("Webhook", self._c._send(req("PATCH", f"/v1/webhooks/{seg(webhook_id)}", body=dict(params))))
 
     def disable(self, webhook_id: str) -> Webhook:
         """In-flight deliveries hold and events published meanwhile are kept, paused: nothing is dropped."""
@@ -277,32 +289,32 @@ class Webhooks(_Resource):
 
     @operation("DELETE /v1/webhooks/{id}")
     def delete(self, webhook_id: str) -> None:
-        self._c.request(req("DELETE", f"/v1/webhooks/{seg(webhook_id)}"))
+        self._c._send(req("DELETE", f"/v1/webhooks/{seg(webhook_id)}"))
 
     @operation("POST /v1/webhooks/{id}/recover")
     def recover(self, webhook_id: str, *, since: str, until: Optional[str] = None) -> Recovery:
         """Re-delivers what failed between ``since`` and ``until``; follow it with ``Hookrelay.wait_for_recovery``."""
-        return cast("Recovery", self._c.request(req("POST", f"/v1/webhooks/{seg(webhook_id)}/recover", body=drop_unset({"since": since, "until": until}))))
+        return cast("Recovery", self._c._send(req("POST", f"/v1/webhooks/{seg(webhook_id)}/recover", body=drop_unset({"since": since, "until": until}))))
 
     @operation("GET /v1/webhooks/{id}/recoveries/{rcv_id}")
     def get_recovery(self, webhook_id: str, recovery_id: str) -> Recovery:
-        return cast("Recovery", self._c.request(req("GET", f"/v1/webhooks/{seg(webhook_id)}/recoveries/{seg(recovery_id)}")))
+        return cast("Recovery", self._c._send(req("GET", f"/v1/webhooks/{seg(webhook_id)}/recoveries/{seg(recovery_id)}")))
 
     @operation("POST /v1/webhooks/{id}/rotate-secret")
     def rotate_secret(self, webhook_id: str, *, secret: Optional[str] = None) -> Dict[str, str]:
         """A new secret (generated unless given); for 24 h deliveries are signed by it and by the previous one.
         Never retried after an ambiguous failure: rotating twice would drop the secret receivers still hold."""
-        return cast("Dict[str, str]", self._c.request(req("POST", f"/v1/webhooks/{seg(webhook_id)}/rotate-secret", body=drop_unset({"secret": secret}))))
+        return cast("Dict[str, str]", self._c._send(req("POST", f"/v1/webhooks/{seg(webhook_id)}/rotate-secret", body=drop_unset({"secret": secret}))))
 
     @operation("POST /v1/webhooks/{id}/test")
     def test(self, webhook_id: str, *, event_type: Optional[str] = None, data: Any = None) -> Delivery:
         """Sends a test event and waits for its first attempt (server-side, up to the webhook's timeout + 5 s)."""
         timeout = max(self._c._cfg.timeout, _core.TEST_TIMEOUT_S)
-        return cast("Delivery", self._c.request(req("POST", f"/v1/webhooks/{seg(webhook_id)}/test", body=drop_unset({"event_type": event_type, "data": data}), timeout=timeout)))
+        return cast("Delivery", self._c._send(req("POST", f"/v1/webhooks/{seg(webhook_id)}/test", body=drop_unset({"event_type": event_type, "data": data}), timeout=timeout)))
 
     @operation("GET /v1/webhooks/{id}/stats")
     def stats(self, webhook_id: str, *, window: Optional[str] = None) -> WebhookStats:
-        return cast("WebhookStats", self._c.request(req("GET", f"/v1/webhooks/{seg(webhook_id)}/stats", params={"window": window})))
+        return cast("WebhookStats", self._c._send(req("GET", f"/v1/webhooks/{seg(webhook_id)}/stats", params={"window": window})))
 
     @operation("GET /v1/webhooks/{id}/deliveries")
     def list_deliveries(self, webhook_id: str, **params: Unpack[DeliveryListParams]) -> Page[Delivery]:
@@ -335,14 +347,14 @@ class Events(_Resource):
                            "channels": list(channels) if channels is not None else None})
         body["data"] = data  # data may be null on purpose
         key = idempotency_key or _core.new_idempotency_key()
-        return cast("Published", self._c.request(req("POST", "/v1/events", body=body, headers={"idempotency-key": key})))
+        return cast("Published", self._c._send(req("POST", "/v1/events", body=body, headers={"idempotency-key": key})))
 
     @operation("POST /v1/events/batch")
     def publish_batch(self, events: Sequence[EventIn], *, idempotency_key: Optional[str] = None) -> List[Published]:
         """Publishes up to 500 events, all or nothing. The batch carries an idempotency key too (each event is
         recognised by its ``id``, or by the key and its index), so retrying it never stores an event twice."""
         key = idempotency_key or _core.new_idempotency_key()
-        answer = self._c.request(req("POST", "/v1/events/batch", body={"events": list(events)}, headers={"idempotency-key": key}))
+        answer = self._c._send(req("POST", "/v1/events/batch", body={"events": list(events)}, headers={"idempotency-key": key}))
         return cast(List[Published], answer["data"])
 
     @operation("GET /v1/events")
@@ -355,20 +367,20 @@ class Events(_Resource):
     @operation("GET /v1/events/{id}")
     def get(self, event_id: str) -> Event:
         """The event with its deliveries."""
-        return cast("Event", self._c.request(req("GET", f"/v1/events/{seg(event_id)}")))
+        return cast("Event", self._c._send(req("GET", f"/v1/events/{seg(event_id)}")))
 
     @operation("DELETE /v1/events/{id}/payload")
     def erase_payload(self, event_id: str) -> Event:
         """Erases the payload (privacy requests): ``data`` becomes null, the delivery records stay, never sent again."""
-        return cast("Event", self._c.request(req("DELETE", f"/v1/events/{seg(event_id)}/payload")))
+        return cast("Event", self._c._send(req("DELETE", f"/v1/events/{seg(event_id)}/payload")))
 
 
 class Deliveries(_Resource):
     @operation("GET /v1/deliveries/{id}")
     def get(self, delivery_id: str) -> Delivery:
         """One delivery with every attempt (status, duration, response)."""
-        return cast("Delivery", self._c.request(req("GET", f"/v1/deliveries/{seg(delivery_id)}")))
+        return cast("Delivery", self._c._send(req("GET", f"/v1/deliveries/{seg(delivery_id)}")))
 
     @operation("POST /v1/deliveries/{id}/retry")
     def retry(self, delivery_id: str) -> Delivery:
-        return cast("Delivery", self._c.request(req("POST", f"/v1/deliveries/{seg(delivery_id)}/retry", body={})))
+        return cast("Delivery", self._c._send(req("POST", f"/v1/deliveries/{seg(delivery_id)}/retry", body={})))
