@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import client from 'prom-client';
 import { openApiDocument } from './openapi.js';
+import { docsRoutes } from './docs.js';
 import type { ApiDeps } from './deps.js';
 import { commandCounts } from '../services/models.js';
 
@@ -114,35 +115,6 @@ export function opsRouter(deps: ApiDeps): Router {
   router.get('/openapi.json', (ctx) => {
     ctx.body = { ...openApiDocument() };
   });
-  router.get('/docs', (ctx) => {
-    ctx.type = 'html';
-    ctx.body = docsPage(openApiDocument() as OpenApiDoc);
-  });
+  docsRoutes(router);
   return router;
-}
-
-type OpenApiDoc = { info: { title: string; description?: string }; paths: Record<string, Record<string, { summary?: string; tags?: string[]; requestBody?: unknown; responses: Record<string, unknown> }>> };
-
-const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!);
-
-/** A readable reference page rendered from the same OpenAPI document: no external scripts, works offline. */
-function docsPage(doc: OpenApiDoc): string {
-  const byTag = new Map<string, string[]>();
-  for (const [path, ops] of Object.entries(doc.paths)) {
-    for (const [method, op] of Object.entries(ops)) {
-      const tag = op.tags?.[0] ?? 'other';
-      const statuses = Object.keys(op.responses).join(' · ');
-      const row = `<tr><td><span class="m ${method}">${method.toUpperCase()}</span></td><td><code>${esc(path)}</code></td><td>${esc(op.summary ?? '')}</td><td class="s">${statuses}</td></tr>`;
-      byTag.set(tag, [...(byTag.get(tag) ?? []), row]);
-    }
-  }
-  const sections = [...byTag].map(([tag, rows]) => `<h2>${esc(tag)}</h2><table>${rows.join('')}</table>`).join('');
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${esc(doc.info.title)}</title><style>
-body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#1d2330}
-table{border-collapse:collapse;width:100%}td{padding:.35em .6em;border-bottom:1px solid #e4e7ee;vertical-align:top}
-code{font-size:14px}.m{font:600 12px monospace;padding:2px 6px;border-radius:4px;color:#fff}.get{background:#2f7d32}.post{background:#1f5fbf}
-.put{background:#8a5a00}.patch{background:#6b3fa0}.delete{background:#b3261e}.s{color:#667;font-size:13px;white-space:nowrap}
-</style></head><body><h1>${esc(doc.info.title)}</h1><p>${esc(doc.info.description ?? '')}</p>
-<p>Authenticate with <code>Authorization: Bearer hrk_…</code>. Errors: <code>{"error": {"code", "message", "details"}, "request_id"}</code>.
-Machine-readable: <a href="/openapi.json">/openapi.json</a>.</p>${sections}</body></html>`;
 }
