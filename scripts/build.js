@@ -1,6 +1,6 @@
 // `npm run build`: what production runs. TypeScript compiled to dist/ (tsc -p tsconfig.build.json) and the
 // workflow bundle built ahead into dist/workflow-bundle.js, so a worker starts without webpack
-// (WORKFLOW_BUNDLE_PATH); and the TypeScript SDK package compiled into sdks/typescript/dist/ (ESM + .d.ts,
+// (WORKFLOW_BUNDLE_PATH); and the TypeScript SDK package compiled into sdks/typescript/dist/ (ESM, CommonJS, .d.ts,
 // what `npm pack` ships and what package.json's `hookrelay/sdk` export points at). `npm start` builds when
 // dist/ is older than the sources; the CLI (bin/hookrelay.js) recompiles only the TypeScript (compileIfStale,
 // a few seconds, no bundle); development servers and tests run the sources through tsx.
@@ -40,12 +40,11 @@ function newestCode() {
   return Math.max(...codeInputs.map((d) => newest(join(root, d))), ...['tsconfig.json', 'tsconfig.build.json'].map((f) => statSync(join(root, f)).mtimeMs));
 }
 
-/** The SDK package: sdks/typescript/src → sdks/typescript/dist (its own tsconfig; npm pack runs the same). */
+/** The SDK package: sdks/typescript/src → sdks/typescript/dist (ESM) and dist/cjs (CommonJS); npm pack runs the same. */
 export function buildSdk() {
   // The production image copies only the SDK's source (the CLI's client), not the package: nothing to build there.
-  if (!existsSync(join(sdkDir, 'tsconfig.json'))) return;
-  rmSync(join(sdkDir, 'dist'), { recursive: true, force: true });
-  execFileSync(process.execPath, [tsc, '-p', join(sdkDir, 'tsconfig.json')], { cwd: sdkDir, stdio: 'inherit' });
+  if (!existsSync(join(sdkDir, 'build.mjs'))) return;
+  execFileSync(process.execPath, [join(sdkDir, 'build.mjs')], { cwd: sdkDir, stdio: 'inherit' });
 }
 
 /**

@@ -20,8 +20,7 @@ beforeAll(() => {
   const [packed] = JSON.parse(out.slice(out.indexOf('[')));
   const tarball = join(dir, packed.filename);
   const files = (packed.files as { path: string }[]).map((f) => f.path).sort();
-  expect(files).toContain('dist/index.js');
-  expect(files).toContain('dist/index.d.ts');
+  for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/cjs/package.json']) expect(files).toContain(f);
   expect(files.filter((f) => f.startsWith('src/') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   const app = join(dir, 'app');
   mkdirSync(app);
@@ -37,9 +36,12 @@ describe('the TypeScript SDK package (sdks/typescript)', () => {
   it('depends on nothing at run time', () => {
     const pkg = JSON.parse(readFileSync(join(dir, 'app/node_modules/@hookrelay/sdk/package.json'), 'utf8'));
     expect(pkg.dependencies ?? {}).toEqual({});
-    for (const f of readdirSync(join(dir, 'app/node_modules/@hookrelay/sdk/dist')).filter((f) => f.endsWith('.js'))) {
-      const imports = [...readFileSync(join(dir, 'app/node_modules/@hookrelay/sdk/dist', f), 'utf8').matchAll(/(?:import|export)[^;]*?from '([^']+)'/g)].map((m) => m[1]);
-      expect(imports.filter((s) => !s.startsWith('./') && !s.startsWith('node:')), f).toEqual([]);
+    for (const sub of ['dist', 'dist/cjs']) {
+      for (const f of readdirSync(join(dir, 'app/node_modules/@hookrelay/sdk', sub)).filter((f) => f.endsWith('.js'))) {
+        const text = readFileSync(join(dir, 'app/node_modules/@hookrelay/sdk', sub, f), 'utf8');
+        const imports = [...text.matchAll(/(?:import|export)[^;]*?from ['"]([^'"]+)['"]|require\(['"]([^'"]+)['"]\)/g)].map((m) => m[1] ?? m[2]);
+        expect(imports.filter((s) => !s.startsWith('./') && !s.startsWith('node:')), `${sub}/${f}`).toEqual([]);
+      }
     }
   });
 
@@ -95,6 +97,28 @@ console.log(JSON.stringify({
     expect(out.verified).toMatchObject({ id: out.id, type: 'pkg.hello', data: { n: 1 } });
   });
 
+  it('loads with require() too (CommonJS build), and works against the stack', async () => {
+    const { admin } = await newOrg('sdk-pkg-cjs');
+    writeFileSync(
+      join(dir, 'app/main.cjs'),
+      `const { Hookrelay, HookrelayError, verifyWebhook } = require('@hookrelay/sdk');
+const hookrelay = new Hookrelay({ apiKey: process.env.HOOKRELAY_API_KEY, baseUrl: process.env.HOOKRELAY_API_URL });
+hookrelay.me().then(async (me) => {
+  const err = await hookrelay.events.get('evt_missing').catch((e) => e);
+  console.log(JSON.stringify({ role: me.key.role, typed: err instanceof HookrelayError && err.code, verify: typeof verifyWebhook }));
+});
+`,
+    );
+    const run = spawnSync(process.execPath, ['main.cjs'], {
+      cwd: join(dir, 'app'),
+      env: { ...env, HOOKRELAY_API_URL: stack().apiUrl, HOOKRELAY_API_KEY: admin.key },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ role: 'admin', typed: 'not_found', verify: 'function' });
+  });
+
   it('typechecks a TypeScript user\'s file with tsc --noEmit (its .d.ts are real types, not any)', () => {
     const app = join(dir, 'app');
     writeFileSync(
@@ -124,7 +148,7 @@ hookrelay.events.publish({ data: {} });
           // @types/node of this repository (the throwaway project installs nothing else).
           types: ['node'], typeRoots: [join(root, 'node_modules/@types')],
         },
-        files: ['check.ts', 'first-publish.ts'],
+        files: ['check.ts', 'first-publish.ts', 'check-cjs.cts'],
       }),
     );
     // and the first publish of docs/sdk.md as written
@@ -132,6 +156,8 @@ hookrelay.events.publish({ data: {} });
     const snippet = /```typescript\n([\s\S]*?)```/.exec(doc.slice(doc.indexOf('### TypeScript')))?.[1];
     expect(snippet).toContain('events.publish(');
     writeFileSync(join(app, 'first-publish.ts'), snippet!);
+    // a CommonJS TypeScript file gets the dist/cjs types through the "require" condition
+    writeFileSync(join(app, 'check-cjs.cts'), `import { Hookrelay } from '@hookrelay/sdk';\nexport const org: Promise<string> = new Hookrelay({ apiKey: 'x' }).me().then((m) => m.organization.id);\n`);
     const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', app], { cwd: app, encoding: 'utf8', timeout: 60_000 });
     expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
     // and a wrong use fails: the check above is not vacuous
