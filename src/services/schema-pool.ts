@@ -115,8 +115,11 @@ function finish(slot: Slot) {
 function post(slot: Slot, job: Job) {
   const schemaId = idOf(job.schema);
   const req: WorkerRequest = { seq: (slot.seq = ++seq), op: job.op, schemaId, data: job.data };
-  if (!slot.known.has(schemaId)) req.schema = job.schema;
-  slot.known.add(schemaId);
+  if (!slot.known.has(schemaId)) {
+    req.schema = job.schema;
+    if (slot.known.size >= 20_000) slot.known.clear(); // the thread forgets too: it asks again (needSchema)
+    slot.known.add(schemaId);
+  }
   slot.worker.postMessage(req);
 }
 
