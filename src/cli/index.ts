@@ -351,51 +351,124 @@ program
     print(program, done, `${done.id} ${bar(done.recovered)} completed: ${done.recovered} re-delivered`);
   });
 
+/**
+ * The secrets of the webhooks whose URL points at this listener (loopback, this port), read from the API: a
+ * request no known secret verifies waits for a read that started after it arrived (reads start at most once a
+ * second), so webhooks created or rotated after the listener started are verified too.
+ */
+function secretsFromApi(port: number) {
+  const known = new Map<string, string>();
+  const here = (url: string) => {
+    try {
+      const u = new URL(url);
+      return ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) && Number(u.port || (u.protocol === 'https:' ? 443 : 80)) === port;
+    } catch {
+      return false;
+    }
+  };
+  const read = async () => {
+    const api = client();
+    const fresh = new Map<string, string>();
+    for await (const wh of api.webhooks.listAll()) {
+      if (!here(wh.url)) continue;
+      const full = await api.webhooks.get(wh.id, { includeSecret: true });
+      if (full.secret) fresh.set(wh.id, full.secret);
+    }
+    known.clear();
+    for (const [id, secret] of fresh) known.set(id, secret);
+  };
+  let startedAt = 0; // when the latest read started
+  let reading: Promise<void> | null = null;
+  return {
+    known,
+    /** Resolves once a read that started at or after `t` has ended; reads start at most once a second. */
+    async readSince(t: number): Promise<void> {
+      for (;;) {
+        if (reading) {
+          const [running, started] = [reading, startedAt];
+          await running.catch(() => {});
+          if (started >= t) return;
+          continue;
+        }
+        if (startedAt >= t) return;
+        const wait = startedAt + 1000 - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (reading) continue;
+        startedAt = Date.now();
+        reading = read().finally(() => {
+          reading = null;
+        });
+        return reading;
+      }
+    },
+  };
+}
+
 program
   .command('listen <port>')
-  .description('a local receiver that prints each request with its path; with --secret it verifies signatures too')
+  .description('a local receiver that prints each request with its path; with --secret or --from-api it verifies signatures too')
   .option('--secret <secret...>', 'a webhook secret (whsec_…) to verify with; repeatable: a request verified by any one is accepted')
+  .option('--from-api', 'also verify with the secrets of the webhooks whose URL points at this listener, read from the API as they are created')
   .addHelpText('after', `
-Without --secret every request is printed as unverified and answered 200 (a receiver for trying things out).
-With secrets, a request that none of them verifies is printed as rejected and answered 400, so its delivery
-fails and is retried. Several webhooks can share one listener: give each one a path (…/acme, …/globex) and
-every secret.`)
-  .action((port: string, o: { secret?: string[] }) => {
-    const secrets = o.secret ?? [];
+Without --secret or --from-api every request is printed as unverified and answered 200 (a receiver for trying
+things out). With secrets, a request that none of them verifies is printed as rejected and answered 400, so its
+delivery fails and is retried. Several webhooks can share one listener: give each one a path (…/acme, …/globex)
+and every secret, or let --from-api read them (with --api-key / HOOKRELAY_API_KEY).`)
+  .action(async (port: string, o: { secret?: string[]; fromApi?: boolean }) => {
+    const given = (o.secret ?? []).map((secret, i) => ({ secret, label: `secret ${i + 1}`, json: { secret: i + 1 } as Record<string, unknown> }));
+    const api = o.fromApi ? secretsFromApi(Number(port)) : null;
+    if (api) await api.readSince(Date.now()); // a wrong key or URL stops here, before listening
+    const candidates = () => [...given, ...[...(api?.known ?? [])].map(([webhook, secret]) => ({ secret, label: webhook, json: { webhook } as Record<string, unknown> }))];
     const json = program.opts().json;
+    const verify = (body: string, headers: Record<string, string>) => {
+      let reason = '';
+      for (const c of candidates()) {
+        try {
+          return { c, payload: verifyWebhook(body, headers, c.secret), reason };
+        } catch (err) {
+          reason ||= (err as Error).message;
+        }
+      }
+      return { c: null, payload: null, reason: reason || 'no secret to verify with' };
+    };
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c) => chunks.push(c));
-      req.on('end', () => {
+      const arrived = Date.now();
+      req.on('end', async () => {
         const body = Buffer.concat(chunks).toString('utf8');
         const path = req.url ?? '/';
         const id = (req.headers['webhook-id'] as string | undefined) ?? null;
-        if (secrets.length === 0) {
+        if (given.length === 0 && !api) {
           console.log(json ? JSON.stringify({ verified: null, method: req.method, path, id, body }) : `? unverified ${req.method} ${path} ${id ?? '-'} ${body}`);
           res.writeHead(200).end('ok');
           return;
         }
-        let reason = '';
-        for (const [i, secret] of secrets.entries()) {
-          try {
-            const payload = verifyWebhook(body, req.headers as Record<string, string>, secret);
-            const which = secrets.length > 1 ? ` (secret ${i + 1})` : '';
-            console.log(json ? JSON.stringify({ verified: true, secret: i + 1, method: req.method, path, id, payload }) : `✔ ${path} ${id}${which} ${body}`);
-            res.writeHead(200).end('ok');
-            return;
-          } catch (err) {
-            reason ||= (err as Error).message;
-          }
+        const headers = req.headers as Record<string, string>;
+        let result = verify(body, headers);
+        if (!result.c && api) {
+          // A webhook created or rotated since the last read: read the secrets again, then try once more.
+          await api.readSince(arrived).catch((err) => console.error(`(secrets not read from the API: ${(err as Error).message})`));
+          result = verify(body, headers);
         }
-        console.log(json ? JSON.stringify({ verified: false, method: req.method, path, id, error: reason }) : `✘ ${path} ${id ?? '-'} rejected: ${reason}`);
+        if (result.c) {
+          const which = candidates().length > 1 ? ` (${result.c.label})` : '';
+          console.log(json ? JSON.stringify({ verified: true, ...result.c.json, method: req.method, path, id, payload: result.payload }) : `✔ ${path} ${id}${which} ${body}`);
+          res.writeHead(200).end('ok');
+          return;
+        }
+        console.log(json ? JSON.stringify({ verified: false, method: req.method, path, id, error: result.reason }) : `✘ ${path} ${id ?? '-'} rejected: ${result.reason}`);
         res.writeHead(400).end('invalid signature');
       });
     });
     server.on('error', (err) => fail(`cannot listen on port ${port}: ${err.message}`));
     server.listen(Number(port), '127.0.0.1', () => {
       const url = `http://127.0.0.1:${port}/`;
-      const mode = secrets.length ? `verifying with ${secrets.length} secret${secrets.length > 1 ? 's' : ''}` : 'not verifying: no --secret';
-      console.log(json ? JSON.stringify({ listening: url, secrets: secrets.length }) : `listening on ${url} (${mode}; Ctrl-C stops)`);
+      const n = candidates().length;
+      const mode = api
+        ? `verifying with the secrets of the webhooks that point here (${n} now${given.length ? `, ${given.length} given` : ''})`
+        : given.length ? `verifying with ${n} secret${n > 1 ? 's' : ''}` : 'not verifying: no --secret';
+      console.log(json ? JSON.stringify({ listening: url, secrets: n, from_api: !!api }) : `listening on ${url} (${mode}; Ctrl-C stops)`);
     });
   });
 

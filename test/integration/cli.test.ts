@@ -114,9 +114,9 @@ describe('hookrelay CLI', () => {
   });
 
   /** Starts `hookrelay listen` and collects its stdout; stop() kills it by its pid. */
-  async function listen(args: string[]) {
+  async function listen(args: string[], extraEnv: Record<string, string> = {}) {
     const port = await freePort();
-    const child = spawn(process.execPath, ['bin/hookrelay.js', '--json', 'listen', String(port), ...args], { env: env() });
+    const child = spawn(process.execPath, ['bin/hookrelay.js', '--json', 'listen', String(port), ...args], { env: { ...env(), ...extraEnv } });
     const lines: any[] = [];
     let buf = '';
     child.stdout.on('data', (c) => {
@@ -191,6 +191,38 @@ describe('hookrelay CLI', () => {
     } finally {
       l.stop();
     }
+  });
+
+  it('listen --from-api verifies each webhook pointing at it with its own secret, also those created or rotated after it started', async () => {
+    const k = { HOOKRELAY_API_KEY: key };
+    const l = await listen(['--from-api'], k);
+    try {
+      // Created after the listener started: their secrets are generated, never given to it.
+      const a = JSON.parse(cli(['--json', 'webhooks', 'create', '--url', `${l.url}/acme`, '--events', 'cli.done'], k).out);
+      const b = JSON.parse(cli(['--json', 'webhooks', 'create', '--url', `${l.url}/globex`, '--events', 'cli.done'], k).out);
+      expect(cli(['events', 'publish', '--type', 'cli.done'], k).code).toBe(0);
+      await eventually(async () => l.lines.filter((x) => x.verified === true).length >= 2);
+      expect(l.lines.filter((x) => x.verified === true).map((x) => [x.path, x.webhook]).sort()).toEqual([['/acme', a.id], ['/globex', b.id]]);
+      expect(l.lines.filter((x) => x.verified === false)).toEqual([]);
+      for (const wh of [a, b]) await eventually(async () => / delivered /.test(cli(['deliveries', 'tail', '--webhook', wh.id, '--once'], k).out));
+      // A forged request is refused; a request signed with A's secret is accepted.
+      const body = '{"id":"evt_cli"}';
+      const forged = 'whsec_' + Buffer.from('not-one-of-them-not-one-of-them!').toString('base64');
+      expect((await fetch(`${l.url}/acme`, { method: 'POST', headers: signed(forged, body), body })).status).toBe(400);
+      expect((await fetch(`${l.url}/acme`, { method: 'POST', headers: signed(a.secret, body), body })).status).toBe(200);
+      // Rotated after the listener read it: the new secret alone is accepted once the listener reads again.
+      const rotated = await fetch(`${stack().apiUrl}/v1/webhooks/${a.id}/rotate-secret`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{}' });
+      const { secret: next } = await rotated.json();
+      expect(next).not.toBe(a.secret);
+      expect((await fetch(`${l.url}/acme`, { method: 'POST', headers: signed(next, body), body })).status).toBe(200);
+      for (const wh of [a, b]) expect(cli(['webhooks', 'delete', wh.id], k).code).toBe(0);
+    } finally {
+      l.stop();
+    }
+    // Without a key it says so and does not listen.
+    const noKey = spawnSync(process.execPath, ['bin/hookrelay.js', 'listen', String(await freePort()), '--from-api'], { env: { ...env(), HOOKRELAY_API_KEY: 'hrk_wrong' }, encoding: 'utf8', timeout: 60_000 });
+    expect(noKey.status).toBe(1);
+    expect(noKey.stderr).toMatch(/^unauthenticated: /);
   });
 
   it('event-types: create, list, get, update, archive from the CLI; publish works right after create', async () => {
