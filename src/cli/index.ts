@@ -135,6 +135,20 @@ webhooks
     print(program, wh, lines.join('\n'));
   });
 webhooks
+  .command('stats <id>')
+  .description("a webhook's attempts, success rate, deliveries and latency over a window (docs/api.md, 'Statistics')")
+  .option('--window <duration>', 'e.g. 1h, 24h, 7d (at most 90d)', '24h')
+  .action(async (id: string, o: { window: string }) => {
+    const s = await client().webhooks.stats(id, { window: o.window });
+    const rate = s.success_rate === null ? '–' : `${(s.success_rate * 100).toFixed(1)} %`;
+    const ms = (v: number | null) => (v === null ? '–' : `${v} ms`);
+    print(program, s, [
+      `${s.window}: attempts ${s.attempts.succeeded} succeeded, ${s.attempts.failed} failed (${rate} of attempts); health ${s.health_status}`,
+      `deliveries: ${s.deliveries.delivered} delivered, ${s.deliveries.failed} failed, ${s.deliveries.pending} pending`,
+      `latency p50 / p95 / p99: ${ms(s.latency_ms.p50)} / ${ms(s.latency_ms.p95)} / ${ms(s.latency_ms.p99)}`,
+    ].join('\n'));
+  });
+webhooks
   .command('disable <id>')
   .description('pause deliveries: in-flight ones hold, new events are kept')
   .action(async (id: string) => {

@@ -108,6 +108,12 @@ describe('hookrelay CLI', () => {
       expect(rec.out).toMatch(/rcv_\S+ \[#{30}\] 1\/1 completed: 1 re-delivered/);
       await flaky.waitFor(2);
       await eventually(async () => / delivered .*attempt 2 /.test(cli(['deliveries', 'tail', '--webhook', wh.id, '--once'], k).out));
+      // Statistics count attempts (docs/api.md, 'Statistics'): one failed, one succeeded; one delivery, delivered.
+      const stats = cli(['webhooks', 'stats', wh.id, '--window', '1h'], k);
+      expect(stats.code, stats.err).toBe(0);
+      expect(stats.out).toContain('1h: attempts 1 succeeded, 1 failed (50.0 % of attempts)');
+      expect(stats.out).toContain('deliveries: 1 delivered, 0 failed, 0 pending');
+      expect(cli(['webhooks', 'stats', wh.id, '--window', 'forever'], k).err).toMatch(/^validation_failed: /);
     } finally {
       await flaky.close();
     }
