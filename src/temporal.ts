@@ -82,6 +82,15 @@ export function openTemporal(config: Config): Temporal {
 export const deliveryWorkflowId = (webhookId: string, eventId: string) => `delivery/${webhookId}/${eventId}`;
 
 function isTemporalUnavailable(err: unknown): boolean {
+  // The client wraps the gRPC error: `ServiceError: Failed to start Workflow`, its status in `cause` (seen under
+  // load: DEADLINE_EXCEEDED there was taken for a hard failure, and the rest of the fan-out went to the sweep).
+  for (let e = err as { cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (isUnavailableStatus(e)) return true;
+  }
+  return false;
+}
+
+function isUnavailableStatus(err: unknown): boolean {
   const e = err as { code?: number; name?: string; message?: string };
   // gRPC UNAVAILABLE (14) / DEADLINE_EXCEEDED (4) / RESOURCE_EXHAUSTED (8: the server sheds load, e.g. a namespace's
   // rate limit or "system busy" — retry later, the call had no effect), or the transport failing to connect at all.

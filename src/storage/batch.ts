@@ -52,7 +52,19 @@ function settle<T>(waiters: Waiter<T>[], value: (i: number) => T) {
   }
 }
 
-export function createBatcher(opts: { isTransient(err: unknown): boolean; isDuplicate(err: unknown): boolean; retry<T>(fn: () => Promise<T>): Promise<T>; stuckMs?: number }) {
+export function createBatcher(opts: {
+  isTransient(err: unknown): boolean;
+  isDuplicate(err: unknown): boolean;
+  retry<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * "The database is unreachable": callers queued behind a command that failed so get the same error at once rather
+   * than a command of their own that would wait as long again (seen: a publish answered 503 after two server
+   * selection timeouts, 3.2 s, when FerretDB was killed).
+   */
+  isUnavailable?(err: unknown): boolean;
+  stuckMs?: number;
+}) {
+  const unavailable = (err: unknown) => opts.isUnavailable?.(err) ?? false;
   const stuckMs = opts.stuckMs ?? STUCK_MS;
   const readers = new WeakMap<Collection<Document>, ReturnType<typeof reader>>();
   const inserters = new WeakMap<Collection<Document>, ReturnType<typeof inserter>>();
@@ -81,7 +93,14 @@ export function createBatcher(opts: { isTransient(err: unknown): boolean; isDupl
         .retry(() => coll.findOne({ _id: id } as Document))
         .then(
           (doc) => settle(waiters, (i) => (doc === null || i === 0 ? doc : structuredClone(doc))),
-          (err) => waiters.forEach((w) => w.fail(err)),
+          (err) => {
+            waiters.forEach((w) => w.fail(err));
+            const behind = unavailable(err) ? queued.get(id) : undefined;
+            if (behind) {
+              queued.delete(id);
+              behind.forEach((w) => w.fail(err));
+            }
+          },
         )
         .finally(() => {
           clearTimeout(stuck);
@@ -117,7 +136,16 @@ export function createBatcher(opts: { isTransient(err: unknown): boolean; isDupl
       void Promise.resolve()
         .then(() => run(batch.map((b) => b.op)))
         .catch((err) => batch.map(() => err ?? new Error('batched command failed')))
-        .then((errors) => batch.forEach((b, i) => (errors[i] ? b.w.fail(errors[i]) : b.w.ok())))
+        .then((errors) => {
+          batch.forEach((b, i) => (errors[i] ? b.w.fail(errors[i]) : b.w.ok()));
+          // The whole command failed because the database is unreachable: those queued behind it fail alike.
+          const err = errors[0];
+          if (err && unavailable(err) && errors.every((e) => e === err) && busy === token) {
+            const behind = pending;
+            pending = [];
+            behind.forEach((b) => b.w.fail(err));
+          }
+        })
         .finally(() => {
           clearTimeout(stuck);
           release();

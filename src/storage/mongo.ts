@@ -190,7 +190,7 @@ export type Batched = {
 
 function batched(rawByName: ReturnType<typeof rawCollections>, deadlines: StoreDeadlines): Batched {
   const raw = rawByName as unknown as Record<string, Collection<Document>>;
-  const b = createBatcher({ isTransient: isTransientBusy, isDuplicate: isDuplicateKey, retry: retryBusy });
+  const b = createBatcher({ isTransient: isTransientBusy, isDuplicate: isDuplicateKey, retry: retryBusy, isUnavailable: isMongoUnavailable });
   // Each caller waits at most opMs, whether its command is in flight or still queued behind one.
   const limit = <T>(p: Promise<T>, what: string) => withDeadline(p, deadlines.opMs, what);
   return {
