@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import { openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
@@ -23,8 +24,15 @@ beforeAll(async () => {
   expect((await admin.post('/v1/event-types', { name: 'order.paid' })).status).toBe(201);
 });
 let restarted: ReturnType<typeof spawn> | null = null;
+let ferretRestarted: ReturnType<typeof spawn> | null = null;
 afterAll(async () => {
   await rcv.close();
+  // The FerretDB this file restarted (the global teardown stops only the first, already killed).
+  if (ferretRestarted && ferretRestarted.exitCode === null) {
+    const exited = new Promise((r) => ferretRestarted!.once('exit', r));
+    ferretRestarted.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  }
   // The Temporal server this file restarted is its own to stop (the global teardown knows only the first).
   if (restarted && restarted.exitCode === null) {
     const exited = new Promise((r) => restarted!.once('exit', r));
@@ -136,5 +144,102 @@ describe('cluster profile: two workers, two API processes, a real Temporal serve
     const ids = await publishMany(20, 'api-dies');
     expect(alive(live)).toBe(true);
     await allDelivered(wh.id, ids, 60_000);
+  });
+
+  it('noisy load beside a quiet application, then kill -9 of FerretDB: quiet deliveries arrive, the API answers in time, 503 within 2 s, full service after the restart alone', async () => {
+    // Issue 23: the cluster once wedged under exactly this load (hanging endpoints of one application beside
+    // another publishing normally): every API request and /readyz then waited for ever.
+    const hung = new Set<Socket>();
+    const hole = createTcpServer((sock) => {
+      hung.add(sock);
+      sock.on('data', () => {}).on('error', () => {}).on('close', () => hung.delete(sock));
+    });
+    await new Promise<void>((ok) => hole.listen(0, '127.0.0.1', ok));
+    const holeUrl = `http://127.0.0.1:${(hole.address() as { port: number }).port}`;
+    const quiet = await startReceiver();
+    try {
+      const tag = Math.random().toString(36).slice(2, 8);
+      const noisyApp = (await admin.put(`/v1/applications/uid/noisy-${tag}`, { name: 'noisy' })).body;
+      const quietApp = (await admin.put(`/v1/applications/uid/quiet-${tag}`, { name: 'quiet' })).body;
+      for (let i = 0; i < 20; i++) {
+        const r = await admin.post(`/v1/applications/${noisyApp.id}/webhooks`, { url: `${holeUrl}/h/${i}`, events: ['order.paid'], timeout_ms: 10_000 });
+        expect(r.status).toBe(201);
+      }
+      expect((await admin.post(`/v1/applications/${quietApp.id}/webhooks`, { url: quiet.url, events: ['order.paid'] })).status).toBe(201);
+
+      // Bursts: 3 batches of 20 events to the 20 hanging endpoints (1,200 deliveries), while the quiet
+      // application publishes 15 events at 5/s.
+      const bursts = (async () => {
+        for (let b = 0; b < 3; b++) {
+          const events = Array.from({ length: 20 }, (_, i) => ({ application: noisyApp.id, type: 'order.paid', data: { burst: b, i } }));
+          const r = await admin.post('/v1/events/batch', { events }, { 'idempotency-key': `noisy-${tag}-${b}` });
+          expect(r.status, JSON.stringify(r.body)).toBe(202);
+          await new Promise((ok) => setTimeout(ok, 1000));
+        }
+      })();
+      const sentAt = new Map<string, number>();
+      for (let i = 0; i < 15; i++) {
+        const r = await admin.post('/v1/events', { application: quietApp.id, type: 'order.paid', data: { quiet: i } });
+        expect(r.status).toBe(202);
+        sentAt.set(r.body.id, Date.now());
+        await new Promise((ok) => setTimeout(ok, 200));
+      }
+      await bursts;
+      await eventually(() => Promise.resolve([...sentAt.keys()].every((id) => quiet.received.some((q) => q.headers['webhook-id'] === id))), 60_000, 200);
+      const lateness = [...sentAt].map(([id, at]) => quiet.received.find((q) => q.headers['webhook-id'] === id)!.at - at);
+      expect(Math.max(...lateness), `quiet deliveries' publish→receive (ms): ${lateness.join(', ')}`).toBeLessThan(10_000);
+      expect(hung.size).toBeGreaterThan(0); // the noisy endpoints really are holding requests
+
+      // The API answers in time while the noisy deliveries hang.
+      for (const path of ['/readyz', '/v1/webhooks?per_page=5', '/v1/me']) {
+        const t0 = Date.now();
+        const r = await fetch(`${stack().apiUrl}${path}`, { headers: { authorization: `Bearer ${admin.key}` } });
+        expect(r.status, path).toBe(200);
+        expect(Date.now() - t0, path).toBeLessThan(1000);
+      }
+
+      // kill -9 of FerretDB with requests in flight: the first 503 within 2 s of the kill, every request sent after
+      // the kill answered within 2 s (none hangs); nothing but 202 (stored before the kill) or 503.
+      const answers: { status: number; ms: number; at: number }[] = [];
+      let stop = false;
+      const load = Promise.all(
+        Array.from({ length: 4 }, async (_, w) => {
+          for (let i = 0; !stop; i++) {
+            const t0 = Date.now();
+            const r = await admin.post('/v1/events', { application: quietApp.id, type: 'order.paid', data: { during: w, i } }, { 'idempotency-key': `kill-${tag}-${w}-${i}` });
+            answers.push({ status: r.status, ms: Date.now() - t0, at: t0 });
+          }
+        }),
+      );
+      await new Promise((ok) => setTimeout(ok, 500));
+      process.kill(cluster.ferretPid, 'SIGKILL');
+      const killedAt = Date.now();
+      await eventually(() => Promise.resolve(answers.filter((a) => a.status === 503).length >= 8), 15_000, 50);
+      stop = true;
+      await load;
+      expect(answers.every((a) => a.status === 202 || a.status === 503), JSON.stringify(answers.filter((a) => a.status !== 202 && a.status !== 503))).toBe(true);
+      const first503 = Math.min(...answers.filter((a) => a.status === 503).map((a) => a.at + a.ms));
+      expect(first503 - killedAt, 'the first 503 after the kill (ms)').toBeLessThan(2000);
+      const sentAfter = answers.filter((a) => a.at >= killedAt);
+      expect(Math.max(...sentAfter.map((a) => a.ms)), `answer times of requests sent after the kill: ${sentAfter.map((a) => `${a.status}:${a.ms}`).join(' ')}`).toBeLessThan(2000);
+      expect((await fetch(`${stack().apiUrl}/readyz`)).status).toBe(503);
+
+      // FerretDB alone is started again: the API and the workers heal by themselves.
+      const { cmd, args, log } = cluster.ferretRestart;
+      const out = openSync(log, 'a', 0o600);
+      ferretRestarted = spawn(cmd, args, { stdio: ['ignore', out, out] });
+      const pidDir = process.env.HOOKRELAY_PID_DIR;
+      if (pidDir && ferretRestarted.pid) writeFileSync(join(pidDir, String(ferretRestarted.pid)), '');
+      await eventually(async () => (await fetch(`${stack().apiUrl}/readyz`)).status === 200, 60_000, 250);
+      const after = await eventually(async () => {
+        const r = await admin.post('/v1/events', { application: quietApp.id, type: 'order.paid', data: { after: true } });
+        return r.status === 202 ? r : null;
+      }, 30_000, 250);
+      await eventually(() => Promise.resolve(quiet.received.some((q) => q.headers['webhook-id'] === after.body.id)), 60_000, 200);
+    } finally {
+      for (const sock of hung) sock.destroy();
+      await new Promise<void>((ok) => hole.close(() => ok()));
+      await quiet.close();
+    }
   });
 });

@@ -16,6 +16,9 @@ export type ClusterInfo = {
   /** how to start the Temporal server again after a test killed it (same config, same databases) */
   temporalRestart: { cmd: string; args: string[]; env: Record<string, string> };
   temporalLog: string;
+  /** FerretDB (the store), and how to start it again after a test killed it (same databases, same port) */
+  ferretPid: number;
+  ferretRestart: { cmd: string; args: string[]; log: string };
 };
 
 declare module 'vitest' {
@@ -80,6 +83,8 @@ export default async function setup(project: TestProject) {
     temporalServerPid: temporal.pid,
     temporalRestart: { cmd: temporal.child.spawnfile, args: temporal.child.spawnargs.slice(1), env: { TEMPORAL_ROOT: join(dataDir, 'temporal-config') } },
     temporalLog: join(logDir, 'temporal-server.log'),
+    ferretPid: cluster.ferret.pid,
+    ferretRestart: { cmd: cluster.ferret.child.spawnfile, args: cluster.ferret.child.spawnargs.slice(1), log: join(logDir, 'ferretdb.log') },
   });
   return async () => {
     await cluster.stop();
