@@ -65,6 +65,15 @@ const show = (...nodes) => {
   main.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined && n !== false));
   main.focus();
 };
+// Each navigation is numbered; a view draws only while it is the latest one asked for, so a slower view that was
+// left (its answers still coming) never replaces the page that is shown now.
+let routeSeq = 0;
+function paint() {
+  const seq = routeSeq;
+  return (...nodes) => {
+    if (seq === routeSeq) show(...nodes);
+  };
+}
 const badge = (value) => h('span', { class: `badge b-${value}` }, value);
 const HEALTH_HINT = {
   healthy: 'Health over the last 24 h: (nearly) every attempt succeeded',
@@ -213,6 +222,7 @@ const PAGE_SIZE = 50;
 // ---- views ------------------------------------------------------------------------------------------------
 
 async function endpointsView(query) {
+  const show = paint();
   const page = pageOf(new URLSearchParams(query));
   const { data, pagination } = await api('GET', `/v1/webhooks?per_page=${PAGE_SIZE}&page=${page}`);
   const add = h('a', { class: 'button', href: '#/endpoints/new' }, 'Add endpoint');
@@ -242,6 +252,7 @@ function field(label, input, hint) {
 }
 
 async function endpointForm(id) {
+  const show = paint();
   const [types, existing] = await Promise.all([loadCatalog(), id ? api('GET', `/v1/webhooks/${enc(id)}`) : null]);
   const chosen = new Set(existing?.events ?? []);
   const all = existing ? existing.events === null : true;
@@ -369,6 +380,7 @@ async function copyText(el) {
 }
 
 async function endpointView(id) {
+  const show = paint();
   const w = await api('GET', `/v1/webhooks/${enc(id)}`);
   const justCreated = sessionStorage.getItem(`hookrelay.portal.new.${id}`);
   sessionStorage.removeItem(`hookrelay.portal.new.${id}`);
@@ -513,6 +525,7 @@ async function endpointView(id) {
 }
 
 async function deliveriesView(query) {
+  const show = paint();
   const [endpoints, types] = await Promise.all([all('/v1/webhooks'), loadCatalog()]);
   const q = new URLSearchParams(query);
   const page = pageOf(q);
@@ -565,6 +578,7 @@ async function deliveriesView(query) {
 }
 
 async function deliveryView(id) {
+  const show = paint();
   const d = await api('GET', `/v1/deliveries/${enc(id)}`);
   const retryNow = async () => {
     clearActionError();
@@ -614,6 +628,7 @@ async function deliveryView(id) {
 }
 
 async function catalogView() {
+  const show = paint();
   const types = await loadCatalog();
   show(
     h('h1', null, 'Event catalog'),
@@ -629,6 +644,8 @@ async function catalogView() {
 // ---- routing ----------------------------------------------------------------------------------------------
 
 async function route() {
+  routeSeq++;
+  const show = paint();
   setBanner('');
   // A new link opened in the same tab (only the fragment changed): a new session.
   if (/(?:^#|&)token=/.test(location.hash)) {

@@ -330,6 +330,23 @@ describe.skipIf(!haveChromium)('consumer portal', () => {
       await close();
     }, 60_000);
 
+    it('a page left before its answers came is not drawn over the one shown now', async () => {
+      const { page, errors, close } = await narrow();
+      await page.goto(`${api.url}/portal#/catalog`);
+      await page.getByText('xedge.t100', { exact: true }).waitFor(); // the catalog is in memory from now on
+      // The delivery log reads every endpoint (two pages) and then the log; the catalog draws from memory at once.
+      const logRead = page.waitForEvent('requestfinished', (r) => /\/deliveries\?/.test(r.url()));
+      await page.evaluate(() => {
+        location.hash = '#/deliveries';
+        setTimeout(() => (location.hash = '#/catalog'), 0);
+      });
+      await logRead;
+      await page.waitForLoadState('networkidle');
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Event catalog');
+      expect(errors).toEqual([]);
+      await close();
+    }, 60_000);
+
     it('a failed delivery offers "Retry now" as its primary action', async () => {
       const { page, errors, close } = await narrow();
       await page.goto(`${api.url}/portal#/deliveries/${failed.id}`);
