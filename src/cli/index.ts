@@ -105,11 +105,11 @@ webhooks
     const wh = await client().webhooks.create({
       url: o.url,
       application: o.app,
-      events: list(o.events),
+      events: o.events ? list(o.events) : undefined,
       uid: o.uid,
       description: o.description,
       secret: o.secret,
-      channels: list(o.channels),
+      channels: o.channels ? list(o.channels) : undefined,
       filter: jsonOption('--filter', o.filter) as Record<string, unknown> | undefined,
       headers: headersOption(o.header),
       timeout_ms: timeoutOption(o.timeout),
