@@ -91,7 +91,9 @@ describe('applications', () => {
     const before = (await admin.get('/v1/events?per_page=100')).body.pagination.total;
     expect((await publisher.post('/v1/events', { application: 'nobody', type: 'order.paid', data: {} })).status).toBe(404);
     const badBatch = await publisher.post('/v1/events/batch', { events: [{ application: 'cust-a', type: 'order.paid', data: {} }, { application: 'nobody', type: 'order.paid', data: {} }] });
-    expect(badBatch.status).toBe(404);
+    // In a batch: 400 naming the element (docs/api.md), as every other bad element.
+    expect(badBatch.status).toBe(400);
+    expect(JSON.stringify(badBatch.body.error)).toContain('events.1.application');
     expect((await admin.get('/v1/events?per_page=100')).body.pagination.total).toBe(before);
 
     // Per-application views.
