@@ -18,7 +18,7 @@ const log = createLogger(config.logLevel, 'hookrelay');
 async function main() {
   const tracing = await initTracing('hookrelay');
   if (tracing.enabled) log.info({ endpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT }, 'exporting traces over OTLP');
-  const store = await openStore(config.mongo.url, config.mongo.db, createSealer(config.encryptionKeys), { log, deadlines: config.mongo.deadlines });
+  const store = await openStore(config.mongo.url, config.mongo.db, createSealer(config.encryptionKeys), { log, deadlines: config.mongo.deadlines, longestOpMs: config.mongo.workerDeadlineMs });
   const temporal = openTemporal(config);
   // The API answers at once (503 for what needs Temporal while it is unreachable); the worker joins when it can.
   const api = await startApiRole({ config, log, store, temporal });

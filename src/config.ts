@@ -17,6 +17,8 @@ const schema = z.object({
   STORE_DEADLINE_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
   /** Same for calls over many documents (updateMany, deleteMany, index builds). */
   STORE_BULK_DEADLINE_MS: z.coerce.number().int().min(1000).max(3600_000).default(60_000),
+  /** The worker's store calls (an attempt's record: giving up early means asking again, maybe sending again). */
+  WORKER_STORE_DEADLINE_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('hookrelay-deliveries'),
@@ -41,6 +43,8 @@ const schema = z.object({
   FAILING_ALERT_AFTER_ATTEMPTS: z.coerce.number().int().min(1).max(1000).default(5),
   /** …or after failing (no success) for this long, whichever comes first; once per failing streak. */
   FAILING_ALERT_AFTER_MS: z.coerce.number().int().min(1000).default(3600_000),
+  /** delivery.exhausted: at most one at once per webhook in each window this long, then one summary with a count. */
+  EXHAUSTED_ALERT_WINDOW_MS: z.coerce.number().int().min(1000).default(300_000),
   /** The worker's Prometheus /metrics port (0: any free port; -1: none). */
   WORKER_METRICS_PORT: z.coerce.number().int().min(-1).max(65535).default(9464),
   WORKER_SDK_METRICS: bool.optional(),
@@ -57,7 +61,7 @@ const schema = z.object({
   FANOUT_QUEUE_MAX_DELIVERIES: z.coerce.number().int().min(1).default(10_000),
   FANOUT_QUEUE_MAX_BYTES: z.coerce.number().int().min(0).default(16 * 1024 * 1024),
   FANOUT_QUEUE_MAX_WAITING: z.coerce.number().int().min(0).default(50_000),
-  FANOUT_START_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  FANOUT_START_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
   DEFAULT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   /** Connecting to an endpoint (TCP + TLS) gives up after this long, within the attempt's own timeout. */
   ATTEMPT_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
@@ -102,7 +106,7 @@ function toConfig(env: z.infer<typeof schema>) {
     env: env.HOOKRELAY_ENV,
     port: env.PORT,
     host: env.HOST,
-    mongo: { url: env.MONGODB_URL, db: env.MONGODB_DB, deadlines: { opMs: env.STORE_DEADLINE_MS, bulkMs: env.STORE_BULK_DEADLINE_MS } },
+    mongo: { url: env.MONGODB_URL, db: env.MONGODB_DB, deadlines: { opMs: env.STORE_DEADLINE_MS, bulkMs: env.STORE_BULK_DEADLINE_MS }, workerDeadlineMs: env.WORKER_STORE_DEADLINE_MS },
     temporal: {
       address: env.TEMPORAL_ADDRESS,
       namespace: env.TEMPORAL_NAMESPACE,
@@ -119,7 +123,7 @@ function toConfig(env: z.infer<typeof schema>) {
     publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/$/, '') : null,
     egressProxyUrl: env.EGRESS_PROXY_URL ?? null,
     retention: { days: env.RETENTION_DAYS, intervalMs: env.RETENTION_INTERVAL_MS },
-    alerts: { failingAfterAttempts: env.FAILING_ALERT_AFTER_ATTEMPTS, failingAfterMs: env.FAILING_ALERT_AFTER_MS },
+    alerts: { failingAfterAttempts: env.FAILING_ALERT_AFTER_ATTEMPTS, failingAfterMs: env.FAILING_ALERT_AFTER_MS, exhaustedWindowMs: env.EXHAUSTED_ALERT_WINDOW_MS },
     workerMetricsPort: env.WORKER_METRICS_PORT,
     /** The Temporal SDK's own metrics (`temporal_*`: slots, task latencies, polls) added to the worker's /metrics. */
     workerSdkMetrics: env.WORKER_SDK_METRICS ?? false,

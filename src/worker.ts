@@ -13,7 +13,7 @@ const log = createLogger(config.logLevel, 'hookrelay-worker');
 
 async function main() {
   const tracing = await initTracing('hookrelay-worker');
-  const store = await openStore(config.mongo.url, config.mongo.db, createSealer(config.encryptionKeys), { log, deadlines: config.mongo.deadlines });
+  const store = await openStore(config.mongo.url, config.mongo.db, createSealer(config.encryptionKeys), { log, deadlines: config.mongo.deadlines, longestOpMs: config.mongo.workerDeadlineMs });
   const temporal = openTemporal(config);
   const role = await startWorkerRole({ config, log, store, temporal });
   if (process.send) process.send({ type: 'ready', metricsPort: role.metricsPort });

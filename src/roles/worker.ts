@@ -8,9 +8,10 @@ import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createDeliveryMetrics, type DeliveryMetrics } from '../../activities/metrics.js';
 import { createActivities } from '../../activities/index.js';
 import { createSender } from '../../activities/http.js';
+import type { EgressHealth } from '../../activities/egress.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { commandCounts, type Store } from '../storage/mongo.js';
+import { commandCounts, withStoreDeadline, type Store } from '../storage/mongo.js';
 import { ensureNamespaceRetention, ensureRetentionSchedule, signalRun, type Temporal } from '../temporal.js';
 import { FairGate } from '../domain/fair-gate.js';
 import { createPublisher } from '../services/publish.js';
@@ -102,9 +103,18 @@ async function installSdkMetrics(log: Logger): Promise<string | null> {
  * The worker's Prometheus endpoint (WORKER_METRICS_PORT; 0 = any free port, -1 = none). A port in use is logged,
  * not fatal: deliveries matter more than their metrics.
  */
-function serveMetrics(config: Config, log: Logger, metrics: DeliveryMetrics, sdk: { url: string | null }): Promise<number | null> {
+function serveMetrics(config: Config, log: Logger, metrics: DeliveryMetrics, sdk: { url: string | null }, egress: EgressHealth): Promise<number | null> {
   if (config.workerMetricsPort < 0) return Promise.resolve(null);
   const server: Server = createServer(async (req, res) => {
+    if (req.url === '/readyz') {
+      // The worker's own path to the endpoints (issue 24, item 2): 503 while the egress proxy or the DNS resolver
+      // fails (deliveries wait meanwhile, no attempt burned), with what fails since when. For monitoring: not a
+      // liveness probe (restarting the worker does not bring a proxy back).
+      const egressState = egress.snapshot();
+      res.writeHead(egressState.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: egressState.status === 'ok' ? 'ready' : 'degraded', checks: { egress: egressState } }));
+      return;
+    }
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;
@@ -198,7 +208,12 @@ export async function startWorkerRole(deps: { config: Config; log: Logger; store
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle,
-    activities: createActivities({ store, sender, config, log, control, recoveries, metrics, health, gate, signal: (workflowId, runId, name, arg) => signalRun(temporal, workflowId, runId, name, arg) }),
+    // Every store call an activity makes (and the work it leaves running: detached requests, background records)
+    // has the worker's deadline, not the API's (storage/mongo.ts, withStoreDeadline).
+    activities: withWorkerDeadline(
+      createActivities({ store, sender, config, log, control, recoveries, metrics, health, gate, signal: (workflowId, runId, name, arg) => signalRun(temporal, workflowId, runId, name, arg) }),
+      config.mongo.workerDeadlineMs,
+    ),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
     // Attempts are local activities: this is the bound on attempts in flight (the SDK's default would be 100
     // whatever WORKER_MAX_CONCURRENT_ACTIVITIES says). Each attempt also holds a workflow task slot while it runs.
@@ -259,7 +274,18 @@ export async function startWorkerRole(deps: { config: Config; log: Logger; store
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'retention schedule or namespace retention not set; retrying at the next start');
   }
-  const metricsPort = await serveMetrics(config, log, metrics, sdkMetrics);
+  new client.Gauge({
+    name: 'hookrelay_egress_unavailable',
+    help: 'hookrelay\'s own path to the endpoints failing now, by path: egress proxies failing (proxy), the DNS resolver failing (resolver, 0 or 1); deliveries wait meanwhile without burning attempts',
+    labelNames: ['path'] as const,
+    registers: [registry],
+    collect() {
+      const u = sender.egress.unavailable();
+      this.set({ path: 'proxy' }, u.proxy);
+      this.set({ path: 'resolver' }, u.resolver);
+    },
+  });
+  const metricsPort = await serveMetrics(config, log, metrics, sdkMetrics, sender.egress);
   log.info({ taskQueue: config.temporal.taskQueue, fastPath, prebuiltBundle: !!bundlePath, metricsPort, maxCachedWorkflows: worker.options.maxCachedWorkflows }, 'worker started');
   const running = worker.run();
   return {
@@ -271,4 +297,11 @@ export async function startWorkerRole(deps: { config: Config; log: Logger; store
       await Promise.allSettled([sender.close(), health.flush()]);
     },
   };
+}
+
+/** The activities, each run with the worker's store deadline. */
+function withWorkerDeadline<A extends Record<string, unknown>>(activities: A, ms: number): A {
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [name, typeof fn === 'function' ? (...args: unknown[]) => withStoreDeadline(ms, () => (fn as (...a: unknown[]) => unknown)(...args)) : fn]),
+  ) as A;
 }

@@ -21,10 +21,19 @@ export type Fanout = ReturnType<typeof createFanout>;
  * ones waiting behind them as ids only; `concurrency` the starts in flight.
  */
 export type FanoutQueueLimits = { maxDeliveries: number; maxBytes: number; maxWaitingDeliveries: number; concurrency: number };
-export const DEFAULT_FANOUT_QUEUE: FanoutQueueLimits = { maxDeliveries: 10_000, maxBytes: 16 * 1024 * 1024, maxWaitingDeliveries: 50_000, concurrency: 32 };
+export const DEFAULT_FANOUT_QUEUE: FanoutQueueLimits = { maxDeliveries: 10_000, maxBytes: 16 * 1024 * 1024, maxWaitingDeliveries: 50_000, concurrency: 64 };
 
 /** Starts of backlogged webhooks in flight at once, at most (sparse ones may use the rest of the concurrency). */
 const BACKLOG_CONCURRENCY = 8;
+/**
+ * … and while sparse starts keep coming (one in the last SPARSE_ACTIVE_MS): a backlog then gets only this many, so
+ * the work its starts cause downstream (workflow tasks, attempts, records: CPU of the whole stack) leaves room for
+ * the quiet ones' deliveries. A burst alone, with nothing sparse beside it, keeps BACKLOG_CONCURRENCY.
+ */
+const BACKLOG_CONCURRENCY_SHARED = 2;
+const SPARSE_ACTIVE_MS = 2000;
+/** A webhook with at most this many starts queued is not a backlog: its fan-outs may pass the waiting list. */
+const QUIET_FLOW_MAX = 8;
 
 /** A silent API process still owns its outbox entries this long (it renews every HEARTBEAT_MS). */
 export const HEARTBEAT_MS = 5000;
@@ -168,9 +177,14 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     const item = { job, index, sparse: sparse ?? false };
     const fresh = starts.push(job.key, job.plan.starts[index].wh._id, item, front);
     item.sparse = sparse ?? fresh;
-    if (item.sparse) sparseQueued++;
+    if (item.sparse) {
+      sparseQueued++;
+      if (!front) lastSparseAt = Date.now();
+    }
     job.queued++;
   };
+  /** When a sparse start was last queued (a quiet webhook published): backlogs yield for a while after. */
+  let lastSparseAt = 0;
   /** Sparse starts queued, and backlogged starts in flight. */
   let sparseQueued = 0;
   let runningBacklog = 0;
@@ -225,7 +239,8 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
       // then wait neither for a slot nor behind as many starts at Temporal. (Measured at scale 0.3: 8 deliver a burst
       // as fast as 32 did; 24 delivered batches at a quarter of the speed, their attempts crowding the endpoint's
       // bound: docs/performance.md.)
-      const backlogFull = runningBacklog >= Math.min(limits.concurrency, BACKLOG_CONCURRENCY);
+      const backlogCap = Date.now() - lastSparseAt < SPARSE_ACTIVE_MS ? BACKLOG_CONCURRENCY_SHARED : BACKLOG_CONCURRENCY;
+      const backlogFull = runningBacklog >= Math.min(limits.concurrency, backlogCap);
       if (backlogFull && sparseQueued === 0) break;
       const next = starts.shift(backlogFull ? (item) => item.sparse : undefined);
       if (!next) break;
@@ -380,11 +395,15 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
     const n = plan.starts.length;
     // Oldest first: while fan-outs wait, a new one waits behind them…
     if (waitingHead >= waiting.length && !spilled && enqueue(plan)) return;
-    // … unless none of its webhooks has a start queued or waiting: then others' backlogs (another application's, or
-    // another endpoint's of its own) do not hold it back, and each webhook's order is kept. Up to twice the bound in
-    // all, so many quiet endpoints at once still cannot grow the queue without end.
+    // … unless none of its webhooks has a backlog — at most QUIET_FLOW_MAX starts queued, none waiting: then others'
+    // backlogs (another application's, or another endpoint's of its own) do not hold it back, and each webhook's
+    // order is kept (its starts queue in order in its flow; none of its fan-outs waits behind). Not "none queued":
+    // a quiet endpoint publishing while starts are paused (Temporal slow) had one queued, went to the waiting list
+    // and, once there, every later event of it too — behind another application's 10,000 (noisy bench, fail fast:
+    // B 7 of 100). Up to twice the bound in all, so many quiet endpoints at once still cannot grow the queue
+    // without end.
     const key = keyOf(event);
-    const quiet = plan.starts.every(({ wh }) => starts.flowSize(key, wh._id) === 0 && !waitingByWebhook.has(wh._id));
+    const quiet = plan.starts.every(({ wh }) => starts.flowSize(key, wh._id) <= QUIET_FLOW_MAX && !waitingByWebhook.has(wh._id));
     if (!stopping && quiet && queuedDeliveries + n <= 2 * limits.maxDeliveries && enqueue(plan, true)) return;
     if (!stopping && waitingDeliveries + n <= limits.maxWaitingDeliveries) {
       queued.add(event._id);

@@ -62,9 +62,17 @@ export function createBatcher(opts: {
    * selection timeouts, 3.2 s, when FerretDB was killed).
    */
   isUnavailable?(err: unknown): boolean;
+  /**
+   * The deadline of one command (storage/mongo.ts): a command the database does not answer in time fails its
+   * callers, and — being "unavailable" — those queued behind it. A caller's wait in the queue has no deadline of
+   * its own: while commands are answered, slowly or not, the queue moves (a per-caller deadline gave up on 1,262
+   * attempt records in the noisy bench that a busy FerretDB would have written, each asked for again).
+   */
+  bound?<T>(p: Promise<T>, what: string): Promise<T>;
   stuckMs?: number;
 }) {
   const unavailable = (err: unknown) => opts.isUnavailable?.(err) ?? false;
+  const bound = <T>(p: Promise<T>, what: string) => (opts.bound ? opts.bound(p, what) : p);
   const stuckMs = opts.stuckMs ?? STUCK_MS;
   const readers = new WeakMap<Collection<Document>, ReturnType<typeof reader>>();
   const inserters = new WeakMap<Collection<Document>, ReturnType<typeof inserter>>();
@@ -89,8 +97,7 @@ export function createBatcher(opts: {
       };
       const stuck = setTimeout(release, stuckMs);
       stuck.unref?.();
-      opts
-        .retry(() => coll.findOne({ _id: id } as Document))
+      bound(opts.retry(() => coll.findOne({ _id: id } as Document)), `${coll.collectionName}.findById`)
         .then(
           (doc) => settle(waiters, (i) => (doc === null || i === 0 ? doc : structuredClone(doc))),
           (err) => {
@@ -117,7 +124,7 @@ export function createBatcher(opts: {
   }
 
   /** One queue per collection: what arrives while a command is in flight goes in the next one (at most `max`). */
-  function queue<Op>(run: (ops: Op[]) => Promise<(unknown | null)[]>, max = Infinity) {
+  function queue<Op>(what: string, run: (ops: Op[]) => Promise<(unknown | null)[]>, max = Infinity) {
     let pending: { op: Op; w: Waiter<void> }[] = [];
     let busy: object | null = null;
     const send = () => {
@@ -133,8 +140,7 @@ export function createBatcher(opts: {
       };
       const stuck = setTimeout(release, stuckMs);
       stuck.unref?.();
-      void Promise.resolve()
-        .then(() => run(batch.map((b) => b.op)))
+      void bound(Promise.resolve().then(() => run(batch.map((b) => b.op))), what)
         .catch((err) => batch.map(() => err ?? new Error('batched command failed')))
         .then((errors) => {
           batch.forEach((b, i) => (errors[i] ? b.w.fail(errors[i]) : b.w.ok()));
@@ -182,7 +188,7 @@ export function createBatcher(opts: {
   const firstError = (errs: (unknown | null)[]) => errs.find((e) => e && !opts.isDuplicate(e)) ?? errs.find((e) => e) ?? null;
 
   function inserter(coll: Collection<Document>) {
-    return queue<Document[]>(async (groups) => {
+    return queue<Document[]>(`${coll.collectionName}.insert`, async (groups) => {
       const docs = groups.flat();
       const errs =
         docs.length === 1
@@ -198,7 +204,7 @@ export function createBatcher(opts: {
    * `delete` command; `alone` runs one statement as a single driver call (one caller, or a retry).
    */
   function statements<Op>(coll: Collection<Document>, kind: 'update' | 'delete', statement: (op: Op) => Document, alone: (op: Op) => Promise<unknown>) {
-    return queue<Op>((ops) =>
+    return queue<Op>(`${coll.collectionName}.${kind}`, (ops) =>
       ops.length === 1
         ? opts.retry(() => alone(ops[0])).then(() => [null], (err) => [err])
         : perStatement(

@@ -1,4 +1,5 @@
 import { MongoClient, MongoError, MongoNetworkError, type MongoClientOptions, type Collection, type Db, type Document, type OptionalUnlessRequiredId, type UpdateFilter, type WithId } from 'mongodb';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createBatcher } from './batch.js';
 import { UnavailableError } from '../errors.js';
 import { createSealer, type Sealer } from '../domain/seal.js';
@@ -92,6 +93,20 @@ export type StoreDeadlines = {
 
 export const DEFAULT_STORE_DEADLINES: StoreDeadlines = { opMs: 5000, bulkMs: 60_000 };
 
+/**
+ * A longer deadline for the store calls made inside `fn` (and everything it starts): the worker's (config
+ * WORKER_STORE_DEADLINE_MS, 30 s). An API request should get its 503 in seconds, but an attempt's record that gives
+ * up while a busy store would still have written it costs more than the wait: the attempt is asked for again, and
+ * may be sent again (seen at 5 s in the noisy bench's fail-fast variant: 1,555 records given up on FerretDB-SQLite
+ * under 10,000 failing deliveries, each one more load on the same store).
+ */
+const deadlineContext = new AsyncLocalStorage<number>();
+export function withStoreDeadline<T>(ms: number, fn: () => T): T {
+  return deadlineContext.run(ms, fn);
+}
+const opDeadline = (d: StoreDeadlines) => deadlineContext.getStore() ?? d.opMs;
+const bulkDeadline = (d: StoreDeadlines) => Math.max(d.bulkMs, deadlineContext.getStore() ?? 0);
+
 export class StoreDeadlineError extends MongoError {
   constructor(what: string, ms: number) {
     super(`the database did not answer ${what} within ${ms} ms`);
@@ -135,12 +150,12 @@ function bounded<T extends object>(collection: T, deadlines: StoreDeadlines): T 
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (typeof prop !== 'string' || typeof value !== 'function') return value;
-      if (CURSORS.has(prop)) return (...args: unknown[]) => boundedCursor(value.apply(target, args) as object, deadlines.opMs, `${name}.${prop}`);
+      if (CURSORS.has(prop)) return (...args: unknown[]) => boundedCursor(value.apply(target, args) as object, opDeadline(deadlines), `${name}.${prop}`);
       if (prop.startsWith('watch') || prop === 'initializeOrderedBulkOp' || prop === 'initializeUnorderedBulkOp') return value.bind(target);
-      const ms = BULK.has(prop) ? deadlines.bulkMs : deadlines.opMs;
+      const bulk = BULK.has(prop);
       return (...args: unknown[]) => {
         const out = value.apply(target, args) as unknown;
-        return out instanceof Promise ? withDeadline(out, ms, `${name}.${prop}`) : out;
+        return out instanceof Promise ? withDeadline(out, bulk ? bulkDeadline(deadlines) : opDeadline(deadlines), `${name}.${prop}`) : out;
       };
     },
   });
@@ -190,14 +205,17 @@ export type Batched = {
 
 function batched(rawByName: ReturnType<typeof rawCollections>, deadlines: StoreDeadlines): Batched {
   const raw = rawByName as unknown as Record<string, Collection<Document>>;
-  const b = createBatcher({ isTransient: isTransientBusy, isDuplicate: isDuplicateKey, retry: retryBusy, isUnavailable: isMongoUnavailable });
-  // Each caller waits at most opMs, whether its command is in flight or still queued behind one.
-  const limit = <T>(p: Promise<T>, what: string) => withDeadline(p, deadlines.opMs, what);
+  // Each command has the deadline (of the caller that sends it); callers queued behind a command that missed it
+  // fail with it (storage/batch.ts).
+  const b = createBatcher({
+    isTransient: isTransientBusy, isDuplicate: isDuplicateKey, retry: retryBusy, isUnavailable: isMongoUnavailable,
+    bound: (p, what) => withDeadline(p, opDeadline(deadlines), what),
+  });
   return {
-    findById: (name, id) => limit(b.findById(raw[name], id as never), `${name}.findById`) as never,
-    insert: (name, docs) => limit(b.insert(raw[name], docs as Document[]), `${name}.insert`),
-    updateById: (name, id, update) => limit(b.updateById(raw[name], id as never, update as UpdateFilter<Document>), `${name}.updateById`),
-    deleteById: (name, id) => limit(b.deleteById(raw[name], id as never), `${name}.deleteById`),
+    findById: (name, id) => b.findById(raw[name], id as never) as never,
+    insert: (name, docs) => b.insert(raw[name], docs as Document[]),
+    updateById: (name, id, update) => b.updateById(raw[name], id as never, update as UpdateFilter<Document>),
+    deleteById: (name, id) => b.deleteById(raw[name], id as never),
   };
 }
 
@@ -257,6 +275,8 @@ export type StoreOptions = {
   driver?: MongoClientOptions;
   /** Deadlines of store calls (DEFAULT_STORE_DEADLINES; config: STORE_DEADLINE_MS, STORE_BULK_DEADLINE_MS). */
   deadlines?: Partial<StoreDeadlines>;
+  /** The longest deadline callers set with withStoreDeadline in this process (the pool's wait queue waits as long). */
+  longestOpMs?: number;
 };
 
 /**
@@ -318,7 +338,8 @@ export async function openStore(url: string, dbName: string, sealer: Sealer = cr
   const deadlines = { ...DEFAULT_STORE_DEADLINES, ...opts.deadlines };
   const client = new MongoClient(url, {
     // A call that waits for a pooled connection gives up with its deadline, and so never runs late.
-    waitQueueTimeoutMS: deadlines.opMs,
+    // (the longest deadline any caller of this process may have: the worker's, when it runs here)
+    waitQueueTimeoutMS: Math.max(deadlines.opMs, opts.longestOpMs ?? 0),
     // A store that is gone (refused, killed) is answered 503 within 2 s (issue 23), a blip is not (see above).
     serverSelectionTimeoutMS: 1600,
     connectTimeoutMS: 2500,
