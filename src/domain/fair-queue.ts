@@ -26,22 +26,26 @@ export class FairQueue<T> {
 
   /**
    * Queues an item at the back of its flow (`front`: at the front, an item to try again, which keeps its flow and
-   * tenant among the backlogged ones). Returns true when its flow had nothing queued (a sparse flow, not a backlog).
+   * tenant among the backlogged ones; `burst`: one of many queued at once, never sparse). Returns true when its flow
+   * had nothing queued (a sparse flow, not a backlog).
    */
-  push(tenant: string, flow: string, item: T, front = false): boolean {
+  push(tenant: string, flow: string, item: T, front = false, burst = false): boolean {
     let t = this.tenants.get(tenant);
-    // An item put back (`front`) was of a backlog: a flow or tenant it makes anew is not a fresh one.
+    // An item put back (`front`) was of a backlog, and one of a burst (`burst`: e.g. a fan-out to hundreds of
+    // endpoints at once) is one: a flow or tenant it makes anew is not a fresh one. (Else a fan-out to 500 new
+    // flows put 500 "sparse" starts first, and a quiet endpoint's flow behind them, past the scan of `shift`.)
+    const backlog = front || burst;
     if (!t) {
       t = { flows: new Map(), order: { fresh: [], old: [] }, size: 0 };
       this.tenants.set(tenant, t);
-      (front ? this.order.old : this.order.fresh).push(tenant);
+      (backlog ? this.order.old : this.order.fresh).push(tenant);
     }
     let f = t.flows.get(flow);
-    const sparse = !f && !front;
+    const sparse = !f && !backlog;
     if (!f) {
       f = [];
       t.flows.set(flow, f);
-      (front ? t.order.old : t.order.fresh).push(flow);
+      (backlog ? t.order.old : t.order.fresh).push(flow);
     }
     if (front) f.unshift(item);
     else f.push(item);

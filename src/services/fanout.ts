@@ -32,6 +32,12 @@ const BACKLOG_CONCURRENCY = 8;
  */
 const BACKLOG_CONCURRENCY_SHARED = 2;
 const SPARSE_ACTIVE_MS = 2000;
+/**
+ * A fan-out wider than this is a burst: its starts are never sparse, even to webhooks with nothing queued (a fan-out
+ * to 500 endpoints would otherwise put 500 starts in the quiet lane, ahead of a quiet endpoint of the same
+ * application: noisy bench, fail fast, A's healthy endpoint 4 of 100).
+ */
+const SPARSE_FANOUT_MAX = 8;
 /** A webhook with at most this many starts queued is not a backlog: its fan-outs may pass the waiting list. */
 const QUIET_FLOW_MAX = 8;
 
@@ -175,7 +181,7 @@ export function createFanout(deps: { store: Store; temporal: Temporal; log: Logg
   const keyOf = (event: Pick<EventDoc, 'org_id' | 'application_id'>) => fairnessKey(event.org_id, event.application_id);
   const queueStart = (job: Job, index: number, front = false, sparse?: boolean) => {
     const item = { job, index, sparse: sparse ?? false };
-    const fresh = starts.push(job.key, job.plan.starts[index].wh._id, item, front);
+    const fresh = starts.push(job.key, job.plan.starts[index].wh._id, item, front, job.plan.starts.length > SPARSE_FANOUT_MAX);
     item.sparse = sparse ?? fresh;
     if (item.sparse) {
       sparseQueued++;

@@ -78,4 +78,15 @@ describe('FairQueue: items put back', () => {
     expect(q.push('A', 'healthy', { id: 'h1', sparse: true })).toBe(true);
     expect(q.shift((x) => x.sparse)?.id).toBe('h1');
   });
+
+  it("a burst's new flows are not sparse: a quiet endpoint of the same tenant is found past 500 of them", () => {
+    const q = new FairQueue<{ id: string; sparse: boolean }>();
+    // A fan-out to 500 endpoints at once, twice (the noisy bench's fail-fast application).
+    for (let e = 0; e < 2; e++) for (let i = 0; i < 500; i++) q.push('A', `wh${i}`, { id: `a${e}-${i}`, sparse: false }, false, true);
+    const pushedSparse = q.push('A', 'ok', { id: 'ok1', sparse: true });
+    expect(pushedSparse).toBe(true);
+    // Taking only sparse items (the start queue when its backlog slots are full): the quiet endpoint's.
+    expect(q.shift((item) => item.sparse)?.id).toBe('ok1');
+    expect(q.shift((item) => item.sparse)).toBeUndefined();
+  });
 });
