@@ -1,6 +1,6 @@
 import {
-  CancellationScope, condition, defineQuery, defineSignal, isCancellation, patched, proxyLocalActivities, setHandler,
-  upsertSearchAttributes,
+  CancellationScope, condition, continueAsNew, defineQuery, defineSignal, isCancellation, patched, proxyLocalActivities,
+  setHandler, upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import { SA_STATUS } from '../src/domain/search-attributes.js';
@@ -31,6 +31,12 @@ export const attemptResultSignal = defineSignal<[AttemptResult]>('attemptResult'
 
 /** Re-check a held delivery this often even without a resume signal, so a lost signal never strands it. */
 const HELD_RECHECK = '1h';
+/**
+ * A held delivery continues as new after this many re-checks without a resume (a day at HELD_RECHECK): each costs
+ * about 8 history events, so a webhook paused for months would otherwise walk its deliveries toward Temporal's
+ * history limits. The new run carries the attempt count, the schedule's position and the first attempt's time.
+ */
+export const HELD_WAITS_PER_RUN = 24;
 
 /**
  * One delivery of one event to one webhook. Owns the attempt counter, the retry schedule (durable timers)
@@ -38,8 +44,10 @@ const HELD_RECHECK = '1h';
  */
 export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliveryState> {
   const state: DeliveryState = { status: 'pending', attempt: input.attemptsBefore, paused: false, next_attempt_at: null, waiting: null };
-  let attemptsInRun = 0;
-  let firstAttemptAt: number | null = null;
+  // A run continued from a held one (HELD_WAITS_PER_RUN) goes on where it left off.
+  let attemptsInRun = input.attemptsInRunBefore ?? 0;
+  let firstAttemptAt: number | null = input.firstAttemptAt ?? null;
+  let heldWaits = 0;
   let cancelled = false;
   let resumes = 0;
   let retryNow = false;
@@ -143,7 +151,18 @@ export async function deliveryWorkflow(input: DeliveryInput): Promise<DeliverySt
           // The webhook is disabled: wait for a resume without burning an attempt.
           state.paused = true;
           upsertSearchAttributes([{ key: SA_STATUS, value: 'paused' }]);
-          await condition(() => resumes > seenResumes || cancelled, HELD_RECHECK);
+          if (!(await condition(() => resumes > seenResumes || cancelled, HELD_RECHECK)) && !cancelled && resumes === seenResumes) {
+            // Held a whole re-check without a resume: after HELD_WAITS_PER_RUN of them, a fresh run goes on holding.
+            // (patched: a run that held that long before this step existed replays without it)
+            if (++heldWaits >= HELD_WAITS_PER_RUN && patched('held-continues-as-new')) {
+              await continueAsNew<typeof deliveryWorkflow>({
+                ...input,
+                attemptsBefore: state.attempt,
+                attemptsInRunBefore: attemptsInRun,
+                ...(firstAttemptAt !== null ? { firstAttemptAt } : {}),
+              });
+            }
+          }
           state.paused = false;
           break;
         case 'throttled':

@@ -16,6 +16,9 @@ export type DeliveryInput = {
   body?: string;
   /** W3C trace context of the publish that started it (only when tracing is on): attempts join that trace. */
   traceparent?: string;
+  /** Set when a held run continues as new: the attempts of `scheduleMs` already made, and when the first attempt was (epoch ms). */
+  attemptsInRunBefore?: number;
+  firstAttemptAt?: number;
 };
 
 

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEFAULT_RETRY_SCHEDULE, scheduleToMs } from '../../src/domain/schedule.js';
 import { asId } from '../../src/domain/ids.js';
-import type { DeliveryInput, DeliveryState, DeliverResult } from '../../workflows/types.js';
+import type { DeliverRequest, DeliveryInput, DeliveryState, DeliverResult } from '../../workflows/types.js';
 import { maybeRecord, scriptedDeliver, timeSkippingEnv, worker } from './env.js';
+import { HELD_WAITS_PER_RUN } from '../../workflows/delivery.js';
 
 // workflows/delivery.ts on a real Temporal server (the Java time-skipping test server), with the attempt
 // activity replaced by a script. The real default schedule — 1m, 5m, 15m, 1h, 4h, 8h, 10h — runs in seconds.
@@ -112,6 +113,55 @@ describe('deliveryWorkflow on the time-skipping server', () => {
     expect(result).toMatchObject({ status: 'delivered', attempt: 1 });
     expect(script.calls.map((c) => c.req.attempt)).toEqual([1, 1]);
   });
+
+  it(`held for days (webhook paused): continues as new after ${HELD_WAITS_PER_RUN} hourly re-checks, carrying its state, and delivers after the resume`, async () => {
+    // A delivery held after two failed attempts: the next run must go on from attempt 3 and the schedule's third delay.
+    const inp = { ...input(), attemptsBefore: 0 };
+    let resumed = false;
+    const calls: DeliverRequest[] = [];
+    const activities = {
+      async deliver(req: DeliverRequest): Promise<DeliverResult> {
+        calls.push(req);
+        if (calls.length <= 2) return retryWith(DEFAULT_MS, calls.length - 1);
+        return resumed ? { outcome: 'delivered' } : { outcome: 'held' };
+      },
+      async markDelivery() {},
+      async runRecovery() {
+        return 0;
+      },
+    };
+    const taskQueue = `wf-held-continued-${n}`;
+    const w = await worker(env, taskQueue, activities);
+    const workflowId = `delivery/${inp.webhookId}/${inp.eventId}`;
+    const { result, firstRunId } = await w.runUntil(async () => {
+      const handle = await env.client.workflow.start('deliveryWorkflow', { taskQueue, workflowId, args: [inp] });
+      while (calls.length < 1) await new Promise((r) => setTimeout(r, 20));
+      // Two days and a bit of workflow time (the two retries, then on hold): two fresh runs, each after HELD_WAITS_PER_RUN re-checks.
+      await env.sleep(`${2 * HELD_WAITS_PER_RUN + 2}h`);
+      resumed = true;
+      await handle.signal('resume');
+      return { result: (await handle.result()) as DeliveryState, firstRunId: handle.firstExecutionRunId };
+    });
+    expect(result).toMatchObject({ status: 'delivered', attempt: 3 });
+    // Every re-check and the final send asked for attempt 3, with the schedule's position and the first attempt's time kept.
+    const held = calls.slice(2);
+    expect(held.length).toBeGreaterThan(2 * HELD_WAITS_PER_RUN);
+    expect(new Set(held.map((c) => c.attempt))).toEqual(new Set([3]));
+    expect(new Set(held.map((c) => c.attemptInRun))).toEqual(new Set([3]));
+    const last = held[held.length - 1];
+    expect(last.elapsedSinceFirstMs).toBeGreaterThanOrEqual(DEFAULT_MS[0] + DEFAULT_MS[1] + 2 * HELD_WAITS_PER_RUN * 3600_000);
+    // The runs, first to last: every one but the last ended continued-as-new, each with a bounded history.
+    const histories = [];
+    for (let runId: string | null | undefined = firstRunId; runId; ) {
+      const h = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+      histories.push(h);
+      runId = h.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+    }
+    expect(histories.length).toBe(3);
+    for (const h of histories) expect(h.events!.length).toBeLessThan(20 + HELD_WAITS_PER_RUN * 10);
+    expect((await env.client.workflow.getHandle(workflowId, firstRunId).describe()).status.name).toBe('CONTINUED_AS_NEW');
+    await maybeRecord('held-continued', histories[0]);
+  }, 120_000);
 
   it('retryNow cuts a 4 h wait short', async () => {
     const schedule = [4 * 3600_000];
