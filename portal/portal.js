@@ -280,7 +280,8 @@ async function endpointForm(id) {
         typeBoxes),
     ),
     field('Channels', h('input', { type: 'text', name: 'channels', value: existing?.channels?.join(', ') ?? '' }), 'Comma-separated; empty = every channel.'),
-    field('Custom headers', h('textarea', { name: 'headers', value: headerText, placeholder: 'Authorization: Bearer …' }), 'One "Name: value" per line, sent with every delivery.'),
+    field('Custom headers', h('textarea', { name: 'headers', value: headerText, placeholder: 'Authorization: Bearer …' }), 'One "Name: value" per line, sent with every delivery. Secret values are stored encrypted and shown as ••••••••: leave it to keep the value, or type a new one.'),
+    field('Secret headers', h('input', { type: 'text', name: 'secret_headers', value: existing?.secret_headers?.join(', ') ?? '', placeholder: 'X-Customer-Key' }), 'Comma-separated names of more headers to keep secret. Authorization, Cookie, API keys, tokens and the like always are.'),
     field('Payload filter', h('textarea', { name: 'filter', value: existing?.filter ? JSON.stringify(existing.filter, null, 2) : '', placeholder: '{"data.amount": {"$gte": 100}}' }), 'Optional: a MongoDB-style query on {id, type, timestamp, channels, data}.'),
     field('Rate limit (deliveries per second)', h('input', { type: 'number', name: 'rate_limit_per_s', min: 1, value: existing?.rate_limit_per_s ?? '' }), 'Optional.'),
     field('Max concurrent requests', h('input', { type: 'number', name: 'max_in_flight', min: 1, max: 1000, step: 1, inputmode: 'numeric', value: existing?.max_in_flight ?? '', placeholder: 'Default' }), 'Requests sent to this endpoint at once by each delivery worker, 1–1000. Empty = the default. Further deliveries wait their turn without using up a retry.'),
@@ -297,6 +298,9 @@ async function endpointForm(id) {
     body.headers = Object.fromEntries(String(f.get('headers') ?? '').split('\n').map((l) => l.trim()).filter(Boolean).map((l) => [l.slice(0, l.indexOf(':')).trim(), l.slice(l.indexOf(':') + 1).trim()]));
     const filter = String(f.get('filter') ?? '').trim();
     try {
+    // Only names of headers given: one secret by name needs no mark, and a mark left on a removed header is dropped.
+    const secretHeaders = String(f.get('secret_headers') ?? '').split(',').map((s) => s.trim()).filter((n) => n && Object.keys(body.headers).some((k) => k.toLowerCase() === n.toLowerCase()));
+    body.secret_headers = secretHeaders.length ? secretHeaders : null;
       body.filter = filter ? JSON.parse(filter) : null;
     } catch {
       return showErrors(form, new ApiError(400, { error: { message: 'invalid', details: [{ path: 'filter', message: 'must be JSON' }] } }));

@@ -225,17 +225,20 @@ type Webhook struct {
 	// Events is nil for every event type.
 	Events []string `json:"events"`
 	// Channels is nil for every channel.
-	Channels       []string          `json:"channels"`
-	Filter         map[string]any    `json:"filter"`
-	Headers        map[string]string `json:"headers"`
-	RetrySchedule  []string          `json:"retry_schedule"`
-	TimeoutMS      int               `json:"timeout_ms"`
-	RateLimitPerS  *int              `json:"rate_limit_per_s"`
-	MaxInFlight    *int              `json:"max_in_flight"` // nil: the deployment's default
-	Status         WebhookStatus     `json:"status"`
-	Disabled       bool              `json:"disabled"`
-	DisabledReason string            `json:"disabled_reason"` // "user", "failing", "gone"
-	HealthStatus   HealthStatus      `json:"health_status"`
+	Channels []string       `json:"channels"`
+	Filter   map[string]any `json:"filter"`
+	// Headers: values of secret headers are "••••••••" (in full in the answer to Create, and to Get with IncludeSecret).
+	Headers map[string]string `json:"headers"`
+	// SecretHeaders: the headers whose values are secret (stored encrypted, shown masked).
+	SecretHeaders  []string      `json:"secret_headers"`
+	RetrySchedule  []string      `json:"retry_schedule"`
+	TimeoutMS      int           `json:"timeout_ms"`
+	RateLimitPerS  *int          `json:"rate_limit_per_s"`
+	MaxInFlight    *int          `json:"max_in_flight"` // nil: the deployment's default
+	Status         WebhookStatus `json:"status"`
+	Disabled       bool          `json:"disabled"`
+	DisabledReason string        `json:"disabled_reason"` // "user", "failing", "gone"
+	HealthStatus   HealthStatus  `json:"health_status"`
 	// Secret is set in the answer to Create, and to Get with IncludeSecret.
 	Secret    string    `json:"secret"`
 	CreatedAt time.Time `json:"created_at"`
@@ -256,9 +259,12 @@ type WebhookIn struct {
 	// Events: event type names, "*" or "prefix.*"; nil for every type.
 	Events []string `json:"events,omitzero"`
 	// Channels: nil for every channel.
-	Channels []string          `json:"channels,omitzero"`
-	Filter   map[string]any    `json:"filter,omitzero"`
-	Headers  map[string]string `json:"headers,omitzero"`
+	Channels []string       `json:"channels,omitzero"`
+	Filter   map[string]any `json:"filter,omitzero"`
+	// Headers: a secret header's value given as "••••••••" keeps the stored one (Register).
+	Headers map[string]string `json:"headers,omitzero"`
+	// SecretHeaders: more of Headers whose values are secret, beside those secret by name (Authorization, API keys, tokens, …).
+	SecretHeaders []string `json:"secret_headers,omitzero"`
 	// Secret (≥ 24 characters) instead of a generated whsec_….
 	Secret string `json:"secret,omitempty"`
 	// RetrySchedule: nil for the default; an empty, non-nil slice for a single attempt.
@@ -277,6 +283,7 @@ type WebhookPatch struct {
 	Channels      Nullable[[]string]       `json:"channels,omitzero"`
 	Filter        Nullable[map[string]any] `json:"filter,omitzero"`
 	Headers       map[string]string        `json:"headers,omitzero"`
+	SecretHeaders Nullable[[]string]       `json:"secret_headers,omitzero"`
 	Secret        *string                  `json:"secret,omitempty"`
 	RetrySchedule []string                 `json:"retry_schedule,omitzero"`
 	TimeoutMS     *int                     `json:"timeout_ms,omitempty"`

@@ -1,7 +1,9 @@
 import type { ApiKeyDoc, ApplicationDoc, AttemptDoc, DeliveryDoc, EventDoc, HealthStatus, RecoveryDoc, WebhookDoc } from '../services/models.js';
+import { SECRET_HEADER_MASK } from '../domain/secret-headers.js';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
+/** `secret`: the signing secret and the secret header values in full (creation, rotation, include_secret=true); else null and masked. */
 export function webhookOut(wh: WebhookDoc, health: HealthStatus, opts: { secret?: boolean } = {}) {
   return {
     id: wh._id,
@@ -12,7 +14,8 @@ export function webhookOut(wh: WebhookDoc, health: HealthStatus, opts: { secret?
     events: wh.events,
     channels: wh.channels,
     filter: wh.filter ? JSON.parse(wh.filter) : null,
-    headers: Object.fromEntries(wh.headers.map((h) => [h.name, h.value])),
+    headers: Object.fromEntries(wh.headers.map((h) => [h.name, h.secret && !opts.secret ? SECRET_HEADER_MASK : h.value])),
+    secret_headers: wh.headers.filter((h) => h.secret).map((h) => h.name),
     retry_schedule: wh.retry_schedule,
     timeout_ms: wh.timeout_ms,
     rate_limit_per_s: wh.rate_limit_per_s,

@@ -1,10 +1,14 @@
 import { registry, rfc3339, UNTIL_AFTER_SINCE, untilAfterSince, z } from './openapi.js';
+import { ALWAYS_SECRET_HEADERS, SECRET_HEADER_MASK } from '../domain/secret-headers.js';
 
 const RESERVED_HEADER = /^(webhook-.*|content-type|content-length|host|user-agent|transfer-encoding|connection)$/i;
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 // An HTTP field value: visible ASCII, spaces and tabs, and obs-text; no NUL, CR, LF or other control characters.
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+// Or the mask a secret header's value is shown as, sent back to keep the stored value.
+const HEADER_VALUE = new RegExp(`^(?:[\\t\\x20-\\x7e\\x80-\\xff]*|${SECRET_HEADER_MASK})$`);
+
+const SECRET_HEADERS_NOTE = `Values of secret headers are stored encrypted and shown as "${SECRET_HEADER_MASK}" (in full only with include_secret=true); sending "${SECRET_HEADER_MASK}" back as a header's value keeps its stored value. Secret: ${ALWAYS_SECRET_HEADERS.join(', ')}, any name containing auth, token, secret, passw, api-key, cookie, session, credential or signature, and those listed in secret_headers`;
 
 export const Headers = z
   .record(z.string().max(4096).regex(HEADER_VALUE, 'header values may not contain control characters (NUL, CR, LF, …)'))
@@ -15,7 +19,15 @@ export const Headers = z
     }
     if (Object.keys(h).length > 20) ctx.addIssue({ code: 'custom', message: 'at most 20 custom headers' });
   })
-  .openapi({ example: { Authorization: 'Bearer 123' } });
+  .openapi({ example: { Authorization: 'Bearer 123' }, description: `sent on every delivery. ${SECRET_HEADERS_NOTE}` });
+
+/** More header names whose values are secret (beside those secret by name); each must be one of the webhook's headers. */
+const SecretHeaders = z
+  .array(z.string().min(1).max(256).regex(HEADER_NAME, 'must be a header name'))
+  .max(20)
+  .nullable()
+  .optional()
+  .openapi({ description: 'more of its headers whose values are secret (stored encrypted, shown masked), beside those secret by name; null or absent = none more (PATCH: absent keeps the marks)', example: ['X-Customer-Key'] });
 
 /** Health over the latest attempts of the last 24 h (docs/architecture.md, "Health"). */
 export const HealthStatusOut = z.enum(['healthy', 'slow', 'degraded', 'failing', 'unknown']).openapi({
@@ -37,6 +49,7 @@ const fields = {
   channels: z.array(z.string().min(1).max(128)).max(64).nullable().optional(),
   filter: z.record(z.unknown()).nullable().optional().openapi({ description: 'MongoDB-style query on the envelope {id, type, timestamp, channels, data}' }),
   headers: Headers.optional(),
+  secret_headers: SecretHeaders,
   secret: z.string().min(24).max(128).optional().openapi({ description: 'whsec_… or any string of 24+ characters; generated when absent' }),
   retry_schedule: z.array(z.string()).max(20).optional().openapi({ description: 'delays between attempts, e.g. ["1m","5m"]; [] = a single attempt' }),
   timeout_ms: z.number().int().min(1000).max(60_000).optional(),
@@ -146,7 +159,8 @@ export const WebhookOut = registry.register(
     events: z.array(z.string()).nullable(),
     channels: z.array(z.string()).nullable(),
     filter: z.record(z.unknown()).nullable(),
-    headers: z.record(z.string()),
+    headers: z.record(z.string()).openapi({ description: SECRET_HEADERS_NOTE }),
+    secret_headers: z.array(z.string()).openapi({ description: 'the headers whose values are secret: shown masked, stored encrypted' }),
     retry_schedule: z.array(z.string()),
     timeout_ms: z.number().int(),
     rate_limit_per_s: z.number().int().nullable(),

@@ -98,10 +98,10 @@ export function adminCommands(program: Command) {
       print(program, { id, revoked: true }, `revoked ${id}`);
     });
 
-  const secrets = program.command('secrets').description('webhook signing secrets at rest (talks to MongoDB directly)');
+  const secrets = program.command('secrets').description('webhook signing secrets and secret header values at rest (talks to MongoDB directly)');
   secrets
     .command('reseal')
-    .description('seal every webhook secret with the current encryption key (after a key rotation); safe to repeat')
+    .description('seal every webhook secret and secret header value with the current encryption key (after a key rotation, or to seal values stored in plaintext by an older version); safe to repeat')
     .action(async () => {
       const result = await withStore((s) => resealWebhookSecrets(s));
       print(program, result, `resealed ${result.resealed} of ${result.total} webhooks with the current key`);

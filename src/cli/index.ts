@@ -93,14 +93,15 @@ webhooks
   .option('--secret <secret>', 'the signing secret (whsec_… or any 24+ characters); default: generated')
   .option('--channels <names>', 'comma-separated channels; default every channel')
   .option('--filter <json>', 'MongoDB-style query on the envelope, e.g. \'{"data.amount":{"$gte":100}}\' (or @file)')
-  .option('--header <name:value...>', 'custom header sent on every delivery (repeatable)')
+  .option('--header <name:value...>', 'custom header sent on every delivery (repeatable); Authorization, API keys, tokens and the like are kept secret (stored encrypted, shown masked)')
+  .option('--secret-header <names>', 'comma-separated names of more --header values to keep secret')
   .option('--timeout <duration>', 'request timeout, 1s–60s (e.g. 10s, or milliseconds); default 15s')
   .option('--retry-schedule <delays>', 'comma-separated delays, e.g. 1m,5m; "" for a single attempt')
   .option('--rate-limit <perS>', 'deliveries per second to it, at most')
   .option('--max-in-flight <n>', 'attempts in flight to it at once, per worker process (1-1000); default: the deployment\'s')
   .action(async (o: {
     url: string; events?: string; uid?: string; app?: string; description?: string; secret?: string; channels?: string; filter?: string;
-    header?: string[]; timeout?: string; retrySchedule?: string; rateLimit?: string; maxInFlight?: string;
+    header?: string[]; secretHeader?: string; timeout?: string; retrySchedule?: string; rateLimit?: string; maxInFlight?: string;
   }) => {
     const wh = await client().webhooks.create({
       url: o.url,
@@ -112,6 +113,7 @@ webhooks
       channels: o.channels ? list(o.channels) : undefined,
       filter: jsonOption('--filter', o.filter) as Record<string, unknown> | undefined,
       headers: headersOption(o.header),
+      secret_headers: list(o.secretHeader),
       timeout_ms: timeoutOption(o.timeout),
       retry_schedule: o.retrySchedule === undefined ? undefined : list(o.retrySchedule),
       rate_limit_per_s: numberOption('--rate-limit', o.rateLimit),

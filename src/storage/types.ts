@@ -62,6 +62,14 @@ export type EventTypeDoc = {
   updated_at: Date;
 };
 
+export type WebhookHeader = {
+  name: string;
+  value: string;
+  secret?: boolean;
+  /** Only on a document as read: a secret value still stored in plaintext (from before it was sealed); the next write seals it. */
+  unsealed?: boolean;
+};
+
 export type WebhookStatus = 'active' | 'disabled';
 export type DisabledReason = 'user' | 'failing' | 'gone' | null;
 
@@ -76,8 +84,12 @@ export type WebhookDoc = {
   events: string[] | null;
   channels: string[] | null;
   filter: string | null;
-  /** {name, value} pairs: FerretDB forbids nested arrays, and header names may contain "." */
-  headers: { name: string; value: string }[];
+  /**
+   * {name, value} pairs: FerretDB forbids nested arrays, and header names may contain ".". `secret`: a credential
+   * (a name of src/domain/secret-headers.ts, or marked by the user): its value is sealed at rest (only the webhooks
+   * repository seals and opens it) and shown masked. Entries stored before `secret` existed are judged by their name.
+   */
+  headers: WebhookHeader[];
   retry_schedule: string[];
   timeout_ms: number;
   rate_limit_per_s: number | null;

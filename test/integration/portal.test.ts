@@ -503,4 +503,34 @@ describe.skipIf(!haveChromium)('consumer portal', () => {
       await degraded.stop();
     }
   }, 60_000);
+
+  it('shows a secret header masked, keeps its value when saved, and marks another header secret (issue 24, item 7)', async () => {
+    await admin.put('/v1/applications/uid/portal-secret', { name: 'Initech' });
+    const credential = 'Bearer hdrcred_0123456789abcdef0123';
+    const created = await admin.post('/v1/webhooks', { url: rcv.url, application: 'portal-secret', headers: { Authorization: credential, 'X-Tenant': '9' } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const s = await session('portal-secret');
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(s.url);
+    await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+    await page.goto(`${api.url}/portal#/endpoints/${created.body.id}/edit`);
+    const headers = page.getByLabel('Custom headers');
+    await headers.waitFor();
+    expect(await headers.inputValue()).toBe('Authorization: ••••••••\nX-Tenant: 9');
+    expect(await page.content()).not.toContain('hdrcred_');
+    await headers.fill('Authorization: ••••••••\nX-Tenant: 9\nX-Customer-Pin: 4242');
+    await page.getByLabel('Secret headers').fill('X-Customer-Pin');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Send test event' }).waitFor();
+    const after = (await admin.get(`/v1/webhooks/${created.body.id}?include_secret=true`)).body;
+    expect(after.headers).toEqual({ Authorization: credential, 'X-Tenant': '9', 'X-Customer-Pin': '4242' });
+    expect(after.secret_headers.sort()).toEqual(['Authorization', 'X-Customer-Pin']);
+    await page.goto(`${api.url}/portal#/endpoints/${created.body.id}/edit`);
+    await expect.poll(() => headers.inputValue()).toBe('Authorization: ••••••••\nX-Tenant: 9\nX-Customer-Pin: ••••••••');
+    expect(await page.getByLabel('Secret headers').inputValue()).toBe('Authorization, X-Customer-Pin');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
 });

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // Every log the whole suite wrote (API, workers, Temporal, FerretDB, PostgreSQL; both profiles), read after the
-// suite: an API key or a webhook signing secret in a log is a leak, and a log readable by others is one waiting.
+// suite: an API key, a webhook signing secret or a credential in a webhook's custom headers (the suite's are
+// `hdrcred_…`, test/integration/secret-headers.test.ts) in a log is a leak, and a log readable by others is one waiting.
 const dir = process.env.HOOKRELAY_LOG_SCAN_DIR;
 
 function files(d: string): string[] {
@@ -21,11 +22,11 @@ describe.runIf(!!dir)('the logs of the whole suite', () => {
     for (const n of ['api.log', 'worker.log', 'temporal.log', 'ferretdb.log', 'temporal-server.log', 'postgresql.log']) expect(names).toContain(n);
   });
 
-  it('hold no API key (hrk_…) and no signing secret (whsec_…)', () => {
+  it('hold no API key (hrk_…), no signing secret (whsec_…) and no custom header credential (hdrcred_…)', () => {
     const leaks: string[] = [];
     for (const f of logs) {
       const text = readFileSync(f, 'utf8');
-      for (const m of text.matchAll(/hrk_[A-Za-z0-9]{20,}|whsec_[A-Za-z0-9+/=]{16,}/g)) leaks.push(`${f.slice(dir!.length + 1)}: ${m[0].slice(0, 10)}…`);
+      for (const m of text.matchAll(/hrk_[A-Za-z0-9]{20,}|whsec_[A-Za-z0-9+/=]{16,}|hdrcred_[0-9a-f]{16,}/g)) leaks.push(`${f.slice(dir!.length + 1)}: ${m[0].slice(0, 10)}…`);
     }
     expect(leaks).toEqual([]);
   });

@@ -84,7 +84,7 @@ export function webhookService(deps: { store: Store; control: Control; recoverie
         }
         if (!existing) throw new AppError(409, 'conflict', `webhook uid ${uid} is being registered by another request; retry`);
       }
-      const fresh = newWebhook(orgId, { ...(f as WebhookInput & { url: string }), uid }, policy);
+      const fresh = newWebhook(orgId, { ...(f as WebhookInput & { url: string }), uid }, policy, existing);
       const replaced: WebhookDoc = {
         ...fresh,
         _id: existing._id,
@@ -126,7 +126,7 @@ export function webhookService(deps: { store: Store; control: Control; recoverie
       const repo = tenant(store, orgId).webhooks;
       const wh = await load(scope, id);
       const deprecations = await checkFields(store, orgId, f, policy);
-      const set = applyFields(f);
+      const set = applyFields(f, wh);
       if (f.uid !== undefined && f.uid !== wh.uid) {
         const appId = wh.application_id ?? null;
         if (f.uid && !(await repo.uids.claim(f.uid, wh._id, appId))) throw new AppError(409, 'conflict', `another webhook has uid ${f.uid}`);

@@ -7,7 +7,8 @@ import { newId, type OrgId } from '../../domain/ids.js';
 import { DEFAULT_RETRY_SCHEDULE, validateSchedule } from '../../domain/schedule.js';
 import { generateSecret } from '../../domain/signature.js';
 import type { Store } from '../../storage/mongo.js';
-import type { WebhookDoc } from '../../storage/types.js';
+import type { WebhookDoc, WebhookHeader } from '../../storage/types.js';
+import { isAlwaysSecretHeader, sameHeader, SECRET_HEADER_MASK } from '../../domain/secret-headers.js';
 import { deprecationNote, requireLiveType } from '../event-types.js';
 
 /** What a caller may set on a webhook (POST, PUT by uid, PATCH). */
@@ -19,6 +20,8 @@ export type WebhookInput = {
   channels?: string[] | null;
   filter?: Record<string, unknown> | null;
   headers?: Record<string, string>;
+  /** More headers whose values are secret, beside those secret by name (src/domain/secret-headers.ts); null = none. */
+  secret_headers?: string[] | null;
   retry_schedule?: string[];
   timeout_ms?: number;
   rate_limit_per_s?: number | null;
@@ -97,16 +100,48 @@ export async function checkFields(store: Store, orgId: OrgId, f: WebhookInput, p
 /** The WHATWG form of a URL (lower-case scheme and host, default port dropped, path percent-encoded). */
 const normalizeUrl = (u: string) => new URL(u).href;
 
-const toHeaderList = (h: Record<string, string>) => Object.entries(h).map(([name, value]) => ({ name, value }));
+/**
+ * The stored list of custom headers. A header is secret when its name says so (isAlwaysSecretHeader) or it is among
+ * `marked`; a value sent back masked (SECRET_HEADER_MASK, as the API shows it) keeps the value `existing` has for a
+ * secret header of that name, and keeps it secret (showing it takes sending the value itself). Every name in `marked`
+ * must be one of the headers.
+ */
+function toHeaderList(h: Record<string, string>, marked: string[] | null | undefined, existing: WebhookHeader[] = []): WebhookHeader[] {
+  const problems: ErrorDetail[] = [];
+  const list = Object.entries(h).map(([name, value]) => {
+    const secret = isAlwaysSecretHeader(name) || (marked ?? []).some((m) => sameHeader(m, name));
+    if (value !== SECRET_HEADER_MASK) return { name, value, secret };
+    const kept = existing.find((e) => e.secret && sameHeader(e.name, name));
+    if (!kept) problems.push({ path: `headers.${name}`, message: 'the masked value keeps the stored value of a secret header, and this webhook has no secret header of that name' });
+    return { name, value: kept?.value ?? '', secret: true };
+  });
+  for (const [i, m] of (marked ?? []).entries()) {
+    if (!list.some((e) => sameHeader(e.name, m))) problems.push({ path: `secret_headers.${i}`, message: `"${m}" is not one of the webhook's headers` });
+  }
+  if (problems.length) throw validationFailed('the webhook is not valid', problems);
+  return list;
+}
 
-/** The stored form of the fields a PATCH sets. */
-export function applyFields(f: WebhookInput): Partial<WebhookDoc> {
+/** The headers a webhook marked secret itself (those secret by name need no mark). */
+const markedOf = (headers: WebhookHeader[]) => headers.filter((e) => e.secret && !isAlwaysSecretHeader(e.name)).map((e) => e.name);
+
+/**
+ * The stored form of the fields a PATCH sets. `existing`: the webhook as it is — a masked header value keeps its
+ * stored value, marks stay unless `secret_headers` is given, and secret values still stored in plaintext (from
+ * before they were sealed) are written again, sealed, with any change.
+ */
+export function applyFields(f: WebhookInput, existing?: WebhookDoc): Partial<WebhookDoc> {
   const out: Partial<WebhookDoc> = {};
+  const before = existing?.headers ?? [];
+  // Without secret_headers the marks stay, on the headers that stay.
+  const kept = (names: string[], h: Record<string, string>) => names.filter((m) => Object.keys(h).some((k) => sameHeader(k, m)));
+  if (f.headers !== undefined) out.headers = toHeaderList(f.headers, f.secret_headers !== undefined ? f.secret_headers : kept(markedOf(before), f.headers), before);
+  else if (f.secret_headers !== undefined) out.headers = toHeaderList(Object.fromEntries(before.map((e) => [e.name, e.value])), f.secret_headers, before);
+  else if (before.some((e) => e.unsealed)) out.headers = before;
   if (f.url !== undefined) out.url = normalizeUrl(f.url);
   if (f.events !== undefined) out.events = f.events && [...new Set(f.events)];
   if (f.channels !== undefined) out.channels = f.channels;
   if (f.filter !== undefined) out.filter = f.filter ? JSON.stringify(f.filter) : null;
-  if (f.headers !== undefined) out.headers = toHeaderList(f.headers);
   if (f.retry_schedule !== undefined) out.retry_schedule = f.retry_schedule;
   if (f.timeout_ms !== undefined) out.timeout_ms = f.timeout_ms;
   if (f.rate_limit_per_s !== undefined) out.rate_limit_per_s = f.rate_limit_per_s;
@@ -116,8 +151,11 @@ export function applyFields(f: WebhookInput): Partial<WebhookDoc> {
   return out;
 }
 
-/** A new webhook from its input; fields left out take their defaults, the secret is generated unless given. */
-export function newWebhook(orgId: OrgId, f: WebhookInput & { url: string }, policy: TargetPolicy): WebhookDoc {
+/**
+ * A new webhook from its input; fields left out take their defaults, the secret is generated unless given.
+ * `existing`: the webhook a registration by uid replaces (a masked header value keeps its stored value).
+ */
+export function newWebhook(orgId: OrgId, f: WebhookInput & { url: string }, policy: TargetPolicy, existing?: WebhookDoc): WebhookDoc {
   const now = new Date();
   return {
     _id: newId('wh'),
@@ -128,7 +166,7 @@ export function newWebhook(orgId: OrgId, f: WebhookInput & { url: string }, poli
     events: f.events ? [...new Set(f.events)] : null,
     channels: f.channels ?? null,
     filter: f.filter ? JSON.stringify(f.filter) : null,
-    headers: toHeaderList(f.headers ?? {}),
+    headers: toHeaderList(f.headers ?? {}, f.secret_headers, existing?.headers),
     retry_schedule: f.retry_schedule ?? DEFAULT_RETRY_SCHEDULE,
     timeout_ms: f.timeout_ms ?? policy.defaultTimeoutMs,
     rate_limit_per_s: f.rate_limit_per_s ?? null,

@@ -2,7 +2,9 @@ import type { AppId, OrgId, WebhookId } from '../../domain/ids.js';
 import { ulid } from '../../domain/ids.js';
 import { isDuplicateKey, type Store } from '../mongo.js';
 import { findPage, type PageQuery } from '../page.js';
-import type { WebhookDoc, WebhookHealthDoc } from '../types.js';
+import type { WebhookDoc, WebhookHeader, WebhookHealthDoc } from '../types.js';
+import { isAlwaysSecretHeader } from '../../domain/secret-headers.js';
+import type { Sealer } from '../../domain/seal.js';
 
 /** `application`: that application's webhooks; null: only organization-level ones; absent: all. */
 export type WebhookListFilter = { status?: 'active' | 'disabled'; uid?: string; event?: string; application?: AppId | null };
@@ -219,7 +221,28 @@ export function webhookRepo(store: Store, orgId: OrgId) {
 
 export type WebhookRepo = ReturnType<typeof webhookRepo>;
 
-/** The signing secrets of a webhook document, sealed on the way in and opened on the way out. */
+/** A header is secret when marked so, or (stored before marks existed, or not marked by the caller) by its name. */
+const isSecret = (h: WebhookHeader) => h.secret ?? isAlwaysSecretHeader(h.name);
+
+/** The stored form of custom headers (from their plaintext): secret values sealed, the `secret` mark kept, nothing transient. */
+function sealHeaders(sealer: Sealer, headers: WebhookHeader[]): WebhookHeader[] {
+  return headers.map((h) => (isSecret(h) ? { name: h.name, value: sealer.seal(h.value), secret: true } : { name: h.name, value: h.value, secret: false }));
+}
+
+/**
+ * Custom headers as read: secret values opened and marked. A secret value still in plaintext says so (`unsealed`):
+ * stored before header values were sealed (no mark: never sealed), or while no encryption key was configured.
+ */
+function openHeaders(sealer: Sealer, headers: WebhookHeader[] | undefined): WebhookHeader[] {
+  return (headers ?? []).map((h) => {
+    if (!isSecret(h)) return { name: h.name, value: h.value, secret: false };
+    const value = h.secret === true ? sealer.open(h.value) : h.value;
+    const unsealed = sealer.enabled && (h.secret !== true || sealer.keyIdOf(h.value) === null);
+    return { name: h.name, value, secret: true, ...(unsealed ? { unsealed: true } : {}) };
+  });
+}
+
+/** The signing secrets and secret header values of a webhook document, sealed on the way in and opened on the way out. */
 function sealFields(store: Store) {
   const { sealer } = store;
   return {
@@ -227,6 +250,7 @@ function sealFields(store: Store) {
       const out = { ...doc };
       if (typeof out.secret === 'string') out.secret = sealer.seal(out.secret);
       if (typeof out.previous_secret === 'string') out.previous_secret = sealer.seal(out.previous_secret);
+      if (Array.isArray(out.headers)) out.headers = sealHeaders(sealer, out.headers);
       return out;
     },
     open(doc: WebhookDoc): WebhookDoc {
@@ -234,26 +258,31 @@ function sealFields(store: Store) {
         ...doc,
         secret: sealer.open(doc.secret),
         previous_secret: doc.previous_secret === null ? null : sealer.open(doc.previous_secret),
+        headers: openHeaders(sealer, doc.headers),
       };
     },
   };
 }
 
 /**
- * Seals every webhook secret again with the current key (after a key rotation, or to seal secrets stored before
- * encryption was configured). Needs every key a stored secret was sealed with. Returns how many changed.
+ * Seals every webhook secret, and every secret custom header value, again with the current key (after a key
+ * rotation, or to seal values stored before encryption — or before header sealing — existed). Needs every key a
+ * stored value was sealed with. Returns how many webhooks changed.
  */
 export async function resealAllWebhookSecrets(store: Store): Promise<{ resealed: number; total: number }> {
   const { c, sealer } = store;
   if (!sealer.enabled) throw new Error('no encryption key is configured');
   let resealed = 0;
   let total = 0;
-  for await (const wh of c.webhooks.find({}, { projection: { secret: 1, previous_secret: 1 } })) {
+  for await (const wh of c.webhooks.find({}, { projection: { secret: 1, previous_secret: 1, headers: 1 } })) {
     total++;
     const stale = (v: string | null) => v !== null && sealer.keyIdOf(v) !== sealer.currentKeyId;
-    if (!stale(wh.secret) && !stale(wh.previous_secret)) continue;
+    const headers = wh.headers ?? [];
+    const staleHeaders = headers.some((h) => isSecret(h) && (h.secret !== true || stale(h.value)));
+    if (!stale(wh.secret) && !stale(wh.previous_secret) && !staleHeaders) continue;
     const set: Partial<WebhookDoc> = { secret: sealer.seal(sealer.open(wh.secret)) };
     if (wh.previous_secret !== null) set.previous_secret = sealer.seal(sealer.open(wh.previous_secret));
+    if (staleHeaders) set.headers = sealHeaders(sealer, openHeaders(sealer, headers));
     await c.webhooks.updateOne({ _id: wh._id }, { $set: set });
     resealed++;
   }

@@ -171,6 +171,9 @@ class Webhook(TypedDict):
     channels: Optional[List[str]]
     filter: Optional[Dict[str, Any]]
     headers: Dict[str, str]
+    """values of secret headers masked (``"••••••••"``), in full only on creation and with ``include_secret``"""
+    secret_headers: List[str]
+    """the headers whose values are secret (stored encrypted, shown masked)"""
     retry_schedule: List[str]
     timeout_ms: int
     rate_limit_per_s: Optional[int]
@@ -265,6 +268,9 @@ class WebhookFields(TypedDict, total=False):
     channels: Optional[List[str]]
     filter: Optional[Dict[str, Any]]
     headers: Dict[str, str]
+    """sent on every delivery; a secret header's value sent back as ``"••••••••"`` keeps the stored one"""
+    secret_headers: Optional[List[str]]
+    """more of ``headers`` whose values are secret, beside those secret by name (Authorization, API keys, tokens, …)"""
     secret: str
     retry_schedule: List[str]
     timeout_ms: int

@@ -7,7 +7,8 @@ import java.util.Map;
 /**
  * A webhook: an endpoint events are delivered to. applicationId is null for an organization-level webhook;
  * events null means every event type, channels null every channel; maxInFlight null the deployment's default.
- * secret is set in the answer to create, and to get with the secret asked for. recentDeliveries (get only) and
+ * secret is set in the answer to create, and to get with the secret asked for; so are the values of secret
+ * headers (secretHeaders), which are "••••••••" elsewhere. recentDeliveries (get only) and
  * recovery (the answer to enable) are null elsewhere.
  */
 public record Webhook(
@@ -20,6 +21,7 @@ public record Webhook(
         List<String> channels,
         Map<String, Object> filter,
         Map<String, String> headers,
+        List<String> secretHeaders,
         List<String> retrySchedule,
         int timeoutMs,
         Integer rateLimitPerS,

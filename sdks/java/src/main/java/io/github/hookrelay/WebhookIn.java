@@ -44,9 +44,14 @@ public final class WebhookIn extends JsonBody<WebhookIn> {
         return put("filter", filter);
     }
 
-    /** Sent on every delivery. */
+    /** Sent on every delivery. A secret header's value given as "••••••••" keeps the stored one. */
     public WebhookIn headers(Map<String, String> headers) {
         return put("headers", headers);
+    }
+
+    /** More of the headers whose values are secret (stored encrypted, shown masked), beside those secret by name. */
+    public WebhookIn secretHeaders(List<String> names) {
+        return put("secret_headers", names);
     }
 
     /** Your own secret (at least 24 characters) instead of a generated whsec_…. */

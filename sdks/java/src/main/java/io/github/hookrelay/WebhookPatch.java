@@ -37,6 +37,10 @@ public final class WebhookPatch extends JsonBody<WebhookPatch> {
         return put("headers", headers);
     }
 
+    public WebhookPatch secretHeaders(List<String> names) {
+        return put("secret_headers", names);
+    }
+
     public WebhookPatch secret(String secret) {
         return put("secret", secret);
     }
