@@ -296,11 +296,11 @@ async function endpointForm(id) {
     const channels = String(f.get('channels') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     body.channels = channels.length ? channels : null;
     body.headers = Object.fromEntries(String(f.get('headers') ?? '').split('\n').map((l) => l.trim()).filter(Boolean).map((l) => [l.slice(0, l.indexOf(':')).trim(), l.slice(l.indexOf(':') + 1).trim()]));
-    const filter = String(f.get('filter') ?? '').trim();
-    try {
     // Only names of headers given: one secret by name needs no mark, and a mark left on a removed header is dropped.
     const secretHeaders = String(f.get('secret_headers') ?? '').split(',').map((s) => s.trim()).filter((n) => n && Object.keys(body.headers).some((k) => k.toLowerCase() === n.toLowerCase()));
     body.secret_headers = secretHeaders.length ? secretHeaders : null;
+    const filter = String(f.get('filter') ?? '').trim();
+    try {
       body.filter = filter ? JSON.parse(filter) : null;
     } catch {
       return showErrors(form, new ApiError(400, { error: { message: 'invalid', details: [{ path: 'filter', message: 'must be JSON' }] } }));

@@ -38,14 +38,14 @@ export type WebhookIn = {
   events?: string[] | null;
   channels?: string[] | null;
   filter?: Record<string, unknown> | null;
-  headers?: Record<string, string>;
   /**
    * Sent on every delivery. Values of secret headers (Authorization, API keys, tokens, cookies, …, and those in
    * `secret_headers`) are stored encrypted and answered as "••••••••"; sending that back keeps the stored value.
    */
-  secret?: string;
+  headers?: Record<string, string>;
   /** More of `headers` whose values are secret, beside those secret by name; null = none more (a patch without it keeps the marks). */
   secret_headers?: string[] | null;
+  secret?: string;
   retry_schedule?: string[];
   timeout_ms?: number;
   rate_limit_per_s?: number | null;
@@ -102,11 +102,11 @@ export type Webhook = {
   events: string[] | null;
   channels: string[] | null;
   filter: Record<string, unknown> | null;
-  headers: Record<string, string>;
   /** Secret values masked ("••••••••"), in full only on creation and with the secret asked for. */
-  retry_schedule: string[];
+  headers: Record<string, string>;
   /** The headers whose values are secret. */
   secret_headers: string[];
+  retry_schedule: string[];
   timeout_ms: number;
   rate_limit_per_s: number | null;
   /** null = the deployment default. */
