@@ -11,6 +11,8 @@ import { createHealthRecorder } from '../src/services/health.js';
 import { tenant, type Tenant } from '../src/storage/tenant.js';
 import type { AttemptDoc, EventDoc, WaitReason, WebhookDoc } from '../src/storage/types.js';
 import type { SendResult } from './http.js';
+import { isPathError, type PathError } from './egress.js';
+import { isIP } from 'node:net';
 import type { AttemptResult, DeliverRequest, DeliverResult } from '../workflows/types.js';
 import type { ActivityDeps } from './deps.js';
 import { idTime } from './metrics.js';
@@ -325,6 +327,12 @@ export function createDeliver(deps: ActivityDeps) {
       }
     }
 
+    // hookrelay's own path (issue 24, item 2): while the egress proxy or the resolver fails, one attempt a second
+    // tries it and the others wait without trying — nothing recorded, nothing sent, no attempt burned.
+    const proxy = await egressProxy(wh.org_id);
+    const pathDown = sender.egress.refusal(proxy, needsResolver(wh.url));
+    if (pathDown) return pathWait(req, t, pathDown, proxy, false);
+
     // Fairness: room at the endpoint, in the application's share and in the worker, or wait without an attempt.
     const key = gateKey(wh);
     const admission = await admitSoon(key, req.deliveryId, run);
@@ -332,17 +340,41 @@ export function createDeliver(deps: ActivityDeps) {
     const ticket = admission.ticket;
     try {
       // It is being sent: the log stops saying it waits (in the background; the outcome's record clears it too).
-      if (req.waited) void t.deliveries.markWaiting(req.deliveryId, null).catch(() => {});
-      return await send(req, { t, wh, event, failingSince, ticket, run, doneKey, id });
+      // (Not after a failure of hookrelay's own path: whether it still waits for that is known when this try ends.)
+      if (req.waited && !isPathError(req.waited)) void t.deliveries.markWaiting(req.deliveryId, null).catch(() => {});
+      return await send(req, { t, wh, event, failingSince, ticket, run, doneKey, id, proxy });
     } catch (err) {
       gate.release(ticket, 'error', false);
       throw err;
     }
   }
 
+  /** A URL whose host is a name (resolved by the worker, directly or before asking the proxy). */
+  function needsResolver(url: string): boolean {
+    try {
+      return !isIP(new URL(url).hostname.replace(/^\[|\]$/g, ''));
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * hookrelay's own path failed (the egress proxy, the DNS resolver): not the customer's failure. The delivery
+   * waits and tries again later with the same attempt number (the schedule does not move), its record says why
+   * (`waiting.reason`), and neither the webhook's health nor its alerts see it.
+   */
+  function pathWait(req: DeliverRequest, t: Tenant, reason: PathError, proxy: string | null, tried: boolean): DeliverResult {
+    if (req.waited !== reason) void t.deliveries.markWaiting(req.deliveryId, reason).catch((err: Error) => log.debug({ err: err.message }, 'waiting mark not written'));
+    deps.metrics?.waited(reason);
+    if (tried) deps.metrics?.pathFailed(reason);
+    return { outcome: 'waiting', reason, delayMs: sender.egress.retryDelayMs(reason, proxy) };
+  }
+
   type Sending = {
     t: Tenant; wh: WebhookDoc; event: Pick<EventDoc, '_id' | 'body'>; failingSince: Date | null; ticket: Ticket;
     run: { workflowId: string; runId: string } | null; doneKey: string | null; id: ReturnType<typeof attemptId>;
+    /** The egress proxy the attempt goes through (null: direct). */
+    proxy: string | null;
   };
 
   /**
@@ -369,15 +401,16 @@ export function createDeliver(deps: ActivityDeps) {
       _id: id, org_id: wh.org_id, delivery_id: req.deliveryId, webhook_id: wh._id, attempt: req.attempt,
       status_code: null, duration_ms: 0, error: null, response_body: null, created_at: now, run_id: runId,
     });
-    if (answered) {
+    // A try of this attempt that hookrelay's own path failed (proxy, resolver) is no answer: it is sent now, and its
+    // record (which still says why the last try failed) gets this try's outcome.
+    if (answered && !isPathError(answered.error)) {
       // Answered before (a re-run of the attempt): nothing is sent, the place goes back at once.
       gate.release(ticket, 'answered', false);
       return settle(req, s, now, {
         statusCode: answered.status_code, error: answered.error, durationMs: answered.duration_ms, responseBody: answered.response_body, retryAfter: answered.retry_after ?? null,
       }, answered);
     }
-    const proxy = await egressProxy(wh.org_id);
-    const post = () => sender.send(wh.url, headers, event.body, wh.timeout_ms, proxy);
+    const post = () => sender.send(wh.url, headers, event.body, wh.timeout_ms, s.proxy);
     // With tracing on, the attempt joins the publish's trace (its context rides in the workflow input) and the
     // receiver gets a `traceparent` header, so one trace runs from POST /v1/events to the endpoint.
     const request = !tracingEnabled()
@@ -393,7 +426,8 @@ export function createDeliver(deps: ActivityDeps) {
           }),
         );
     const outcome = request.then((result) => {
-      gate.release(ticket, endOf(result), result.durationMs > fair.inlineMs);
+      // A failure of hookrelay's own path says nothing of the endpoint's speed.
+      gate.release(ticket, endOf(result), !isPathError(result.error) && result.durationMs > fair.inlineMs);
       return settle(req, s, now, result, null);
     });
     // How long the activity waits for the answer: not at all for an endpoint whose latest attempts were slow; only
@@ -473,6 +507,13 @@ export function createDeliver(deps: ActivityDeps) {
   /** Records an attempt's answer (or takes the recorded one), reacts to it (alerts, auto-disable) and returns the outcome. */
   async function settle(req: DeliverRequest, s: Sending, now: Date, result: SendResult, answered: AttemptDoc | null): Promise<DeliverResult> {
     const { t, doneKey, id } = s;
+    if (isPathError(result.error)) {
+      // Not the endpoint's failure: the attempt's record says what failed; the delivery waits, the schedule does not
+      // move, and nothing reacts (health, failing clock, alerts). Not kept as this run's answer: the next try sends.
+      await t.deliveries.attempts.finish(id, { status_code: null, duration_ms: result.durationMs, error: result.error, response_body: null, retry_after: null });
+      log.warn({ delivery: req.deliveryId, error: result.error }, 'attempt not made: hookrelay\'s own path failed; the delivery waits');
+      return pathWait(req, t, result.error, s.proxy, true);
+    }
     const ok = result.error === null;
     const gone = result.statusCode === 410;
     const retryAfterMs = result.statusCode === 429 || result.statusCode === 503 ? parseRetryAfter(result.retryAfter) : null;

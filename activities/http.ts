@@ -1,9 +1,10 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { lookup as dnsLookupAll } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { lookup as dnsLookupAll, Resolver } from 'node:dns/promises';
+import { connect as netConnect, isIP } from 'node:net';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { isPublicAddress } from '../src/domain/addresses.js';
 import type { AttemptError } from '../src/storage/types.js';
+import { createEgressHealth, type EgressHealth } from './egress.js';
 
 export type SendResult = {
   statusCode: number | null;
@@ -20,12 +21,58 @@ class BlockedAddressError extends Error {
   code = 'EHOOKRELAY_BLOCKED';
 }
 
+/** The target's own name did not resolve (through a proxy, the worker resolves it): the customer's, or the resolver's. */
+class TargetLookupError extends Error {
+  constructor(readonly cause: unknown) {
+    super((cause as Error).message);
+  }
+}
+
+/** The status an HTTP proxy answered a CONNECT with when it did not open the tunnel (undici: "Proxy response (407) !== 200"). */
+export function proxyStatus(err: unknown): number | null {
+  let e = err as { message?: string; cause?: unknown } | undefined;
+  for (let i = 0; e && i < 5; i++, e = e.cause as typeof e) {
+    const m = /Proxy response \((\d{3})\)/.exec(e.message ?? '');
+    if (m) return Number(m[1]);
+  }
+  return null;
+}
+
+/**
+ * What a proxy's refusal of a CONNECT means: 502 and 503 are its way of saying the target refused or could not be
+ * reached (Squid answers 503 for a refused connection), 504 that the target did not answer: the customer's. Any
+ * other answer (403, 407, 405, 500, …) is the proxy refusing hookrelay: hookrelay's.
+ */
+export function classifyProxyStatus(status: number): AttemptError {
+  if (status === 502 || status === 503) return 'connection_refused';
+  if (status === 504) return 'timeout';
+  return 'proxy_unavailable';
+}
+
+/** getaddrinfo's "try again" and "non-recoverable failure": the resolver did not answer (NXDOMAIN is ENOTFOUND). */
+const RESOLVER_CODES = /EAI_AGAIN|EAI_FAIL/;
+/** c-ares' "could not contact the DNS servers", "timed out", "refused the query": the resolver is down for us. */
+const RESOLVER_DOWN = new Set(['ECONNREFUSED', 'ETIMEOUT', 'EREFUSED', 'ECONNRESET']);
+const codesOf = (err: unknown) => {
+  const out: string[] = [];
+  let e = err as { code?: string; name?: string; cause?: unknown } | undefined;
+  for (let i = 0; e && i < 5; i++, e = e.cause as typeof e) out.push(`${e.code ?? ''} ${e.name ?? ''}`);
+  return out.join(' ');
+};
+
 /**
  * Sends signed POSTs. One keep-alive pool per origin (undici Agent). The SSRF guard sits in the connection's
  * DNS lookup, so the address that was checked is the address connected to; IP-literal hosts are checked
  * before the request since they skip the lookup.
  */
-export function createSender(opts: { allowPrivateTargets: boolean; proxyUrl?: string | null; connectTimeoutMs?: number }) {
+export function createSender(opts: {
+  allowPrivateTargets: boolean; proxyUrl?: string | null; connectTimeoutMs?: number;
+  /** hookrelay's own path (proxy, resolver): made here when absent. */
+  egress?: EgressHealth;
+  /** Probes of that path (tests replace them): is the proxy accepting connections, is the resolver down for a name. */
+  probes?: { proxyReachable?: (proxyUrl: string) => Promise<boolean>; resolverDown?: (host: string) => Promise<boolean> };
+}) {
+  const egress = opts.egress ?? createEgressHealth();
   const guardedLookup = (
     hostname: string,
     options: { all?: boolean; family?: number },
@@ -33,6 +80,7 @@ export function createSender(opts: { allowPrivateTargets: boolean; proxyUrl?: st
   ) => {
     dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (err, addresses) => {
       if (err) return callback(err, []);
+      egress.ok(null, true);
       if (!opts.allowPrivateTargets) {
         const bad = addresses.find((a) => !isPublicAddress(a.address));
         if (bad) return callback(new BlockedAddressError(`${hostname} resolves to a non-public address`) as NodeJS.ErrnoException, []);
@@ -62,7 +110,10 @@ export function createSender(opts: { allowPrivateTargets: boolean; proxyUrl?: st
     const host = target.hostname.replace(/^\[|\]$/g, '');
     let address = host;
     if (!isIP(host)) {
-      const found = await dnsLookupAll(host, { all: true, verbatim: true });
+      const found = await dnsLookupAll(host, { all: true, verbatim: true }).catch((err) => {
+        throw new TargetLookupError(err);
+      });
+      egress.ok(null, true);
       if (!opts.allowPrivateTargets && found.some((a) => !isPublicAddress(a.address))) throw new BlockedAddressError(`${host} resolves to a non-public address`);
       address = found[0].address;
     }
@@ -106,6 +157,7 @@ export function createSender(opts: { allowPrivateTargets: boolean; proxyUrl?: st
         }
       }
       const retryAfter = res.headers['retry-after'];
+      egress.ok(proxyUrl, false);
       return {
         statusCode: res.statusCode,
         durationMs: elapsed(),
@@ -114,11 +166,86 @@ export function createSender(opts: { allowPrivateTargets: boolean; proxyUrl?: st
         retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : (retryAfter ?? null),
       };
     } catch (err) {
-      return { statusCode: null, durationMs: elapsed(), error: classify(err), responseBody: null, retryAfter: null };
+      const error = await blame(err, url, proxyUrl);
+      return { statusCode: null, durationMs: elapsed(), error, responseBody: null, retryAfter: null };
     }
   }
 
-  return { send, close: () => Promise.all([agent.close(), ...[...proxies.values()].map((p) => p.close())]).then(() => undefined) };
+  /**
+   * Whose failure it is (issue 24, item 2): the endpoint's, or hookrelay's own path's. Through a proxy, a
+   * connection that failed is the proxy's if the proxy does not accept a connection now (with a proxy, the worker
+   * only ever connects to the proxy; a target that refuses comes back as the proxy's 502), and a CONNECT refused is
+   * judged by its status. A name that did not resolve is the customer's (NXDOMAIN), unless the resolver itself does
+   * not answer: then it is the resolver's.
+   */
+  async function blame(err: unknown, url: string, proxyUrl: string | null): Promise<AttemptError> {
+    const targetLookup = err instanceof TargetLookupError;
+    const cause = targetLookup ? err.cause : err;
+    let error = classify(cause);
+    let host = '';
+    try {
+      host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    } catch {
+      // not a URL: classify's answer stands
+    }
+    if (proxyUrl && !targetLookup) {
+      const status = proxyStatus(err);
+      if (status !== null) error = classifyProxyStatus(status);
+      else if (error === 'dns' || ((error === 'connection_refused' || error === 'timeout') && !(await proxyReachable(proxyUrl)))) error = 'proxy_unavailable';
+    }
+    const codes = codesOf(cause);
+    const resolverSuspect = (error === 'dns' && RESOLVER_CODES.test(codes)) || (!proxyUrl && error === 'timeout' && /UND_ERR_CONNECT_TIMEOUT/.test(codes));
+    if (resolverSuspect && host && !isIP(host) && (await resolverDown(host))) error = 'resolver_unavailable';
+    // What the path's health learns: it failed, or the attempt got past it (an error of the endpoint's own).
+    if (error === 'proxy_unavailable' || error === 'resolver_unavailable') egress.failed(error, proxyUrl, `${codes.trim() || (err as Error).message}`.replace(/\s+/g, ' '));
+    else if (error !== 'blocked_address') egress.ok(targetLookup ? null : proxyUrl, error === 'dns' && !RESOLVER_CODES.test(codes));
+    return error;
+  }
+
+  /** Whether the proxy accepts a TCP connection (within 1 s); one probe at a time per proxy, its answer kept 1 s. */
+  const reachable = new Map<string, { at: number; answer: Promise<boolean> }>();
+  function proxyReachable(proxyUrl: string): Promise<boolean> {
+    if (opts.probes?.proxyReachable) return opts.probes.proxyReachable(proxyUrl);
+    const hit = reachable.get(proxyUrl);
+    if (hit && Date.now() - hit.at < 1000) return hit.answer;
+    const answer = new Promise<boolean>((resolve) => {
+      let u: URL;
+      try {
+        u = new URL(proxyUrl);
+      } catch {
+        return resolve(false);
+      }
+      const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+      const socket = netConnect({ host: u.hostname.replace(/^\[|\]$/g, ''), port, timeout: 1000 });
+      const done = (ok: boolean) => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.once('connect', () => done(true));
+      socket.once('timeout', () => done(false));
+      socket.once('error', () => done(false));
+    });
+    if (reachable.size > 1000) reachable.clear();
+    reachable.set(proxyUrl, { at: Date.now(), answer });
+    return answer;
+  }
+
+  /** Whether the resolver is down for us: asked directly (c-ares, the system's servers, 1.5 s, one try) for the name. */
+  async function resolverDown(host: string): Promise<boolean> {
+    if (opts.probes?.resolverDown) return opts.probes.resolverDown(host);
+    try {
+      await new Resolver({ timeout: 1500, tries: 1 }).resolve(host, 'A');
+      return false;
+    } catch (err) {
+      return RESOLVER_DOWN.has((err as { code?: string }).code ?? '');
+    }
+  }
+
+  return {
+    send,
+    egress,
+    close: () => Promise.all([agent.close(), ...[...proxies.values()].map((p) => p.close())]).then(() => undefined),
+  };
 }
 
 export type Sender = ReturnType<typeof createSender>;

@@ -59,7 +59,7 @@ export function createDeliveryMetrics(registry = new client.Registry()) {
   });
   const waited = new client.Counter({
     name: 'hookrelay_attempts_waited_total',
-    help: 'Attempts refused by the fairness gate, by reason (endpoint_in_flight, application_share, worker_capacity): each waits without burning an attempt',
+    help: 'Attempts that waited instead of being sent, by reason: refused by the fairness gate (endpoint_in_flight, application_share, worker_capacity) or hookrelay\'s own path failing (proxy_unavailable, resolver_unavailable); each waits without burning an attempt',
     labelNames: ['reason'] as const,
     registers: [registry],
   });
@@ -68,8 +68,18 @@ export function createDeliveryMetrics(registry = new client.Registry()) {
     help: 'Attempts whose request outlived their activity (slower than ATTEMPT_INLINE_MS, or to a slow endpoint): the outcome was signalled',
     registers: [registry],
   });
+  const pathFailures = new client.Counter({
+    name: 'hookrelay_egress_failures_total',
+    help: 'Attempts that hookrelay\'s own path failed, by error (proxy_unavailable, resolver_unavailable): not the endpoint\'s, no attempt of the schedule burned, the delivery tries again later',
+    labelNames: ['error'] as const,
+    registers: [registry],
+  });
+  for (const error of ['proxy_unavailable', 'resolver_unavailable']) pathFailures.inc({ error }, 0);
   return {
     registry,
+    pathFailed(error: string) {
+      pathFailures.inc({ error });
+    },
     waited(reason: string) {
       waited.inc({ reason });
     },

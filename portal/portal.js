@@ -88,6 +88,8 @@ const WAIT_REASON = {
   endpoint_in_flight: 'endpoint at its in-flight bound',
   application_share: 'your share of the delivery capacity is in use',
   worker_capacity: 'delivery workers at capacity',
+  proxy_unavailable: 'our egress proxy is unavailable (not your endpoint); it will be sent once it is back',
+  resolver_unavailable: 'our DNS resolver is unavailable (not your endpoint); it will be sent once it is back',
 };
 const waitingText = (w) => `waiting: ${WAIT_REASON[w.reason] ?? w.reason}`;
 const when = (iso) => (iso ? new Date(iso).toLocaleString() : '–');

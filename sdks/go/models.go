@@ -421,7 +421,7 @@ type Delivery struct {
 	WorkflowID    string          `json:"workflow_id"`
 	// Waiting is set while the next attempt waits for room to be sent.
 	Waiting *struct {
-		Reason string    `json:"reason"` // endpoint_in_flight, application_share, worker_capacity
+		Reason string    `json:"reason"` // endpoint_in_flight, application_share, worker_capacity, proxy_unavailable, resolver_unavailable
 		Since  time.Time `json:"since"`
 	} `json:"waiting"`
 	// Attempts (Get and Test only).
@@ -433,7 +433,7 @@ type Attempt struct {
 	Attempt      int       `json:"attempt"`
 	StatusCode   *int      `json:"status_code"`
 	DurationMS   int       `json:"duration_ms"`
-	Error        string    `json:"error"` // "" or timeout, connection_refused, dns, tls, blocked_address, http_status
+	Error        string    `json:"error"` // "" or timeout, connection_refused, dns, tls, blocked_address, http_status; proxy_unavailable, resolver_unavailable (hookrelay's own path, not the endpoint's)
 	ResponseBody string    `json:"response_body"`
 	CreatedAt    time.Time `json:"created_at"`
 	Sends        int       `json:"sends"`

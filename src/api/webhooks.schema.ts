@@ -96,7 +96,9 @@ export const AttemptOut = registry.register(
     attempt: z.number().int(),
     status_code: z.number().int().nullable(),
     duration_ms: z.number().int(),
-    error: z.enum(['timeout', 'connection_refused', 'dns', 'tls', 'blocked_address', 'http_status']).nullable(),
+    error: z.enum(['timeout', 'connection_refused', 'dns', 'tls', 'blocked_address', 'http_status', 'proxy_unavailable', 'resolver_unavailable']).nullable().openapi({
+      description: 'why the attempt failed: the endpoint (timeout, connection_refused, dns: its name does not exist, tls, blocked_address, http_status), or hookrelay\'s own path (proxy_unavailable: the egress proxy is unreachable or refused the tunnel; resolver_unavailable: the DNS resolver did not answer) — those are not the endpoint\'s: the attempt is tried again later with the same number, and the webhook\'s health and alerts never count it',
+    }),
     response_body: z.string().nullable(),
     created_at: z.string(),
     sends: z.number().int().openapi({ description: 'how many times this request left hookrelay: more than 1 when a worker died after sending and the attempt ran again (same webhook-id)' }),
@@ -122,13 +124,13 @@ export const DeliveryOut = registry.register(
     workflow_id: z.string(),
     waiting: z
       .object({
-        reason: z.enum(['endpoint_in_flight', 'application_share', 'worker_capacity']),
+        reason: z.enum(['endpoint_in_flight', 'application_share', 'worker_capacity', 'proxy_unavailable', 'resolver_unavailable']),
         since: z.string().openapi({ description: 'when it started waiting' }),
       })
       .nullable()
       .openapi({
         description:
-          'set while the next attempt waits for room to be sent (this is not an attempt of its schedule and burns none); null otherwise. endpoint_in_flight: the webhook has max_in_flight attempts in flight; application_share: its application has its fair share of the worker\'s capacity; worker_capacity: the worker process is at its capacity of attempts in flight',
+          'set while the next attempt waits for room to be sent (this is not an attempt of its schedule and burns none); null otherwise. endpoint_in_flight: the webhook has max_in_flight attempts in flight; application_share: its application has its fair share of the worker\'s capacity; worker_capacity: the worker process is at its capacity of attempts in flight; proxy_unavailable, resolver_unavailable: hookrelay\'s own egress proxy or DNS resolver fails, and the attempt waits until it works again',
       }),
     attempts: z.array(AttemptOut).optional(),
   }),

@@ -11,8 +11,11 @@
 // first waiter of that endpoint that now fits (then, round-robin, of other endpoints), reserves its place and
 // calls its `wake`. A reservation not claimed within `reserveMs` is given back.
 
-/** Why an attempt waits to be sent. */
-export type WaitReason = 'endpoint_in_flight' | 'application_share' | 'worker_capacity';
+/**
+ * Why an attempt waits to be sent: the gate's three, or hookrelay's own path failing (the egress proxy or the DNS
+ * resolver; activities/egress.ts) — never an attempt of the schedule.
+ */
+export type WaitReason = 'endpoint_in_flight' | 'application_share' | 'worker_capacity' | 'proxy_unavailable' | 'resolver_unavailable';
 
 /**
  * The fairness key of a webhook: its application, or its organization for an organization-level webhook. The gate

@@ -167,7 +167,8 @@ export type DeliveryDoc = {
 /** Why a delivery's attempt waits to be sent (docs/architecture.md, "Fairness"). */
 export type { WaitReason };
 
-export type AttemptError = 'timeout' | 'connection_refused' | 'dns' | 'tls' | 'blocked_address' | 'http_status';
+/** The endpoint's failures, then hookrelay's own path's (proxy, resolver: not the customer's; activities/egress.ts). */
+export type AttemptError = 'timeout' | 'connection_refused' | 'dns' | 'tls' | 'blocked_address' | 'http_status' | 'proxy_unavailable' | 'resolver_unavailable';
 
 export type AttemptDoc = {
   _id: AttemptId;

@@ -1,5 +1,6 @@
 // A real HTTP CONNECT proxy for the egress tests: tunnels to whatever it is asked and prints one line per
-// tunnel ("CONNECT host:port") on stdout. Usage: node connect-proxy.mjs (prints "listening <port>" first).
+// tunnel ("CONNECT host:port") on stdout. Usage: node connect-proxy.mjs [port] (prints "listening <port>" first;
+// a port to come back on the port of a proxy that was stopped).
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
 
@@ -19,4 +20,4 @@ server.on('connect', (req, socket, head) => {
   upstream.on('error', () => socket.end('HTTP/1.1 502 Bad Gateway\r\n\r\n'));
   socket.on('error', () => upstream.destroy());
 });
-server.listen(0, '127.0.0.1', () => console.log(`listening ${server.address().port}`));
+server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => console.log(`listening ${server.address().port}`));

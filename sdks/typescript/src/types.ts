@@ -3,7 +3,8 @@ export type Role = 'admin' | 'publisher' | 'application';
 /** `slow`: not failing, but most of the latest attempts timed out or took longer than 5 s. */
 export type HealthStatus = 'healthy' | 'slow' | 'degraded' | 'failing' | 'unknown';
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'paused' | 'skipped' | 'cancelled';
-export type AttemptError = 'timeout' | 'connection_refused' | 'dns' | 'tls' | 'blocked_address' | 'http_status';
+/** The endpoint's failures, then hookrelay's own path's (proxy_unavailable, resolver_unavailable: not counted against the endpoint). */
+export type AttemptError = 'timeout' | 'connection_refused' | 'dns' | 'tls' | 'blocked_address' | 'http_status' | 'proxy_unavailable' | 'resolver_unavailable';
 
 export type Pagination = { page: number; per_page: number; total: number; has_more: boolean };
 export type Page<T> = { data: T[]; pagination: Pagination; request_id: string };
@@ -69,8 +70,8 @@ export type Attempt = {
   created_at: string;
 };
 
-/** Why a delivery's next attempt waits to be sent. */
-export type WaitReason = 'endpoint_in_flight' | 'application_share' | 'worker_capacity';
+/** Why a delivery's next attempt waits to be sent: the fairness gate, or hookrelay's own egress proxy or DNS resolver failing. */
+export type WaitReason = 'endpoint_in_flight' | 'application_share' | 'worker_capacity' | 'proxy_unavailable' | 'resolver_unavailable';
 
 export type Delivery = {
   id: string;

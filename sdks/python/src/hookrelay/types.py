@@ -129,7 +129,7 @@ class Attempt(TypedDict):
 
 
 class Waiting(TypedDict):
-    reason: Literal["endpoint_in_flight", "application_share", "worker_capacity"]
+    reason: Literal["endpoint_in_flight", "application_share", "worker_capacity", "proxy_unavailable", "resolver_unavailable"]
     since: str
 
 

@@ -25,10 +25,10 @@ public record Delivery(
         Waiting waiting,
         List<Attempt> attempts) {
 
-    /** reason: endpoint_in_flight, application_share or worker_capacity. */
+    /** reason: endpoint_in_flight, application_share, worker_capacity; proxy_unavailable or resolver_unavailable (hookrelay's own path). */
     public record Waiting(String reason, Instant since) {}
 
-    /** error: null, or timeout, connection_refused, dns, tls, blocked_address, http_status. */
+    /** error: null, or timeout, connection_refused, dns, tls, blocked_address, http_status; proxy_unavailable, resolver_unavailable (hookrelay's own path, not the endpoint's). */
     public record Attempt(
             String id,
             int attempt,
