@@ -8,6 +8,8 @@ import { FairGate, fairnessKey, type Admission, type AttemptEnd, type GateKey, t
 import { nextDelay, parseRetryAfter } from '../src/domain/schedule.js';
 import { signatureHeader } from '../src/domain/signature.js';
 import { createHealthRecorder } from '../src/services/health.js';
+import { OPERATIONAL_EVENT_TYPES } from '../src/services/event-types.js';
+import { randomUUID } from 'node:crypto';
 import { tenant, type Tenant } from '../src/storage/tenant.js';
 import type { AttemptDoc, EventDoc, WaitReason, WebhookDoc } from '../src/storage/types.js';
 import type { SendResult } from './http.js';
@@ -184,6 +186,46 @@ export function createDeliver(deps: ActivityDeps) {
       });
     },
   };
+
+  /**
+   * delivery.exhausted, bounded per webhook (docs/operations.md, "Alerts"): time is cut in windows of
+   * `alerts.exhaustedWindowMs` (aligned on the clock). The first delivery of a webhook that this worker ends failed
+   * in a window is reported at once (`count: 1`); the others of the window are counted and reported in one summary
+   * at the window's end (`count`: how many, with the latest one's fields). So an outage of 10,000 deliveries sends
+   * at most two alerts per worker process and window. Kept in memory, nothing written: a worker that stops before
+   * the end of the window does not send its summary (the delivery log still lists every failed delivery).
+   */
+  const exhaustedGroups = new Map<string, { rest: number; latest: Record<string, unknown> | null; deliveries: Set<string> }>();
+  const processTag = randomUUID().slice(0, 8);
+  async function exhausted(wh: WebhookDoc, req: DeliverRequest, data: Record<string, unknown>, end: Date): Promise<void> {
+    const win = deps.config.alerts.exhaustedWindowMs;
+    const k = Math.floor(end.getTime() / win);
+    const key = `${wh._id}:${k}`;
+    const window = { window_start: new Date(k * win).toISOString(), window_end: new Date((k + 1) * win).toISOString() };
+    const g = exhaustedGroups.get(key);
+    if (!g) {
+      if (exhaustedGroups.size >= 10_000) return void log.warn({ webhook: wh._id }, 'delivery.exhausted not sent: too many webhooks with alerts pending');
+      const group = { rest: 0, latest: null as Record<string, unknown> | null, deliveries: new Set([req.deliveryId]) };
+      exhaustedGroups.set(key, group);
+      // At the window's end: the summary of the rest, if any.
+      setTimeout(() => {
+        exhaustedGroups.delete(key);
+        if (group.rest === 0) return;
+        void deps.control
+          .notify(wh.org_id, 'delivery.exhausted', { ...group.latest, count: group.rest, ...window }, `hookrelay/delivery.exhausted/${wh._id}/${k}/${processTag}`)
+          .catch((err: Error) => log.warn({ webhook: wh._id, count: group.rest, err: err.message }, 'delivery.exhausted summary not sent'));
+      }, Math.max(0, (k + 1) * win - Date.now()) + 100).unref();
+      // The window's first: at once. Its client id makes the publish idempotent (with a '/', which the API refuses
+      // in a client's own ids, so none can collide with it).
+      await deps.control.notify(wh.org_id, 'delivery.exhausted', { ...data, count: 1, ...window }, `hookrelay/delivery.exhausted/${req.deliveryId}/${req.attempt}`);
+      return;
+    }
+    // A reaction run again for the same delivery (its attempt re-run) is counted once.
+    if (g.deliveries.has(req.deliveryId)) return;
+    if (g.deliveries.size < 100_000) g.deliveries.add(req.deliveryId);
+    g.rest++;
+    g.latest = data;
+  }
 
   /** Sends a signal to the attempt's workflow run; a run that has ended needs nothing. Tried a few times. */
   async function signalRun(run: { workflowId: string; runId: string }, name: string, arg?: AttemptResult): Promise<void> {
@@ -471,6 +513,10 @@ export function createDeliver(deps: ActivityDeps) {
   /** What follows an attempt's recorded outcome: its health summary, the failing clock, alerts, auto-disable. */
   async function react(req: DeliverRequest, s: Sending, result: SendResult, outcome: DeliverResult, end: Date, ok: boolean, gone: boolean, slow: boolean, answered: boolean): Promise<void> {
     const { t, wh, failingSince } = s;
+    // An alert is never raised about the delivery of an alert: an operational webhook that fails its own alerts
+    // would otherwise alert itself without end (a delivery.exhausted about each delivery.exhausted). Its attempts
+    // still count for its health, its failing clock and auto-disabling; webhook.recovered, once per streak, too.
+    const operational = OPERATIONAL_EVENT_TYPES.has(req.eventType);
     // An error here must not fail anything: it is logged, and the next attempt reacts again.
     try {
       const streak = answered ? 0 : await health.record(wh.org_id, wh._id, { ok, at: end, durationMs: result.durationMs, ...(slow ? { slow } : {}) });
@@ -484,20 +530,18 @@ export function createDeliver(deps: ActivityDeps) {
       } else if (!failingSince) {
         await t.webhooks.failing.start(wh._id, end);
         // The clock's start is the streak's name: read it back (a concurrent attempt may have started it first).
-        if (streak >= deps.config.alerts.failingAfterAttempts) await alerts.failing(t, wh, (await t.webhooks.failing.since(wh._id)) ?? end, streak, result);
+        if (!operational && streak >= deps.config.alerts.failingAfterAttempts) await alerts.failing(t, wh, (await t.webhooks.failing.since(wh._id)) ?? end, streak, result);
       } else if (end.getTime() - failingSince.getTime() >= deps.config.autoDisableAfterMs) {
         // Failing without a success for longer than the auto-disable limit disables the webhook.
         await deps.control.disableAutomatically(wh, 'failing');
-      } else if (streak >= deps.config.alerts.failingAfterAttempts || end.getTime() - failingSince.getTime() >= deps.config.alerts.failingAfterMs) {
+      } else if (!operational && (streak >= deps.config.alerts.failingAfterAttempts || end.getTime() - failingSince.getTime() >= deps.config.alerts.failingAfterMs)) {
         await alerts.failing(t, wh, failingSince, streak, result);
       }
-      if (outcome.outcome === 'failed') {
-        // One alert per delivery and attempt, however often this runs: its client id makes the publish idempotent
-        // (with a '/', which the API refuses in a client's own ids, so none can collide with it).
-        await deps.control.notify(wh.org_id, 'delivery.exhausted', {
+      if (outcome.outcome === 'failed' && !operational) {
+        await exhausted(wh, req, {
           delivery_id: req.deliveryId, webhook_id: wh._id, application_id: wh.application_id ?? null, event_id: req.eventId, event_type: req.eventType,
           attempts: req.attempt, last_status_code: result.statusCode, last_error: result.error, failed_at: end.toISOString(),
-        }, `hookrelay/delivery.exhausted/${req.deliveryId}/${req.attempt}`);
+        }, end);
       }
     } catch (err) {
       log.warn({ webhook: wh._id, err: (err as Error).message }, 'reaction to an attempt deferred (auto-disable or alert)');

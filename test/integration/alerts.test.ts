@@ -18,7 +18,7 @@ describe('alerts', () => {
   let failing = true;
   beforeAll(async () => {
     const logDir = join(stack().logDir, 'alerts');
-    const env = { ...stack().env, TEMPORAL_TASK_QUEUE: 'alerts', FAILING_ALERT_AFTER_ATTEMPTS: '3', WORKER_METRICS_PORT: '0' };
+    const env = { ...stack().env, TEMPORAL_TASK_QUEUE: 'alerts', FAILING_ALERT_AFTER_ATTEMPTS: '3', EXHAUSTED_ALERT_WINDOW_MS: '4000', WORKER_METRICS_PORT: '0' };
     api = await startApi({ env, logDir, name: 'api-alerts' });
     worker = await startWorker({ env, logDir, name: 'worker-alerts' });
     bad = await startReceiver(() => ({ status: failing ? 500 : 200 }));
@@ -73,5 +73,47 @@ describe('alerts', () => {
     expect(text).toContain('hookrelay_worker_slots_in_use{kind="activity"}');
     expect(text).toMatch(/hookrelay_deliveries_open\{status="pending"\} \d+/);
     expect(text).not.toMatch(/(wh|evt|dlv)_[0-9A-Z]{26}/);
+  }, 60_000);
+
+  // Issue 24, item 1: an operational webhook that fails its own alerts used to alert itself without end (510
+  // delivery.exhausted in 23 s), and an outage of N deliveries sent N alerts.
+  it('never alerts about the delivery of an alert, and sends delivery.exhausted once per webhook and window with a count', async () => {
+    const { admin: local } = await newOrg('alerts-loop');
+    const admin = client(local.key, api.url);
+    await admin.post('/v1/event-types', { name: 'job.done' });
+    const down = await startReceiver(() => ({ status: 500 }));
+    const opsDown = await startReceiver(() => ({ status: 500 }));
+    try {
+      // An organization-level webhook that listens to alerts, answers 500 and has a single attempt.
+      const { body: opsWh } = await admin.post('/v1/webhooks', { url: opsDown.url, events: ['delivery.exhausted', 'webhook.failing'], retry_schedule: [] });
+      const { body: wh } = await admin.post('/v1/webhooks', { url: down.url, events: ['job.done'], retry_schedule: [] });
+      const n = 30;
+      const batch = await admin.post('/v1/events/batch', { events: Array.from({ length: n }, (_, i) => ({ type: 'job.done', data: { i } })) });
+      expect(batch.status, JSON.stringify(batch.body)).toBe(202);
+      await down.waitFor(n);
+      const alerts = () => opsDown.received.map((r) => JSON.parse(r.body));
+      const exhausted = () => alerts().filter((e) => e.type === 'delivery.exhausted');
+      const counted = () => exhausted().reduce((sum, e) => sum + (e.data.count ?? 1), 0);
+      // The first at once, the rest of the window in one summary at its end (4 s here).
+      await eventually(async () => counted() >= n, 20_000).catch((err) => {
+        throw new Error(`${err.message}; received: ${JSON.stringify(alerts().map((e) => [e.type, e.data.webhook_id === wh.id ? 'wh' : e.data.webhook_id, e.data.count]))}`);
+      });
+      await quietFor(5000);
+      const seen = alerts();
+      // Nothing about the alert webhook's own deliveries, however they failed.
+      expect(seen.filter((e) => e.data.webhook_id === opsWh.id)).toEqual([]);
+      expect(counted()).toBe(n);
+      // 30 failures in one window (or straddling two): at most a first and a summary per window.
+      expect(exhausted().length).toBeLessThanOrEqual(4);
+      expect(exhausted()[0].data).toMatchObject({ webhook_id: wh.id, count: 1, event_type: 'job.done', last_status_code: 500 });
+      expect(exhausted().some((e) => e.data.count > 1 && e.data.window_start && e.data.window_end)).toBe(true);
+      expect(seen.filter((e) => e.type === 'webhook.failing')).toHaveLength(1);
+      // And it stays quiet: no alert feeds another.
+      await quietFor(5000);
+      expect(opsDown.received).toHaveLength(seen.length);
+    } finally {
+      await down.close();
+      await opsDown.close();
+    }
   }, 60_000);
 });
