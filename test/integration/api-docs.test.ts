@@ -30,7 +30,10 @@ describe('docs/api.md and /openapi.json', () => {
     expect(schemas.WebhookStats.properties!.health_status.enum).toContain('slow');
     const waiting = schemas.Delivery.properties!.waiting;
     expect(waiting.description).toMatch(/endpoint_in_flight/);
-    expect(waiting.properties!.reason.enum).toEqual(['endpoint_in_flight', 'application_share', 'worker_capacity']);
+    expect(waiting.properties!.reason.enum).toEqual(['endpoint_in_flight', 'application_share', 'worker_capacity', 'proxy_unavailable', 'resolver_unavailable']);
+    // hookrelay's own path's failures are not the endpoint's (issue 24, item 2), and the contract says so.
+    expect(schemas.Attempt.properties!.error.enum).toEqual(expect.arrayContaining(['connection_refused', 'proxy_unavailable', 'resolver_unavailable']));
+    expect(schemas.Attempt.properties!.error.description).toMatch(/not the endpoint's/);
     expect(schemas.Delivery.required).toContain('waiting');
   });
 });
