@@ -130,6 +130,15 @@ describe('secret custom headers', () => {
   });
 });
 
+describe('the OpenAPI document', () => {
+  it('has secret_headers on the webhook inputs and answer, and says how secret values are shown', async () => {
+    const schemas = (await (await fetch(`${stack().apiUrl}/openapi.json`)).json()).components.schemas;
+    for (const name of ['WebhookIn', 'WebhookPut', 'WebhookPatch', 'Webhook']) expect(schemas[name].properties.secret_headers, name).toBeTruthy();
+    expect(schemas.Webhook.required).toContain('secret_headers');
+    expect(schemas.Webhook.properties.headers.description).toContain(MASK);
+  });
+});
+
 describe('secret header values stored in plaintext by an older version', () => {
   const legacyDoc = (id: string, org: OrgId, value: string): WebhookDoc => ({
     _id: asId('wh', id), org_id: org, application_id: null, uid: null, url: urlOf(id), description: '', events: ['invoice.paid'], channels: null, filter: null,
