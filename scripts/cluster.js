@@ -325,10 +325,16 @@ export async function startFerretPg({ dataDir, logDir, port, pgPort }) {
  */
 export async function startBalancer({ port, backends }) {
   let next = 0;
+  // Open connections, so a stop ends them (a kept-alive client connection would hold server.close() for ever).
+  const sockets = new Set();
   const server = createServer((client) => {
+    sockets.add(client);
+    client.once('close', () => sockets.delete(client));
     const tryBackend = (left) => {
       const b = backends[next++ % backends.length];
       const upstream = createConnection({ host: '127.0.0.1', port: b.port });
+      sockets.add(upstream);
+      upstream.once('close', () => sockets.delete(upstream));
       let connected = false;
       upstream.once('connect', () => {
         connected = true;
@@ -348,7 +354,11 @@ export async function startBalancer({ port, backends }) {
   return {
     name: 'balancer', port: server.address().port, pid: process.pid,
     url: `http://127.0.0.1:${server.address().port}`,
-    stop: () => new Promise((res) => server.close(() => res())),
+    stop: () =>
+      new Promise((res) => {
+        server.close(() => res());
+        for (const socket of sockets) socket.destroy();
+      }),
   };
 }
 
@@ -402,8 +412,17 @@ export async function startCluster({ dataDir, logDir, ports = {}, env: extraEnv 
     procs, postgres, temporal, ferret, ui: uiProc, apis: apiProcs, workers: workerProcs, balancer, env,
     apiUrl: balancer.url, temporalAddress, temporalUiUrl: ui ? `http://127.0.0.1:${p.ui}` : null,
     mongoUrl: env.MONGODB_URL, pgPort: p.pg, pgData: postgres.pgData,
+    /**
+     * Stops everything in tiers, each tier at once: the balancer; the APIs and workers (each drains for a moment,
+     * SIGKILL after 15 s); FerretDB, the Temporal server and its UI; PostgreSQL last. Bounded (about 30 s at most,
+     * a few seconds when idle), where one process after another could take minutes.
+     */
     async stop() {
-      for (const proc of [...procs].reverse()) await proc.stop().catch(() => {});
+      const tiers = [[balancer], [...apiProcs, ...workerProcs], [ferret, temporal, uiProc], [postgres]];
+      for (const tier of tiers) await Promise.all(tier.filter(Boolean).map((proc) => proc.stop().catch(() => {})));
+      // Anything added that no tier names (none today) still stops.
+      const named = new Set(tiers.flat());
+      await Promise.all(procs.filter((proc) => !named.has(proc)).map((proc) => proc.stop().catch(() => {})));
     },
   };
 }

@@ -67,9 +67,12 @@ hookrelay cluster is running (production mode: https:// targets that resolve to 
 
 Ctrl-C stops everything.`);
   await Promise.race(cluster.procs.filter((p) => p.exited).map((p) => p.exited));
-  const dead = cluster.procs.find((p) => p.exited && !p.running);
-  console.error(`hookrelay cluster: ${dead?.name} exited; see ${logDir}/${dead?.name}.log`);
-  await stopAll(1);
+  // A process that ends while Ctrl-C stops the cluster is not news.
+  if (!stopping) {
+    const dead = cluster.procs.find((p) => p.exited && !p.running);
+    console.error(`hookrelay cluster: ${dead?.name} exited; see ${logDir}/${dead?.name}.log`);
+    await stopAll(1);
+  }
 } catch (err) {
   console.error(`hookrelay cluster: ${err.message}`);
   await stopAll(1);
