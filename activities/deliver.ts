@@ -197,9 +197,11 @@ export function createDeliver(deps: ActivityDeps) {
    */
   const exhaustedGroups = new Map<string, { rest: number; latest: Record<string, unknown> | null; deliveries: Set<string> }>();
   const processTag = randomUUID().slice(0, 8);
-  async function exhausted(wh: WebhookDoc, req: DeliverRequest, data: Record<string, unknown>, end: Date): Promise<void> {
+  async function exhausted(wh: WebhookDoc, req: DeliverRequest, data: Record<string, unknown>): Promise<void> {
     const win = deps.config.alerts.exhaustedWindowMs;
-    const k = Math.floor(end.getTime() / win);
+    // The window of now (not of the attempt's end): a reaction that comes late joins the current window, never one
+    // whose summary has gone.
+    const k = Math.floor(Date.now() / win);
     const key = `${wh._id}:${k}`;
     const window = { window_start: new Date(k * win).toISOString(), window_end: new Date((k + 1) * win).toISOString() };
     const g = exhaustedGroups.get(key);
@@ -211,13 +213,12 @@ export function createDeliver(deps: ActivityDeps) {
       setTimeout(() => {
         exhaustedGroups.delete(key);
         if (group.rest === 0) return;
-        void deps.control
-          .notify(wh.org_id, 'delivery.exhausted', { ...group.latest, count: group.rest, ...window }, `hookrelay/delivery.exhausted/${wh._id}/${k}/${processTag}`)
+        void notifyExhausted(wh, { ...group.latest, count: group.rest, ...window }, `hookrelay/delivery.exhausted/${wh._id}/${k}/${processTag}`)
           .catch((err: Error) => log.warn({ webhook: wh._id, count: group.rest, err: err.message }, 'delivery.exhausted summary not sent'));
       }, Math.max(0, (k + 1) * win - Date.now()) + 100).unref();
       // The window's first: at once. Its client id makes the publish idempotent (with a '/', which the API refuses
       // in a client's own ids, so none can collide with it).
-      await deps.control.notify(wh.org_id, 'delivery.exhausted', { ...data, count: 1, ...window }, `hookrelay/delivery.exhausted/${req.deliveryId}/${req.attempt}`);
+      await notifyExhausted(wh, { ...data, count: 1, ...window }, `hookrelay/delivery.exhausted/${req.deliveryId}/${req.attempt}`);
       return;
     }
     // A reaction run again for the same delivery (its attempt re-run) is counted once.
@@ -225,6 +226,19 @@ export function createDeliver(deps: ActivityDeps) {
     if (g.deliveries.size < 100_000) g.deliveries.add(req.deliveryId);
     g.rest++;
     g.latest = data;
+  }
+
+  /** One delivery.exhausted, tried three times (1 s, 2 s apart): its client id makes a repeat answer the first. */
+  async function notifyExhausted(wh: WebhookDoc, data: Record<string, unknown>, id: string): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        await deps.control.notify(wh.org_id, 'delivery.exhausted', data, id);
+        return;
+      } catch (err) {
+        if (i >= 2) throw err;
+        await new Promise((r) => setTimeout(r, 1000 * 2 ** i));
+      }
+    }
   }
 
   /** Sends a signal to the attempt's workflow run; a run that has ended needs nothing. Tried a few times. */
@@ -537,14 +551,19 @@ export function createDeliver(deps: ActivityDeps) {
       } else if (!operational && (streak >= deps.config.alerts.failingAfterAttempts || end.getTime() - failingSince.getTime() >= deps.config.alerts.failingAfterMs)) {
         await alerts.failing(t, wh, failingSince, streak, result);
       }
+    } catch (err) {
+      log.warn({ webhook: wh._id, err: (err as Error).message }, 'reaction to an attempt deferred (auto-disable or alert)');
+    }
+    // The delivery's end is reported whatever became of the reactions above (a webhook.failing not sent, say).
+    try {
       if (outcome.outcome === 'failed' && !operational) {
         await exhausted(wh, req, {
           delivery_id: req.deliveryId, webhook_id: wh._id, application_id: wh.application_id ?? null, event_id: req.eventId, event_type: req.eventType,
           attempts: req.attempt, last_status_code: result.statusCode, last_error: result.error, failed_at: end.toISOString(),
-        }, end);
+        });
       }
     } catch (err) {
-      log.warn({ webhook: wh._id, err: (err as Error).message }, 'reaction to an attempt deferred (auto-disable or alert)');
+      log.warn({ webhook: wh._id, err: (err as Error).message }, 'delivery.exhausted not sent');
     }
   }
 

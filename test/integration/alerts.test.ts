@@ -103,8 +103,12 @@ describe('alerts', () => {
       // Nothing about the alert webhook's own deliveries, however they failed.
       expect(seen.filter((e) => e.data.webhook_id === opsWh.id)).toEqual([]);
       expect(counted()).toBe(n);
-      // 30 failures in one window (or straddling two): at most a first and a summary per window.
-      expect(exhausted().length).toBeLessThanOrEqual(4);
+      // At most a first and a summary per window (one worker here): 30 failures within a second or two, so one
+      // window or two.
+      const perWindow = new Map<string, number>();
+      for (const e of exhausted()) perWindow.set(e.data.window_start, (perWindow.get(e.data.window_start) ?? 0) + 1);
+      expect([...perWindow.values()].every((c) => c <= 2), JSON.stringify([...perWindow])).toBe(true);
+      expect(exhausted().length).toBeLessThanOrEqual(2 * Math.min(perWindow.size, 3));
       expect(exhausted()[0].data).toMatchObject({ webhook_id: wh.id, count: 1, event_type: 'job.done', last_status_code: 500 });
       expect(exhausted().some((e) => e.data.count > 1 && e.data.window_start && e.data.window_end)).toBe(true);
       expect(seen.filter((e) => e.type === 'webhook.failing')).toHaveLength(1);
