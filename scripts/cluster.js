@@ -52,7 +52,19 @@ function pgUser() {
 function launchAs(name, cmd, args, { env = {}, logDir, user = {} }) {
   mkdirSync(logDir, { recursive: true });
   const out = openSync(join(logDir, `${name}.log`), 'a', 0o600);
-  const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', out, out], ...user });
+  // umask 077 around the spawn: what the child creates (FerretDB's state, PostgreSQL's files) is its owner's only.
+  let previousUmask = null;
+  try {
+    previousUmask = process.umask(0o077);
+  } catch {
+    // a worker thread may not set it: the child keeps the process's umask
+  }
+  let child;
+  try {
+    child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', out, out], ...user });
+  } finally {
+    if (previousUmask !== null) process.umask(previousUmask);
+  }
   const exited = new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
   return {
     name, child, pid: child.pid, exited,
@@ -244,8 +256,11 @@ export async function startTemporalServer({ dataDir, logDir, pgPort, port }) {
     ports[k] = await freeLowPort();
   }
   const configDir = join(dataDir, 'temporal-config');
-  mkdirSync(configDir, { recursive: true });
-  writeFileSync(join(configDir, 'cluster.yaml'), temporalConfig({ pgPort, ports, dynamicConfigFile: DYNAMIC_CONFIG_FILE }));
+  mkdirSync(configDir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(configDir, 'cluster.yaml'), temporalConfig({ pgPort, ports, dynamicConfigFile: DYNAMIC_CONFIG_FILE }), { mode: 0o600 });
+  // (modes of an older start's files too: mkdirSync and writeFileSync keep an existing one's)
+  chmodSync(join(configDir, 'cluster.yaml'), 0o600);
+  chmodSync(configDir, 0o700);
   const proc = launchAs('temporal-server', join(toolsDir, 'temporal-server'), [
     '--root', configDir, '--config', '.', '--env', 'cluster', '--allow-no-auth', 'start',
   ], { logDir, env: { TEMPORAL_ROOT: configDir } });
@@ -290,7 +305,7 @@ export async function setupNamespace(address) {
 
 export async function startTemporalUi({ logDir, dataDir, port, temporalAddress }) {
   const configDir = join(dataDir, 'temporal-ui-config');
-  mkdirSync(configDir, { recursive: true });
+  mkdirSync(configDir, { recursive: true, mode: 0o700 });
   writeFileSync(join(configDir, 'cluster.yaml'), `temporalGrpcAddress: ${temporalAddress}
 host: 127.0.0.1
 port: ${port}
@@ -299,14 +314,17 @@ defaultNamespace: ${CLUSTER.namespace}
 cors:
   allowOrigins:
     - http://127.0.0.1:${port}
-`);
+`, { mode: 0o600 });
+  chmodSync(join(configDir, 'cluster.yaml'), 0o600);
+  chmodSync(configDir, 0o700);
   const proc = launchAs('temporal-ui', join(toolsDir, 'temporal-ui-server'), ['--root', configDir, '--config', '.', '--env', 'cluster', 'start'], { logDir });
   await waitForPort(port, 60_000);
   return proc;
 }
 
 export async function startFerretPg({ dataDir, logDir, port, pgPort }) {
-  mkdirSync(join(dataDir, 'ferretdb-state'), { recursive: true });
+  mkdirSync(join(dataDir, 'ferretdb-state'), { recursive: true, mode: 0o700 });
+  chmodSync(join(dataDir, 'ferretdb-state'), 0o700);
   const proc = launchAs('ferretdb', join(toolsDir, 'ferretdb'), [
     // Its PostgreSQL pool is larger than every hookrelay process's MongoDB pool together (FERRET_PG_POOL ≥ 4 ×
     // PROCESS_MONGO_POOL + 20 for cursors, tools and tests): a command waiting for a connection always finds one

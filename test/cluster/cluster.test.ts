@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer as createTcpServer, type Socket } from 'node:net';
-import { openSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { client, eventually, newOrg, stack, type Client } from '../support/api.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
@@ -75,7 +75,33 @@ async function allDelivered(whId: string, ids: string[], timeoutMs = 60_000) {
   }, timeoutMs, 300);
 }
 
+const mode = (p: string) => statSync(p).mode & 0o777;
+function walk(dir: string): { path: string; dir: boolean }[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    return e.isDirectory() ? [{ path, dir: true }, ...walk(path)] : e.isFile() ? [{ path, dir: false }] : [];
+  });
+}
+
 describe('cluster profile: two workers, two API processes, a real Temporal server on PostgreSQL', () => {
+  it("keeps data at rest its owner's only: the data dir, PostgreSQL's data dir and every file in them, and the logs (issue 24, item 6)", () => {
+    const { dataDir, logDir } = stack();
+    expect(mode(dataDir).toString(8)).toBe('700');
+    expect(mode(cluster.pgData).toString(8)).toBe('700');
+    const entries = [
+      ...walk(dataDir),
+      ...(cluster.pgData.startsWith(dataDir) ? [] : walk(cluster.pgData)),
+      ...(logDir.startsWith(dataDir) ? [] : walk(logDir).filter((e) => e.path.endsWith('.log'))),
+    ];
+    // PostgreSQL's tables and WAL, the logs, Temporal's and FerretDB's state and config are all covered.
+    expect(entries.some((e) => /pg_wal/.test(e.path))).toBe(true);
+    expect(entries.some((e) => e.path.endsWith('.log'))).toBe(true);
+    // A directory a process may let others through (0711: PostgreSQL's socket directory's parent as root) is
+    // still closed to listing; a file is 0600.
+    const open = entries.filter((e) => (e.dir ? (mode(e.path) & 0o066) !== 0 : (mode(e.path) & 0o077) !== 0)).map((e) => `${mode(e.path).toString(8)} ${relative(dataDir, e.path)}`);
+    expect(open).toEqual([]);
+  });
+
   it('runs the production shape: separate API and worker processes, the Temporal server has several history shards', async () => {
     expect(cluster.apiPids).toHaveLength(2);
     expect(cluster.workerPids).toHaveLength(2);

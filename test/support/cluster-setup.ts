@@ -19,6 +19,8 @@ export type ClusterInfo = {
   /** FerretDB (the store), and how to start it again after a test killed it (same databases, same port) */
   ferretPid: number;
   ferretRestart: { cmd: string; args: string[]; log: string };
+  /** PostgreSQL's data directory (inside the data dir, or the postgres user's own when run as root) */
+  pgData: string;
 };
 
 declare module 'vitest' {
@@ -84,6 +86,7 @@ export default async function setup(project: TestProject) {
     temporalRestart: { cmd: temporal.child.spawnfile, args: temporal.child.spawnargs.slice(1), env: { TEMPORAL_ROOT: join(dataDir, 'temporal-config') } },
     temporalLog: join(logDir, 'temporal-server.log'),
     ferretPid: cluster.ferret.pid,
+    pgData: cluster.pgData,
     ferretRestart: { cmd: cluster.ferret.child.spawnfile, args: cluster.ferret.child.spawnargs.slice(1), log: join(logDir, 'ferretdb.log') },
   });
   return async () => {
