@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseKey } from './domain/seal.js';
 
-// The only reader of process.env. Every variable is documented in README's configuration table.
+// The reader of process.env (tracing's OTEL_* and the CLI's HOOKRELAY_API_URL/KEY aside). Every variable is in
+// docs/deploy.md's configuration table (test/unit/config-table.test.ts).
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
