@@ -12,7 +12,11 @@ if (!existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSyn
   // npm install, not npm ci: npm 11's ci rejects this lock file over platform-specific optional packages.
   execFileSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
 }
-execFileSync('bash', [join(root, 'scripts/tools.sh')], { cwd: root, stdio: 'inherit' });
+// `--for=start` (npm start): only what the embedded stack runs (scripts/tools.sh start); without it, everything the
+// tests, the cluster profile and the SDKs need.
+const forStart = process.argv.includes('--for=start');
+execFileSync('bash', [join(root, 'scripts/tools.sh'), ...(forStart ? ['start'] : [])], { cwd: root, stdio: 'inherit' });
+if (forStart) process.exit(0);
 
 // Chromium drives the Temporal UI test. Debian's package; installed when missing and we are allowed to.
 if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) {

@@ -215,6 +215,17 @@ prepare_sdk_java() {
 }
 # ---- end go/java sdk toolchains ----------------------------------------------------------------------------
 
+# `tools.sh start` (npm start's prestart): only what the embedded stack runs — the Temporal CLI dev server and
+# FerretDB. Everything below them is for the tests, the cluster profile and the SDKs (npm test, start:cluster).
+if [ "${1:-}" = "start" ]; then
+  install_temporal & t=$!
+  install_ferretdb & f=$!
+  status=0
+  wait $t || status=1
+  wait $f || status=1
+  exit $status
+fi
+
 # go/java sdk toolchains (block above): Go before anything is built with it
 sdk_go=0
 install_sdk_go_toolchain || sdk_go=1
