@@ -17,7 +17,7 @@ const schema = z.object({
   /** A store call (one document, one page, a batched hot-path command) that gets no answer by then fails: 503, retried. */
   STORE_DEADLINE_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
   /** Same for calls that may read or write many documents (lists' finds and counts, updateMany, deleteMany, index builds). */
-  STORE_BULK_DEADLINE_MS: z.coerce.number().int().min(1000).max(3600_000).default(60_000),
+  STORE_BULK_DEADLINE_MS: z.coerce.number().int().min(1000).max(3600_000).default(300_000),
   /** The worker's store calls (an attempt's record: giving up early means asking again, maybe sending again). */
   WORKER_STORE_DEADLINE_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),

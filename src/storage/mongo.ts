@@ -96,7 +96,7 @@ export type StoreDeadlines = {
   bulkMs: number;
 };
 
-export const DEFAULT_STORE_DEADLINES: StoreDeadlines = { opMs: 5000, bulkMs: 60_000 };
+export const DEFAULT_STORE_DEADLINES: StoreDeadlines = { opMs: 5000, bulkMs: 300_000 };
 
 /**
  * A longer deadline for the store calls made inside `fn` (and everything it starts): the worker's (config
