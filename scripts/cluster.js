@@ -348,8 +348,12 @@ export async function startBalancer({ port, backends }) {
   const server = createServer((client) => {
     sockets.add(client);
     client.once('close', () => sockets.delete(client));
+    // Each connection tries every backend once, from its own starting point: with a shared counter, a connection
+    // refused by a dead backend could be sent to it again by the next turn (others' connections moved it on) and be
+    // dropped while a live one was there (seen in the cluster tests: "other side closed" after one API was killed).
+    const first = next++;
     const tryBackend = (left) => {
-      const b = backends[next++ % backends.length];
+      const b = backends[(first + backends.length - left) % backends.length];
       const upstream = createConnection({ host: '127.0.0.1', port: b.port });
       sockets.add(upstream);
       upstream.once('close', () => sockets.delete(upstream));

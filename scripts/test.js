@@ -20,7 +20,7 @@ const profiles = profileArg ? profileArg.slice('--profile='.length).split(',') :
 const configs = { embedded: 'vitest.config.ts', cluster: 'vitest.cluster.config.ts' };
 // The whole suite keeps every process's log until the end, and then checks them (test/logs/): no API key and
 // no signing secret in any log, every log file readable by its owner only.
-const wholeSuite = rest.length === 0 && !process.env.HOOKRELAY_TEST_LOG_DIR;
+const wholeSuite = rest.length === 0 && !profileArg && !process.env.HOOKRELAY_TEST_LOG_DIR;
 const logsRoot = wholeSuite ? mkdtempSync(join(tmpdir(), 'hookrelay-test-logs-')) : null;
 let status = 0;
 const run = (name, config, env) => {

@@ -27,18 +27,11 @@ let restarted: ReturnType<typeof spawn> | null = null;
 let ferretRestarted: ReturnType<typeof spawn> | null = null;
 afterAll(async () => {
   await rcv.close();
-  // The FerretDB this file restarted (the global teardown stops only the first, already killed).
-  if (ferretRestarted && ferretRestarted.exitCode === null) {
-    const exited = new Promise((r) => ferretRestarted!.once('exit', r));
-    ferretRestarted.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-  }
-  // The Temporal server this file restarted is its own to stop (the global teardown knows only the first).
-  if (restarted && restarted.exitCode === null) {
-    const exited = new Promise((r) => restarted!.once('exit', r));
-    restarted.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-  }
+  // The Temporal server and the FerretDB this file restarted stay up: the cluster's other test files may run after
+  // this one (vitest orders files by their last durations) and use them on the same ports. Their pids are in the
+  // suite's pid dir, so scripts/test.js stops them at the end (the global teardown knows only the first ones).
+  restarted?.unref();
+  ferretRestarted?.unref();
 });
 
 const alive = (pid: number) => {
@@ -183,17 +176,25 @@ describe('cluster profile: two workers, two API processes, a real Temporal serve
     await new Promise<void>((ok) => hole.listen(0, '127.0.0.1', ok));
     const holeUrl = `http://127.0.0.1:${(hole.address() as { port: number }).port}`;
     const quiet = await startReceiver();
+    let cleanup = async () => {};
     try {
       const tag = Math.random().toString(36).slice(2, 8);
       const noisyApp = (await admin.put(`/v1/applications/uid/noisy-${tag}`, { name: 'noisy' })).body;
       const quietApp = (await admin.put(`/v1/applications/uid/quiet-${tag}`, { name: 'quiet' })).body;
-      for (let i = 0; i < 20; i++) {
+      const noisyHooks: string[] = [];
+      for (let i = 0; i < 10; i++) {
         const r = await admin.post(`/v1/applications/${noisyApp.id}/webhooks`, { url: `${holeUrl}/h/${i}`, events: ['order.paid'], timeout_ms: 10_000 });
         expect(r.status).toBe(201);
+        noisyHooks.push(r.body.id);
       }
+      // Afterwards the noisy deliveries go (cancelled with their webhooks): the cluster's later test files do not
+      // run beside their retries.
+      cleanup = async () => {
+        for (const id of noisyHooks) await admin.del(`/v1/webhooks/${id}`).catch(() => {});
+      };
       expect((await admin.post(`/v1/applications/${quietApp.id}/webhooks`, { url: quiet.url, events: ['order.paid'] })).status).toBe(201);
 
-      // Bursts: 3 batches of 20 events to the 20 hanging endpoints (1,200 deliveries), while the quiet
+      // Bursts: 3 batches of 20 events to the 10 hanging endpoints (600 deliveries), while the quiet
       // application publishes 15 events at 5/s.
       const bursts = (async () => {
         for (let b = 0; b < 3; b++) {
@@ -246,11 +247,9 @@ describe('cluster profile: two workers, two API processes, a real Temporal serve
       await eventually(() => Promise.resolve(answers.filter((a) => a.status === 503).length >= 8), 15_000, 50);
       stop = true;
       await load;
-      // A request in flight at the kill may also see its connection dropped (seen once in four runs, 29 ms after the
-      // kill, with nothing in the API's log: the test's TCP balancer, not yet explained); one sent after it may not.
-      const inFlight = answers.filter((a) => a.at < killedAt!);
-      expect(inFlight.filter((a) => a.status === 0).length, JSON.stringify(inFlight.filter((a) => a.status === 0))).toBeLessThanOrEqual(1);
-      expect(answers.every((a) => a.status === 202 || a.status === 503 || (a.status === 0 && a.at < killedAt!)), JSON.stringify(answers.filter((a) => a.status !== 202 && a.status !== 503))).toBe(true);
+      // Only 202 (stored before the kill) or 503. (A connection dropped here once in four runs was the balancer's:
+      // it could send a connection refused by the dead API back to it; fixed in scripts/cluster.js.)
+      expect(answers.every((a) => a.status === 202 || a.status === 503), JSON.stringify(answers.filter((a) => a.status !== 202 && a.status !== 503))).toBe(true);
       const first503 = Math.min(...answers.filter((a) => a.status === 503).map((a) => a.at + a.ms));
       expect(first503 - killedAt!, 'the first 503 after the kill (ms)').toBeLessThan(2000);
       const sentAfter = answers.filter((a) => a.at >= killedAt!);
@@ -270,6 +269,7 @@ describe('cluster profile: two workers, two API processes, a real Temporal serve
       }, 30_000, 250);
       await eventually(() => Promise.resolve(quiet.received.some((q) => q.headers['webhook-id'] === after.body.id)), 60_000, 200);
     } finally {
+      await cleanup();
       for (const sock of hung) sock.destroy();
       await new Promise<void>((ok) => hole.close(() => ok()));
       await quiet.close();
